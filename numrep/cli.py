@@ -1,0 +1,409 @@
+"""``numrep``: run the platform, query it, feed it, administer it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from numrep.config import Settings, load_settings
+from numrep.errors import ConfigError
+
+console = Console()
+err_console = Console(stderr=True)
+
+ACTION_STYLE = {"ALLOW": "green", "LABEL": "yellow", "BLOCK": "bold red"}
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        try:
+            obj["settings"] = load_settings(**obj.get("overrides", {}))
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration: {exc.message}") from None
+    settings: Settings = obj["settings"]
+    return settings
+
+
+def _target(ctx: click.Context, target: str | None) -> str:
+    return target or _settings(ctx).grpc_address
+
+
+def _grpc_call(fn: Callable[[], Any]) -> Any:
+    import grpc
+
+    try:
+        return fn()
+    except grpc.RpcError as exc:
+        code = exc.code().name if hasattr(exc, "code") else "ERROR"
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        raise click.ClickException(f"{code}: {details}") from None
+
+
+def _enum_name(enum_type: Any, value: int, prefix: str) -> str:
+    return str(enum_type.Name(value)).removeprefix(prefix)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where embedded state lives (NUMREP_DATA_DIR).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """numrep — phone-number and SMS-port reputation for operators and regulators.
+
+    \b
+    Run everything on a laptop (SQLite, embedded broker, demo data):
+      numrep up --demo
+    Then, in another terminal:
+      numrep lookup 17012345678
+      numrep report 13812345678 --reporter alice --category loans_finance
+      numrep allowlist add 4006001234 --reason "verified hospital line"
+
+    Settings come from NUMREP_* environment variables and an optional TOML
+    file named by NUMREP_CONFIG; `numrep config` shows the effective values.
+    """
+    ctx.ensure_object(dict)["overrides"] = {"data_dir": data_dir}
+
+
+# ---- running the platform ---------------------------------------------------
+@main.command()
+@click.option("--demo/--no-demo", default=False, help="Load the demo data set first (idempotent).")
+@click.option("--port", type=int, help="gRPC port (default 50051, NUMREP_GRPC_PORT).")
+@click.option("--host", help="gRPC host (default 127.0.0.1).")
+@click.pass_context
+def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> None:
+    """Start the whole platform: gRPC services and a Celery worker with its beat."""
+    obj = ctx.ensure_object(dict)
+    obj["overrides"].update(grpc_port=port, grpc_host=host)
+    settings = _settings(ctx)
+    from numrep.logs import setup
+    from numrep.store import open_store
+
+    setup("WARNING")  # the console is for people here; the worker logs to worker.log
+    store = open_store(settings)
+    if demo:
+        from numrep import demo as demo_data
+
+        new, dup = demo_data.load(store, settings)
+        console.print(f"demo data: {new} new reports, {dup} already loaded")
+    worker = _spawn_worker(settings, beat=True)
+    from services.server import Server
+
+    server = Server(settings, store=store).start()
+    server.nudger.poke()
+    _banner(settings, server.address, worker.pid)
+    done = {"stop": False}
+
+    def _stop(signum: int, _frame: object) -> None:
+        done["stop"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not done["stop"]:
+            if worker.poll() is not None:
+                err_console.print(f"[red]worker exited with code {worker.returncode}; stopping[/red]")
+                break
+            time.sleep(0.2)
+    finally:
+        console.print("stopping …")
+        server.stop()
+        _stop_process(worker)
+    if worker.returncode not in (0, -signal.SIGTERM, None):
+        sys.exit(1)
+
+
+def _worker_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["NUMREP_DATA_DIR"] = str(settings.data_dir)
+    return env
+
+
+def _spawn_worker(settings: Settings, beat: bool) -> subprocess.Popen[bytes]:
+    log = settings.data_dir / "worker.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "solo",
+           "--loglevel", "INFO", "-Q", "numrep", "--without-mingle", "--without-gossip"]
+    if beat:
+        cmd.append("-B")
+    fh = open(log, "ab")
+    return subprocess.Popen(cmd, env=_worker_env(settings), stdout=fh, stderr=subprocess.STDOUT)
+
+
+def _stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _banner(settings: Settings, address: str, worker_pid: int) -> None:
+    t = Table.grid(padding=(0, 2))
+    t.add_row("gRPC", address)
+    t.add_row("store", f"{settings.store} ({settings.sqlite_file})" if settings.store == "sqlite" else settings.store)
+    t.add_row("broker", settings.celery_broker_url)
+    t.add_row("worker", f"pid {worker_pid}, log {settings.data_dir / 'worker.log'}")
+    console.print("[bold]numrep is up[/bold]")
+    console.print(t)
+    console.print(
+        "\nTry, in another terminal:\n"
+        "  numrep lookup 17012345678            # BLOCK: virtual-operator loan spam\n"
+        "  numrep lookup sms:10657000123456     # BLOCK on sms: a retail SMS port\n"
+        "  numrep lookup 95588                  # ALLOW: a protected bank line\n"
+        "  numrep lookup 13800138000            # ALLOW: nothing known\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the gRPC services only (workers run separately: `numrep worker`)."""
+    from numrep.logs import setup
+    from services.server import serve as run
+
+    settings = _settings(ctx)
+    setup(settings.log_level)
+    run(settings)
+
+
+@main.command()
+@click.option("--beat/--no-beat", default=False, help="Also run the beat scheduler in this worker (one per platform).")
+@click.pass_context
+def worker(ctx: click.Context, beat: bool) -> None:
+    """Run a Celery worker (rescoring, rules publication, filter builds)."""
+    settings = _settings(ctx)
+    proc = _spawn_worker(settings, beat)
+    console.print(f"worker pid {proc.pid}; log {settings.data_dir / 'worker.log'}")
+    try:
+        sys.exit(proc.wait())
+    except KeyboardInterrupt:
+        _stop_process(proc)
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the store's schema (safe to repeat)."""
+    from numrep.store import open_store
+
+    settings = _settings(ctx)
+    open_store(settings).close()
+    console.print(f"schema is current ({settings.store})")
+
+
+@main.command("demo-data")
+@click.pass_context
+def demo_data(ctx: click.Context) -> None:
+    """Load the demo data set into the store (idempotent)."""
+    from numrep import demo
+    from numrep.store import open_store
+
+    settings = _settings(ctx)
+    store = open_store(settings)
+    new, dup = demo.load(store, settings)
+    console.print(f"{new} new reports, {dup} already present")
+    t = Table("number", "reporters", "expected")
+    for s in demo.SUBJECTS:
+        t.add_row(s.number, str(s.reporters), s.note)
+    console.print(t)
+
+
+@main.command()
+@click.pass_context
+def config(ctx: click.Context) -> None:
+    """Show the effective settings (secrets hidden)."""
+    settings = _settings(ctx)
+    t = Table("setting", "value", "environment variable")
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name == "hash_key" and value:
+            value = "********"
+        t.add_row(name, str(value), f"NUMREP_{name.upper()}")
+    console.print(t)
+
+
+# ---- querying ---------------------------------------------------------------
+target_option = click.option("--target", help="Server address (default: NUMREP_GRPC_HOST:NUMREP_GRPC_PORT).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@main.command()
+@click.argument("subjects", nargs=-1, required=True)
+@click.option("--channel", type=click.Choice(["voice", "sms"]), help="Default: voice for numbers, sms for ports.")
+@target_option
+@json_option
+@click.pass_context
+def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, target: str | None, as_json: bool) -> None:
+    """Ask "block, label or pass?" for one or more numbers or SMS ports."""
+    from google.protobuf.json_format import MessageToDict
+
+    from numrep.client import Client
+    from numrep.v1 import common_pb2, reputation_pb2
+
+    with Client(_target(ctx, target)) as client:
+        if len(subjects) == 1:
+            try:
+                results = [_grpc_call(lambda: client.lookup(subjects[0], channel))]
+            except click.ClickException as exc:
+                raise click.ClickException(f"{subjects[0]}: {exc.message}") from None
+        else:
+            results = _grpc_call(lambda: client.batch_lookup(subjects, channel))
+    if as_json:
+        click.echo(json.dumps([MessageToDict(r, preserving_proto_field_name=True) for r in results], indent=2, ensure_ascii=False))
+        return
+    failed = False
+    for raw, r in zip(subjects, results):
+        if r.HasField("error"):
+            failed = True
+            console.print(f"[bold]{raw}[/bold]  [red]error[/red]  {r.error.message}", highlight=False)
+            continue
+        action = _enum_name(common_pb2.Action, r.action, "ACTION_")
+        parts = [
+            f"[bold]{r.subject}[/bold]",
+            _enum_name(common_pb2.Channel, r.channel, "CHANNEL_").lower(),
+            f"[{ACTION_STYLE[action]}]{action}[/]",
+            f"score {r.score}",
+        ]
+        if r.top_category:
+            parts.append(_enum_name(common_pb2.Category, r.top_category, "CATEGORY_").lower())
+        parts.append(f"(decided by {_enum_name(reputation_pb2.VerdictSource, r.source, 'VERDICT_SOURCE_').lower()}, version {r.version})")
+        console.print("  ".join(parts), highlight=False)
+        for reason in r.reasons:
+            console.print(f"    {reason}", highlight=False)
+    if failed:
+        sys.exit(1)
+
+
+CATEGORIES = ["fraud", "loans_finance", "retail", "insurance", "education_training", "real_estate", "harassment", "other"]
+
+
+@main.command()
+@click.argument("subject")
+@click.option("--reporter", required=True, help="The reporter's id; only a keyed hash of it is stored.")
+@click.option("--category", type=click.Choice(CATEGORIES), default="other", show_default=True)
+@click.option("--channel", type=click.Choice(["voice", "sms"]))
+@click.option("--source", type=click.Choice(["app", "hotline", "web", "operator"]), default="app", show_default=True)
+@click.option("--report-id", help="Idempotency key (a UUID); generated when omitted.")
+@click.option("--text", default="", help="The SMS body or a note.")
+@target_option
+@click.pass_context
+def report(ctx: click.Context, subject: str, reporter: str, category: str, channel: str | None, source: str,
+           report_id: str | None, text: str, target: str | None) -> None:
+    """Submit a complaint about a number or SMS port."""
+    from numrep.client import Client
+
+    with Client(_target(ctx, target)) as client:
+        r = _grpc_call(lambda: client.report(subject, reporter, category, channel, report_id, source, text))
+    state = "already received (not counted again)" if r.duplicate else "accepted"
+    console.print(f"report {r.report_id} about {r.subject}: {state}")
+
+
+@main.group()
+def allowlist() -> None:
+    """Protect subjects from ever being blocked or labelled."""
+
+
+@allowlist.command("add")
+@click.argument("subject")
+@click.option("--reason", required=True, help="Why it is protected.")
+@click.option("--by", "added_by", default=lambda: os.environ.get("USER", ""), help="Who adds it.")
+@target_option
+@click.pass_context
+def allowlist_add(ctx: click.Context, subject: str, reason: str, added_by: str, target: str | None) -> None:
+    """Add SUBJECT to the allowlist."""
+    from numrep.client import Client
+
+    with Client(_target(ctx, target)) as client:
+        e = _grpc_call(lambda: client.allowlist_add(subject, reason, added_by))
+    console.print(f"{e.subject} is protected: {e.reason}")
+
+
+@allowlist.command("remove")
+@click.argument("subject")
+@target_option
+@click.pass_context
+def allowlist_remove(ctx: click.Context, subject: str, target: str | None) -> None:
+    """Remove SUBJECT from the allowlist."""
+    from numrep.client import Client
+
+    with Client(_target(ctx, target)) as client:
+        r = _grpc_call(lambda: client.allowlist_remove(subject))
+    console.print(f"{r.subject} removed from the allowlist")
+
+
+@allowlist.command("list")
+@target_option
+@click.pass_context
+def allowlist_list(ctx: click.Context, target: str | None) -> None:
+    """List the allowlist (the built-in emergency and bank numbers always apply too)."""
+    from numrep.client import Client
+
+    with Client(_target(ctx, target)) as client:
+        entries = _grpc_call(client.allowlist)
+    t = Table("subject", "reason", "added by", "added at")
+    for e in entries:
+        t.add_row(e.subject, e.reason, e.added_by, e.added_at.ToDatetime().isoformat(timespec="seconds") + "Z")
+    console.print(t)
+
+
+@main.command()
+@target_option
+@click.pass_context
+def status(ctx: click.Context, target: str | None) -> None:
+    """Show the versions and counts the server holds."""
+    from numrep.client import Client
+
+    with Client(_target(ctx, target)) as client:
+        s = _grpc_call(client.status)
+    t = Table.grid(padding=(0, 2))
+    for k in ("rules_version", "rules_count", "filter_version", "filter_count", "store", "store_healthy"):
+        t.add_row(k, str(getattr(s, k)))
+    console.print(t)
+
+
+@main.command()
+@click.option("--since", "since_version", type=int, default=0, show_default=True, help="Version held (0: full snapshot).")
+@target_option
+@json_option
+@click.pass_context
+def rules(ctx: click.Context, since_version: int, target: str | None, as_json: bool) -> None:
+    """Fetch the blocking rules (a delta since a version, or a full snapshot)."""
+    from google.protobuf.json_format import MessageToDict
+
+    from numrep.client import Client
+    from numrep.v1 import common_pb2
+
+    with Client(_target(ctx, target)) as client:
+        u = _grpc_call(lambda: client.get_rules(since_version))
+    if as_json:
+        click.echo(json.dumps(MessageToDict(u, preserving_proto_field_name=True), indent=2, ensure_ascii=False))
+        return
+    kind = "full snapshot" if u.full_snapshot else f"delta from {u.from_version}"
+    console.print(f"version {u.version} ({kind}), checksum {u.checksum[:16]}…, {len(u.added)} added, {len(u.removed)} removed")
+    t = Table("rule", "action", "category", "reason")
+    for r in u.added:
+        action = _enum_name(common_pb2.Action, r.action, "ACTION_")
+        t.add_row(r.rule_id, f"[{ACTION_STYLE[action]}]{action}[/]",
+                  _enum_name(common_pb2.Category, r.category, "CATEGORY_").lower(), r.reason)
+    console.print(t)
+    for rid in u.removed:
+        console.print(f"removed {rid}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""A small Python client for the numrep gRPC API (used by the CLI and tests).
+
+Every call has a deadline; UNAVAILABLE is retried by gRPC itself through the
+service config (never INVALID_ARGUMENT and friends: retrying cannot help).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import grpc
+
+from numrep.v1 import admin_pb2, admin_pb2_grpc, common_pb2, report_pb2, report_pb2_grpc
+from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
+
+SERVICE_CONFIG = json.dumps({
+    "methodConfig": [{
+        "name": [{"service": "numrep.v1.ReputationService"}, {"service": "numrep.v1.RulesService"},
+                 {"service": "numrep.v1.AdminService"}, {"service": "numrep.v1.ReportService"}],
+        "retryPolicy": {
+            "maxAttempts": 4, "initialBackoff": "0.05s", "maxBackoff": "1s", "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        },
+    }]
+})
+
+
+def channel_enum(name: str | None) -> int:
+    return common_pb2.Channel.Value(f"CHANNEL_{name.upper()}") if name else common_pb2.CHANNEL_UNSPECIFIED
+
+
+class Client:
+    """Blocking client; use as a context manager or call ``close()``."""
+
+    def __init__(self, target: str, timeout: float = 2.0) -> None:
+        self.timeout = timeout
+        self.channel = grpc.insecure_channel(
+            target,
+            options=[
+                ("grpc.service_config", SERVICE_CONFIG),
+                ("grpc.enable_retries", 1),
+                ("grpc.keepalive_time_ms", 30_000),
+            ],
+        )
+        self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
+        self.reports = report_pb2_grpc.ReportServiceStub(self.channel)
+        self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
+        self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        grpc.channel_ready_future(self.channel).result(timeout=timeout)
+
+    def lookup(self, subject: str, channel: str | None = None) -> reputation_pb2.LookupResponse:
+        req = reputation_pb2.LookupRequest(subject=subject, channel=channel_enum(channel))
+        return self.reputation.Lookup(req, timeout=self.timeout)
+
+    def batch_lookup(self, subjects: Iterable[str], channel: str | None = None) -> list[reputation_pb2.LookupResponse]:
+        reqs = [reputation_pb2.LookupRequest(subject=s, channel=channel_enum(channel), request_id=str(i))
+                for i, s in enumerate(subjects)]
+        return list(self.reputation.BatchLookup(reputation_pb2.BatchLookupRequest(requests=reqs), timeout=self.timeout).results)
+
+    def stream_lookup(self, requests: Iterable[reputation_pb2.LookupRequest], timeout: float | None = None) -> Iterator[reputation_pb2.LookupResponse]:
+        return self.reputation.StreamLookup(iter(requests), timeout=timeout)
+
+    def report(
+        self, subject: str, reporter_id: str, category: str = "other", channel: str | None = None,
+        report_id: str | None = None, source: str = "app", text: str = "", occurred_at: datetime | None = None,
+    ) -> report_pb2.SubmitReportResponse:
+        msg = report_pb2.Report(
+            report_id=report_id or str(uuid.uuid4()), reporter_id=reporter_id, subject=subject,
+            channel=channel_enum(channel), category=common_pb2.Category.Value(f"CATEGORY_{category.upper()}"),
+            source=report_pb2.ReportSource.Value(f"REPORT_SOURCE_{source.upper()}"), text=text,
+        )
+        if occurred_at is not None:
+            msg.occurred_at.FromDatetime(occurred_at)
+        return self.reports.SubmitReport(report_pb2.SubmitReportRequest(report=msg), timeout=self.timeout)
+
+    def submit_reports(self, reports: Iterable[report_pb2.Report]) -> list[report_pb2.ReportResult]:
+        resp = self.reports.SubmitReports(report_pb2.SubmitReportsRequest(reports=list(reports)), timeout=self.timeout)
+        return list(resp.results)
+
+    def get_rules(self, since_version: int = 0) -> rules_pb2.RulesUpdate:
+        return self.rules.GetRules(rules_pb2.GetRulesRequest(since_version=since_version), timeout=self.timeout)
+
+    def allowlist_add(self, subject: str, reason: str, added_by: str = "") -> admin_pb2.AllowlistEntry:
+        req = admin_pb2.AddAllowlistRequest(subject=subject, reason=reason, added_by=added_by)
+        return self.admin.AddAllowlist(req, timeout=self.timeout)
+
+    def allowlist_remove(self, subject: str) -> admin_pb2.RemoveAllowlistResponse:
+        return self.admin.RemoveAllowlist(admin_pb2.RemoveAllowlistRequest(subject=subject), timeout=self.timeout)
+
+    def allowlist(self) -> list[admin_pb2.AllowlistEntry]:
+        return list(self.admin.ListAllowlist(admin_pb2.ListAllowlistRequest(), timeout=self.timeout).entries)
+
+    def status(self) -> admin_pb2.StatusResponse:
+        return self.admin.GetStatus(admin_pb2.GetStatusRequest(), timeout=self.timeout)

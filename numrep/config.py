@@ -1,0 +1,219 @@
+"""Typed configuration, validated at start-up.
+
+Sources, later ones winning: defaults, an optional TOML file named by
+``NUMREP_CONFIG`` (flat keys, same names as the fields below), then
+environment variables ``NUMREP_<FIELD>`` (upper case). Unknown keys in the
+file and unknown ``NUMREP_*`` variables are errors, so a typo fails fast with
+the variable's name instead of being silently ignored.
+
+With nothing set, numrep runs embedded: SQLite in ``data_dir`` and a Celery
+broker on SQLite (kombu's SQLAlchemy transport) that needs no server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from numrep.errors import ConfigError
+
+ENV_PREFIX = "NUMREP_"
+CONFIG_ENV = "NUMREP_CONFIG"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "numrep"
+
+
+class Settings(BaseModel):
+    """Every setting of numrep. Field docs are shown by ``numrep config``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where embedded state lives.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    region: str = Field("CN", description="Default region for numbers without a country code.")
+
+    store: Literal["sqlite", "cassandra"] = Field("sqlite", description="Store backend.")
+    sqlite_path: Path | None = Field(None, description="SQLite file (default: <data_dir>/numrep.sqlite3).")
+    cassandra_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Cassandra contact points.")
+    cassandra_port: int = Field(9042, ge=1, le=65535)
+    cassandra_keyspace: str = Field("numrep", pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    cassandra_consistency: Literal["ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"] = "LOCAL_QUORUM"
+    cassandra_local_dc: str | None = None
+
+    broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
+
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(50051, ge=0, le=65535)
+    grpc_max_workers: int = Field(16, ge=1, le=1024)
+    grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    grpc_grace_seconds: float = Field(5.0, ge=0)
+    max_batch: int = Field(1000, ge=1, le=100_000)
+
+    refresh_interval_seconds: float = Field(0.5, gt=0, description="How often services poll for new versions.")
+    reputation_cache_seconds: float = Field(2.0, ge=0)
+    rules_min_wait_seconds: float = Field(1.0, ge=0)
+    rules_log_keep_versions: int = Field(10_000, ge=1)
+
+    window_days: float = Field(30.0, gt=0, description="Reports older than this do not count.")
+    half_life_days: float = Field(7.0, gt=0, description="A report's weight halves every this many days.")
+    score_scale: float = Field(5.0, gt=0, description="Weighted reporters at which the score reaches 63.")
+    label_threshold: int = Field(50, ge=1, le=100)
+    block_threshold: int = Field(80, ge=1, le=100)
+    source_weights: dict[str, float] = Field(
+        default_factory=lambda: {"app": 1.0, "hotline": 1.0, "web": 0.8, "operator": 1.0},
+        description="Reporter trust by report source.",
+    )
+    allowlist_extra: list[str] = Field(default_factory=list, description="Subjects protected in addition to the built-in list.")
+
+    filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
+    filter_min_capacity: int = Field(10_000, ge=100)
+
+    hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
+    hash_key_file: Path | None = None
+
+    rescore_batch: int = Field(500, ge=1)
+    rescore_interval_seconds: float = Field(5.0, gt=0)
+    full_rescore_interval_seconds: float = Field(3600.0, gt=0)
+    filter_rebuild_interval_seconds: float = Field(3600.0, gt=0)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        import phonenumbers
+
+        v = v.upper()
+        if v not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {v!r}")
+        return v
+
+    @field_validator("source_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = {"app", "hotline", "web", "operator"}
+        bad = set(v) - allowed
+        if bad:
+            raise ValueError(f"unknown sources {sorted(bad)} (allowed: {sorted(allowed)})")
+        if any(w < 0 or w > 10 for w in v.values()):
+            raise ValueError("weights must lie in [0, 10]")
+        return v
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> "Settings":
+        if self.label_threshold >= self.block_threshold:
+            raise ValueError(
+                f"label_threshold ({self.label_threshold}) must be below block_threshold ({self.block_threshold})"
+            )
+        return self
+
+    # ---- derived values -------------------------------------------------
+    @property
+    def sqlite_file(self) -> Path:
+        return self.sqlite_path or self.data_dir / "numrep.sqlite3"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @property
+    def grpc_address(self) -> str:
+        return f"{self.grpc_host}:{self.grpc_port}"
+
+    @cached_property
+    def hmac_key(self) -> bytes:
+        """The key for reporter hashes: given, read from a file, or created once in data_dir.
+
+        The key file lives apart from the database file, so a copy of the
+        database alone does not let anyone test guesses of reporter ids.
+        """
+        if self.hash_key:
+            return self.hash_key.encode()
+        path = self.hash_key_file or self.data_dir / "keys" / "reporter-hmac.key"
+        if not path.exists():
+            if self.hash_key_file is not None:
+                raise ConfigError(f"NUMREP_HASH_KEY_FILE: {path} does not exist")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(f"hash key in {path} is too short (need at least 32 characters)")
+        return key.encode()
+
+
+_LIST_FIELDS = {"cassandra_hosts", "allowlist_extra"}
+_DICT_FIELDS = {"source_weights"}
+
+
+def _parse_env_value(name: str, raw: str) -> Any:
+    if name in _LIST_FIELDS:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if name in _DICT_FIELDS:
+        out: dict[str, float] = {}
+        for item in raw.split(","):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}: expected key=value pairs, got {item!r}")
+            try:
+                out[key.strip()] = float(value)
+            except ValueError:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not a number") from None
+        return out
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build and validate settings; raise ConfigError naming the bad variable."""
+    env = os.environ if environ is None else environ
+    fields = set(Settings.model_fields)
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+
+    config_file = env.get(CONFIG_ENV)
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{CONFIG_ENV}: {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_ENV}: {path} is not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - fields)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+        for key, value in data.items():
+            values[key] = value
+            origin[key] = f"{path}: {key}"
+
+    for var, raw in env.items():
+        if not var.startswith(ENV_PREFIX) or var == CONFIG_ENV:
+            continue
+        name = var[len(ENV_PREFIX):].lower()
+        if name not in fields:
+            raise ConfigError(f"{var}: unknown setting (known: {', '.join(sorted(fields))})")
+        values[name] = _parse_env_value(name, raw)
+        origin[name] = var
+
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value
+            origin[key] = key
+
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err["loc"] else ""
+            where = origin.get(loc, f"{ENV_PREFIX}{loc.upper()}" if loc else "settings")
+            problems.append(f"{where}: {err['msg']}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,76 @@
+"""The exception hierarchy of numrep, in one place.
+
+Every domain error carries the gRPC status code it maps to (by name, so the
+domain package does not depend on grpc); ``services.interceptors.errors``
+translates them at the edge.
+
+    NumrepError
+    ├── ValidationError              INVALID_ARGUMENT
+    │   ├── InvalidSubject           a malformed phone number or SMS port
+    │   └── InvalidReport            a report with a bad or missing field
+    ├── NotFound                     NOT_FOUND
+    ├── StoreError                   UNAVAILABLE
+    │   └── StoreUnavailable         the backend cannot be reached
+    └── ConfigError                  (start-up only) a bad setting
+"""
+
+from __future__ import annotations
+
+
+class NumrepError(Exception):
+    """Base class of every error numrep raises on purpose."""
+
+    status: str = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(NumrepError, ValueError):
+    """Input that can never succeed as sent."""
+
+    status = "INVALID_ARGUMENT"
+
+
+class InvalidSubject(ValidationError):
+    """A subject (phone number or SMS port) that cannot be normalised.
+
+    ``reason`` is a short precise explanation; the offending input is quoted
+    only when it is safe to echo (it never contains a reporter identity).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid subject: {reason}")
+        self.reason = reason
+
+
+class InvalidReport(ValidationError):
+    """A report with a missing or malformed field; ``field`` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"invalid report: {field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(NumrepError, LookupError):
+    """The named object does not exist."""
+
+    status = "NOT_FOUND"
+
+
+class StoreError(NumrepError):
+    """The store failed in a way the caller may retry."""
+
+    status = "UNAVAILABLE"
+
+
+class StoreUnavailable(StoreError):
+    """The store backend cannot be reached."""
+
+
+class ConfigError(NumrepError):
+    """A setting is missing or wrong; the message names the variable."""
+
+    status = "FAILED_PRECONDITION"

@@ -1,0 +1,96 @@
+"""Accepting reports: validation, normalisation, hashing, idempotent storage."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from numrep.errors import InvalidReport, InvalidSubject
+from numrep.models import Category, Channel, Report, Source
+from numrep.numbers import Namespace, namespace, normalize
+from numrep.privacy import keyed_hash
+from numrep.scoring import FUTURE_SKEW
+from numrep.store.base import Store
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 1000
+MAX_REPORTER_CHARS = 128
+MAX_AGE = timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """A report as received, before validation. ``reporter_id`` is raw: never log this object."""
+
+    report_id: str
+    reporter_id: str
+    subject: str
+    channel: Channel | None = None
+    category: Category | None = None
+    occurred_at: datetime | None = None
+    source: Source | None = None
+    text: str = ""
+
+    def __repr__(self) -> str:  # keep the raw reporter id out of logs and tracebacks
+        return f"ReportInput(report_id={self.report_id!r}, subject={self.subject!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    report_id: str
+    subject: str
+    duplicate: bool
+
+
+def validate(inp: ReportInput, key: bytes, region: str, now: datetime) -> Report:
+    """Turn input into a storable Report or raise InvalidReport naming the field."""
+    try:
+        report_id = str(uuid.UUID(inp.report_id.strip()))
+    except (ValueError, AttributeError):
+        raise InvalidReport("report_id", "must be a UUID") from None
+    reporter = (inp.reporter_id or "").strip()
+    if not reporter:
+        raise InvalidReport("reporter_id", "required")
+    if len(reporter) > MAX_REPORTER_CHARS:
+        raise InvalidReport("reporter_id", f"at most {MAX_REPORTER_CHARS} characters")
+    try:
+        subject = normalize(inp.subject, region)
+    except InvalidSubject as exc:
+        raise InvalidReport("subject", exc.reason) from None
+    is_port = namespace(subject) is Namespace.SMS
+    channel = inp.channel or (Channel.SMS if is_port else Channel.VOICE)
+    if is_port and channel is Channel.VOICE:
+        raise InvalidReport("channel", "SMS ports send messages only; use the sms channel")
+    occurred = inp.occurred_at or now
+    if occurred.tzinfo is None:
+        raise InvalidReport("occurred_at", "must carry a time zone")
+    occurred = occurred.astimezone(timezone.utc)
+    if occurred > now + FUTURE_SKEW:
+        raise InvalidReport("occurred_at", "lies in the future")
+    if occurred < now - MAX_AGE:
+        raise InvalidReport("occurred_at", f"older than {MAX_AGE.days} days")
+    if len(inp.text) > MAX_TEXT_CHARS:
+        raise InvalidReport("text", f"at most {MAX_TEXT_CHARS} characters, got {len(inp.text)}")
+    return Report(
+        report_id=report_id,
+        reporter_hash=keyed_hash(key, reporter),
+        subject=subject,
+        channel=channel,
+        category=inp.category or Category.OTHER,
+        occurred_at=occurred,
+        received_at=now,
+        source=inp.source or Source.APP,
+        text=inp.text,
+    )
+
+
+def accept(store: Store, reports: Sequence[Report]) -> list[Accepted]:
+    """Store validated reports; duplicates (same report_id) are reported, not counted."""
+    fresh = store.add_reports(reports)
+    out = [Accepted(r.report_id, r.subject, not new) for r, new in zip(reports, fresh)]
+    log.info("reports accepted", extra={"new": sum(fresh), "duplicates": len(fresh) - sum(fresh)})
+    return out

@@ -1,0 +1,141 @@
+"""The fast and batch paths: rescore dirty subjects, publish rules, keep the filter current.
+
+These functions are what the Celery tasks run. Each step is idempotent and
+ordered so that a crash anywhere leaves work to be redone, never lost:
+reputations are written, then rules published, then the filter brought to
+the rules version, and only then are the dirty marks cleared (and only the
+marks that were not renewed meanwhile).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from numrep import filter as bloom
+from numrep.config import Settings
+from numrep.models import FilterSnapshotMeta, Reputation, RuleKind
+from numrep.protected import ProtectedSet
+from numrep.rules import diff, rules_for
+from numrep.scoring import FUTURE_SKEW, ScoringParams, score_subject
+from numrep.store.base import Store
+
+log = logging.getLogger(__name__)
+
+FILTER_SNAPSHOTS_KEPT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RescoreResult:
+    scored: int
+    rules_version: int | None
+    filter_version: int | None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def load_protected(store: Store, settings: Settings) -> ProtectedSet:
+    protected = ProtectedSet(settings.allowlist_extra, settings.region)
+    protected.replace_allowlist({e.subject: f"allowlist: {e.reason}" for e in store.list_allowlist()})
+    return protected
+
+
+def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
+    params = ScoringParams.from_settings(settings)
+    since = as_of - params.window - FUTURE_SKEW
+    return [
+        score_subject(s, store.reports_for_subject(s, since), as_of, params, protected.reason(s))
+        for s in subjects
+    ]
+
+
+def publish_for(store: Store, reputations: list[Reputation], as_of: datetime) -> int | None:
+    """Publish the rule changes these reputations call for; the new version, or None."""
+    desired: dict = {}
+    for rep in reputations:
+        desired.update(rules_for(rep, as_of))
+    current = store.active_rules({r.subject for r in reputations})
+    current = {rid: r for rid, r in current.items() if r.kind is not RuleKind.RANGE}
+    upserts, removed = diff(current, desired)
+    if not upserts and not removed:
+        return None
+    version = store.publish_rules(upserts, removed, as_of)
+    if version is not None:
+        log.info("rules published", extra={"version": version, "upserts": len(upserts), "removed": len(removed)})
+    return version
+
+
+def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterSnapshotMeta | None:
+    """Bring the filter to the rules version: extend the last snapshot, or rebuild.
+
+    ``full`` forces a rebuild from the active rules, which also drops
+    subjects whose rules were removed since the last rebuild.
+    """
+    version = store.rules_version()
+    latest = store.latest_filter_snapshot()
+    if latest is not None and latest.version >= version and not full:
+        return latest
+    snapshot: bloom.FilterSnapshot | None = None
+    if latest is not None and not full:
+        delta = store.rules_since(latest.version)
+        if not delta.full_snapshot:
+            base = bloom.FilterSnapshot.from_bytes(latest.version, latest.error_rate, store.filter_snapshot_data(latest.snapshot_id))
+            added = [r.subject for r in delta.added if r.kind is not RuleKind.RANGE]
+            snapshot = bloom.extend(base, added, delta.version)
+            version = delta.version
+    if snapshot is None:
+        delta = store.rules_since(0)
+        version = delta.version
+        subjects = [r.subject for r in delta.added if r.kind is not RuleKind.RANGE]
+        snapshot = bloom.build(subjects, version, settings.filter_error_rate, settings.filter_min_capacity)
+    meta = store.put_filter_snapshot(
+        snapshot.version, snapshot.count, snapshot.capacity, snapshot.error_rate, snapshot.to_bytes(), _now()
+    )
+    store.prune_filter_snapshots(FILTER_SNAPSHOTS_KEPT)
+    log.info("filter snapshot stored", extra={"version": meta.version, "count": meta.count, "full": snapshot is not None and full})
+    return meta
+
+
+def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0) -> RescoreResult:
+    """Rescore dirty subjects in batches until none are left or the budget is spent."""
+    deadline = time.monotonic() + time_budget
+    scored, last_version = 0, None
+    protected = load_protected(store, settings)
+    while time.monotonic() < deadline:
+        marks = store.dirty_subjects(settings.rescore_batch)
+        if not marks:
+            break
+        as_of = _now()
+        reps = score(store, [m.subject for m in marks], settings, as_of, protected)
+        store.put_reputations(reps)
+        version = publish_for(store, reps, as_of)
+        last_version = version or last_version
+        store.clear_dirty(marks)
+        scored += len(reps)
+    meta = sync_filter(store, settings)
+    return RescoreResult(scored, last_version, meta.version if meta else None)
+
+
+def mark_flagged_dirty(store: Store) -> int:
+    """Batch path: queue every flagged subject for rescoring (decay and delisting)."""
+    subjects = store.flagged_subjects()
+    store.mark_dirty(subjects)
+    return len(subjects)
+
+
+def reconcile_rules(store: Store) -> int | None:
+    """Batch path: make the active exact/port rules match the stored reputations exactly."""
+    as_of = _now()
+    flagged = [rep for s in store.flagged_subjects() if (rep := store.get_reputation(s)) is not None]
+    desired: dict = {}
+    for rep in flagged:
+        desired.update(rules_for(rep, as_of))
+    current = {rid: r for rid, r in store.active_rules().items() if r.kind is not RuleKind.RANGE}
+    upserts, removed = diff(current, desired)
+    if not upserts and not removed:
+        return None
+    return store.publish_rules(upserts, removed, as_of)

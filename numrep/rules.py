@@ -1,0 +1,61 @@
+"""Blocking rules: derived from reputations, diffed, checksummed.
+
+A rule set is a mapping ``rule_id -> Rule``. The checksum is the SHA-256 of
+the canonical rule lines (see :meth:`Rule.canonical`) sorted by rule id and
+joined by newlines; operators verify it after applying a delta.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
+from numrep.numbers import Namespace, namespace
+
+EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
+
+
+def rule_id(subject: str, channel: Channel) -> str:
+    return f"{subject}#{channel.value}"
+
+
+def rules_for(rep: Reputation, issued_at: datetime) -> dict[str, Rule]:
+    """The rules a reputation calls for: one per channel whose action is not ALLOW."""
+    if rep.protected:
+        return {}
+    kind = RuleKind.PORT if namespace(rep.subject) is Namespace.SMS else RuleKind.EXACT
+    category = rep.top_category or Category.OTHER
+    reason = rep.reasons[0] if rep.reasons else ""
+    out: dict[str, Rule] = {}
+    for channel, action in rep.actions.items():
+        if action is Action.ALLOW:
+            continue
+        rid = rule_id(rep.subject, channel)
+        out[rid] = Rule(rid, kind, rep.subject, channel, action, category, reason, issued_at)
+    return out
+
+
+def diff(current: Mapping[str, Rule], desired: Mapping[str, Rule]) -> tuple[list[Rule], list[str]]:
+    """Upserts and removals that turn ``current`` into ``desired``.
+
+    Rules that differ only in ``reason``/``issued_at`` are not re-issued, so a
+    rescore that changes nothing publishes nothing.
+    """
+    upserts = [r for rid, r in desired.items() if rid not in current or current[rid].canonical() != r.canonical()]
+    removed = [rid for rid in current if rid not in desired]
+    return sorted(upserts, key=lambda r: r.rule_id), sorted(removed)
+
+
+def canonical_checksum(rules: Iterable[Rule]) -> str:
+    lines = sorted(r.canonical() for r in rules)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def apply_delta(held: dict[str, Rule], added: Iterable[Rule], removed: Iterable[str]) -> None:
+    """Apply a delta in place (used by the service's published-rules copy and clients)."""
+    for rid in removed:
+        held.pop(rid, None)
+    for r in added:
+        held[r.rule_id] = r

@@ -1,0 +1,23 @@
+"""Storage backends behind one interface; ``open_store`` picks one from settings."""
+
+from __future__ import annotations
+
+from numrep.config import Settings
+from numrep.errors import ConfigError
+from numrep.store.base import Store
+
+__all__ = ["Store", "open_store"]
+
+
+def open_store(settings: Settings, migrate: bool = True) -> Store:
+    """Open the configured backend (and create its schema unless ``migrate`` is False)."""
+    store: Store
+    if settings.store == "sqlite":
+        from numrep.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(settings.sqlite_file, settings.rules_log_keep_versions)
+    else:
+        raise ConfigError(f"NUMREP_STORE: backend {settings.store!r} is not available in this build")
+    if migrate:
+        store.migrate()
+    return store

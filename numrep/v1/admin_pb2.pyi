@@ -1,0 +1,74 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AllowlistEntry(_message.Message):
+    __slots__ = ("subject", "reason", "added_by", "added_at")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ADDED_BY_FIELD_NUMBER: _ClassVar[int]
+    ADDED_AT_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    reason: str
+    added_by: str
+    added_at: _timestamp_pb2.Timestamp
+    def __init__(self, subject: _Optional[str] = ..., reason: _Optional[str] = ..., added_by: _Optional[str] = ..., added_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AddAllowlistRequest(_message.Message):
+    __slots__ = ("subject", "reason", "added_by")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ADDED_BY_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    reason: str
+    added_by: str
+    def __init__(self, subject: _Optional[str] = ..., reason: _Optional[str] = ..., added_by: _Optional[str] = ...) -> None: ...
+
+class RemoveAllowlistRequest(_message.Message):
+    __slots__ = ("subject",)
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    def __init__(self, subject: _Optional[str] = ...) -> None: ...
+
+class RemoveAllowlistResponse(_message.Message):
+    __slots__ = ("subject",)
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    def __init__(self, subject: _Optional[str] = ...) -> None: ...
+
+class ListAllowlistRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAllowlistResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AllowlistEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AllowlistEntry, _Mapping]]] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StatusResponse(_message.Message):
+    __slots__ = ("rules_version", "filter_version", "filter_count", "rules_count", "store", "store_healthy")
+    RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FILTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FILTER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RULES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    STORE_HEALTHY_FIELD_NUMBER: _ClassVar[int]
+    rules_version: int
+    filter_version: int
+    filter_count: int
+    rules_count: int
+    store: str
+    store_healthy: bool
+    def __init__(self, rules_version: _Optional[int] = ..., filter_version: _Optional[int] = ..., filter_count: _Optional[int] = ..., rules_count: _Optional[int] = ..., store: _Optional[str] = ..., store_healthy: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""gRPC services of numrep: thin servicers over the ``numrep`` domain package."""

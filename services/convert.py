@@ -1,0 +1,99 @@
+"""Translation between protobuf messages and domain records, at the edge only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from numrep.lookup import Verdict, VerdictSource
+from numrep.models import Action, AllowlistEntry, Category, Channel, Rule, RuleKind, RulesDelta, Source
+from numrep.v1 import admin_pb2 as admin_pb
+from numrep.v1 import common_pb2 as common_pb
+from numrep.v1 import report_pb2 as report_pb
+from numrep.v1 import reputation_pb2 as reputation_pb
+from numrep.v1 import rules_pb2 as rules_pb
+
+CHANNEL_TO_PB = {Channel.VOICE: common_pb.CHANNEL_VOICE, Channel.SMS: common_pb.CHANNEL_SMS}
+CHANNEL_FROM_PB = {v: k for k, v in CHANNEL_TO_PB.items()}
+ACTION_TO_PB = {Action.ALLOW: common_pb.ACTION_ALLOW, Action.LABEL: common_pb.ACTION_LABEL, Action.BLOCK: common_pb.ACTION_BLOCK}
+ACTION_FROM_PB = {v: k for k, v in ACTION_TO_PB.items()}
+CATEGORY_TO_PB = {c: common_pb.Category.Value(f"CATEGORY_{c.name}") for c in Category}
+CATEGORY_FROM_PB = {v: k for k, v in CATEGORY_TO_PB.items()}
+SOURCE_FROM_PB = {report_pb.ReportSource.Value(f"REPORT_SOURCE_{s.name}"): s for s in Source}
+VERDICT_SOURCE_TO_PB = {s: reputation_pb.VerdictSource.Value(f"VERDICT_SOURCE_{s.name}") for s in VerdictSource}
+RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in RuleKind}
+RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
+
+
+def enum_or_none(mapping: dict, value: int, field: str) -> object | None:
+    """Map a proto enum value; UNSPECIFIED (0) is None; an unknown number is an error."""
+    if value == 0:
+        return None
+    try:
+        return mapping[value]
+    except KeyError:
+        from numrep.errors import ValidationError
+
+        raise ValidationError(f"{field}: unknown value {value}") from None
+
+
+def timestamp(dt: datetime | None) -> Timestamp | None:
+    if dt is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(dt.astimezone(timezone.utc))
+    return ts
+
+
+def from_timestamp(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=timezone.utc)
+
+
+def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
+    return reputation_pb.LookupResponse(
+        subject=v.subject,
+        channel=CHANNEL_TO_PB[v.channel],
+        action=ACTION_TO_PB[v.action],
+        score=v.score,
+        top_category=CATEGORY_TO_PB[v.top_category] if v.top_category else common_pb.CATEGORY_UNSPECIFIED,
+        categories=[
+            common_pb.CategoryCount(category=CATEGORY_TO_PB[c], reporters=n)
+            for c, n in sorted(v.categories.items(), key=lambda kv: (-kv[1], kv[0].value))
+        ],
+        reasons=list(v.reasons),
+        protected=v.protected,
+        source=VERDICT_SOURCE_TO_PB[v.source],
+        version=v.version,
+        request_id=request_id,
+    )
+
+
+def rule(r: Rule) -> rules_pb.Rule:
+    return rules_pb.Rule(
+        rule_id=r.rule_id, kind=RULE_KIND_TO_PB[r.kind], subject=r.subject, channel=CHANNEL_TO_PB[r.channel],
+        action=ACTION_TO_PB[r.action], category=CATEGORY_TO_PB[r.category], reason=r.reason,
+        issued_at=timestamp(r.issued_at), expires_at=timestamp(r.expires_at),
+    )
+
+
+def rule_from_pb(m: rules_pb.Rule) -> Rule:
+    return Rule(
+        rule_id=m.rule_id, kind=RULE_KIND_FROM_PB[m.kind], subject=m.subject, channel=CHANNEL_FROM_PB[m.channel],
+        action=ACTION_FROM_PB[m.action], category=CATEGORY_FROM_PB[m.category], reason=m.reason,
+        issued_at=from_timestamp(m.issued_at),
+        expires_at=from_timestamp(m.expires_at) if m.HasField("expires_at") else None,
+    )
+
+
+def rules_update(d: RulesDelta, min_wait_seconds: float) -> rules_pb.RulesUpdate:
+    msg = rules_pb.RulesUpdate(
+        version=d.version, from_version=d.from_version, full_snapshot=d.full_snapshot,
+        added=[rule(r) for r in d.added], removed=list(d.removed), checksum=d.checksum,
+    )
+    msg.min_wait.FromNanoseconds(int(min_wait_seconds * 1e9))
+    return msg
+
+
+def allowlist_entry(e: AllowlistEntry) -> admin_pb.AllowlistEntry:
+    return admin_pb.AllowlistEntry(subject=e.subject, reason=e.reason, added_by=e.added_by, added_at=timestamp(e.added_at))

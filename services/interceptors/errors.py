@@ -1,0 +1,77 @@
+"""Translate domain errors into gRPC statuses, in one place.
+
+Servicers raise :class:`numrep.errors.NumrepError` subclasses; this
+interceptor aborts the call with the error's status and message. Anything
+else is logged with its traceback and answered INTERNAL without details, so
+no internal state (or personal data) leaks to callers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+
+from numrep.errors import NumrepError
+
+log = logging.getLogger(__name__)
+
+
+def _status(err: NumrepError) -> grpc.StatusCode:
+    return getattr(grpc.StatusCode, err.status, grpc.StatusCode.INTERNAL)
+
+
+def _handle(exc: BaseException, context: grpc.ServicerContext, method: str) -> None:
+    if isinstance(exc, NumrepError):
+        context.abort(_status(exc), exc.message)
+    log.exception("unhandled error in %s", method)
+    context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+class ErrorInterceptor(grpc.ServerInterceptor):
+    """Wraps every handler so that NumrepError becomes its gRPC status."""
+
+    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+
+        def unary(behaviour: Callable) -> Callable:
+            def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    return behaviour(request, context)
+                except Exception as exc:
+                    if _is_abort(exc):
+                        raise
+                    _handle(exc, context, method)
+
+            return wrapped
+
+        def streaming(behaviour: Callable) -> Callable:
+            def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                try:
+                    yield from behaviour(request, context)
+                except Exception as exc:
+                    if _is_abort(exc):
+                        raise
+                    _handle(exc, context, method)
+
+            return wrapped
+
+        if handler.unary_unary:
+            return handler._replace(unary_unary=unary(handler.unary_unary))
+        if handler.unary_stream:
+            return handler._replace(unary_stream=streaming(handler.unary_stream))
+        if handler.stream_unary:
+            return handler._replace(stream_unary=unary(handler.stream_unary))
+        if handler.stream_stream:
+            return handler._replace(stream_stream=streaming(handler.stream_stream))
+        return handler
+
+
+def _is_abort(exc: BaseException) -> bool:
+    # ServicerContext.abort() signals by raising a bare, argument-less Exception.
+    return type(exc) is Exception and not exc.args

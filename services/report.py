@@ -1,0 +1,72 @@
+"""ReportService: accept complaints, idempotently, and nudge the rescoring worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import grpc
+
+from numrep import intake
+from numrep.config import Settings
+from numrep.errors import ValidationError
+from numrep.models import Category, Channel, Source
+from numrep.store.base import Store
+from numrep.v1 import report_pb2 as pb
+from numrep.v1 import report_pb2_grpc as pb_grpc
+from services import convert
+
+
+def _input(m: pb.Report) -> intake.ReportInput:
+    channel: Channel | None = convert.enum_or_none(convert.CHANNEL_FROM_PB, m.channel, "channel")  # type: ignore[assignment]
+    category: Category | None = convert.enum_or_none(convert.CATEGORY_FROM_PB, m.category, "category")  # type: ignore[assignment]
+    source: Source | None = convert.enum_or_none(convert.SOURCE_FROM_PB, m.source, "source")  # type: ignore[assignment]
+    return intake.ReportInput(
+        report_id=m.report_id, reporter_id=m.reporter_id, subject=m.subject, channel=channel,
+        category=category, source=source, text=m.text,
+        occurred_at=convert.from_timestamp(m.occurred_at) if m.HasField("occurred_at") else None,
+    )
+
+
+class ReportServicer(pb_grpc.ReportServiceServicer):
+    def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.settings = settings
+        self.on_new = on_new
+
+    def _validate(self, m: pb.Report, now: datetime) -> intake.Report:
+        return intake.validate(_input(m), self.settings.hmac_key, self.settings.region, now)
+
+    def SubmitReport(self, request: pb.SubmitReportRequest, context: grpc.ServicerContext) -> pb.SubmitReportResponse:
+        if not request.HasField("report"):
+            raise ValidationError("report: required")
+        report = self._validate(request.report, datetime.now(timezone.utc))
+        [res] = intake.accept(self.store, [report])
+        if not res.duplicate:
+            self.on_new()
+        return pb.SubmitReportResponse(report_id=res.report_id, duplicate=res.duplicate, subject=res.subject)
+
+    def SubmitReports(self, request: pb.SubmitReportsRequest, context: grpc.ServicerContext) -> pb.SubmitReportsResponse:
+        if len(request.reports) > self.settings.max_batch:
+            raise ValidationError(f"reports: at most {self.settings.max_batch} per call, got {len(request.reports)}")
+        now = datetime.now(timezone.utc)
+        results: list[pb.ReportResult | None] = [None] * len(request.reports)
+        valid: list[tuple[int, intake.Report]] = []
+        seen: dict[str, int] = {}
+        for i, m in enumerate(request.reports):
+            try:
+                report = self._validate(m, now)
+            except ValidationError as exc:
+                results[i] = pb.ReportResult(report_id=m.report_id, accepted=False, error=exc.message)
+                continue
+            if report.report_id in seen:  # the same id twice in one call counts once
+                results[i] = pb.ReportResult(report_id=m.report_id, accepted=True, duplicate=True, subject=report.subject)
+                continue
+            seen[report.report_id] = i
+            valid.append((i, report))
+        accepted = intake.accept(self.store, [r for _, r in valid]) if valid else []
+        for (i, _), res in zip(valid, accepted):
+            results[i] = pb.ReportResult(report_id=res.report_id, accepted=True, duplicate=res.duplicate, subject=res.subject)
+        if any(not a.duplicate for a in accepted):
+            self.on_new()
+        return pb.SubmitReportsResponse(results=[r for r in results if r is not None])

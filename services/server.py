@@ -1,0 +1,121 @@
+"""Build, start and gracefully stop the numrep gRPC server.
+
+``Server`` wires the servicers, the error interceptor, health checking and
+reflection around one LookupEngine; ``serve()`` runs it until SIGTERM/SIGINT.
+Graceful shutdown: health turns NOT_SERVING first (load balancers stop
+sending), then ``stop(grace)`` lets in-flight calls finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from numrep.config import Settings
+from numrep.lookup import LookupEngine
+from numrep.store import Store, open_store
+from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
+from numrep.v1 import rules_pb2, rules_pb2_grpc
+from services.admin import AdminServicer
+from services.interceptors.errors import ErrorInterceptor
+from services.nudge import Nudger
+from services.report import ReportServicer
+from services.reputation import ReputationServicer
+from services.rules import RulesServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    reputation_pb2.DESCRIPTOR.services_by_name["ReputationService"].full_name,
+    report_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name,
+    rules_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+)
+
+
+class Server:
+    """One serving process: gRPC server, lookup engine, refresher, nudger."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, nudge: Callable[[], None] | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings)
+        self.engine = LookupEngine(self.store, settings)
+        if nudge is None:
+            from workers.conf import sender
+
+            nudge = sender(settings)
+        self.nudger = Nudger(nudge)
+        self.stopping = threading.Event()
+        opts = [
+            ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
+            ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+        ]
+        self.grpc = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
+            interceptors=[ErrorInterceptor()],
+            options=opts,
+        )
+        reputation_pb2_grpc.add_ReputationServiceServicer_to_server(
+            ReputationServicer(self.engine, settings.max_batch), self.grpc
+        )
+        report_pb2_grpc.add_ReportServiceServicer_to_server(
+            ReportServicer(self.store, settings, self.nudger.poke), self.grpc
+        )
+        rules_pb2_grpc.add_RulesServiceServicer_to_server(RulesServicer(self.store, settings, self.stopping), self.grpc)
+        admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(self.engine), self.grpc)
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), self.grpc)
+        self.port = self.grpc.add_insecure_port(settings.grpc_address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {settings.grpc_address}")
+
+    @property
+    def address(self) -> str:
+        return f"{self.settings.grpc_host}:{self.port}"
+
+    def start(self) -> "Server":
+        self.engine.start()
+        self.nudger.start()
+        self.grpc.start()
+        for name in ("", *SERVICE_NAMES):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("numrep serving", extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version})
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        """Health NOT_SERVING, then let in-flight calls finish within ``grace`` seconds."""
+        self.health.enter_graceful_shutdown()
+        self.stopping.set()
+        self.grpc.stop(self.settings.grpc_grace_seconds if grace is None else grace).wait()
+        self.engine.stop()
+        self.nudger.stop()
+        self.store.close()
+        log.info("numrep stopped")
+
+    def wait(self) -> None:
+        self.grpc.wait_for_termination()
+
+
+def serve(settings: Settings, on_started: Callable[[Server], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    server = Server(settings).start()
+    done = threading.Event()
+
+    def _signal(signum: int, _frame: object) -> None:
+        log.info("shutting down", extra={"signal": signal.Signals(signum).name})
+        done.set()
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    if on_started is not None:
+        on_started(server)
+    done.wait()
+    server.stop()

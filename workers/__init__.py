@@ -1,0 +1,1 @@
+"""Celery workers of numrep: thin tasks over ``numrep.pipeline``."""

@@ -1,0 +1,87 @@
+"""Celery configuration: task names, the beat schedule, the app factory.
+
+Kept apart from ``workers.celery_app`` (which builds the app from the
+environment at import) so that services can build a sender for their own
+settings without importing task code.
+
+The broker comes from settings: Redis in production; by default kombu's
+SQLAlchemy transport on a SQLite file in ``data_dir`` — a real broker that
+needs no server (not ``task_always_eager``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from celery import Celery
+
+from numrep.config import Settings
+
+TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks"]
+
+RESCORE_DIRTY = "numrep.rescore_dirty"
+RESCORE_FLAGGED = "numrep.rescore_flagged"
+PUBLISH_RULES = "numrep.publish_rules"
+REBUILD_FILTER = "numrep.rebuild_filter"
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict]:
+    """Every periodic job, in one place."""
+    return {
+        "rescore-dirty": {"task": RESCORE_DIRTY, "schedule": timedelta(seconds=settings.rescore_interval_seconds)},
+        "rescore-flagged": {"task": RESCORE_FLAGGED, "schedule": timedelta(seconds=settings.full_rescore_interval_seconds)},
+        "reconcile-rules": {"task": PUBLISH_RULES, "schedule": timedelta(minutes=10)},
+        "rebuild-filter": {"task": REBUILD_FILTER, "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds)},
+    }
+
+
+BROKER_POLLING_SECONDS = 0.2
+
+
+def _transport_options(url: str) -> dict[str, object]:
+    if url.startswith("sqla+"):
+        # kombu's SQLAlchemy transport hands every transport option to
+        # create_engine(), which rejects polling_interval; its poll period is
+        # a class attribute (1 s by default), too slow for the fast path.
+        from kombu.transport import sqlalchemy as kombu_sqla
+
+        kombu_sqla.Transport.polling_interval = BROKER_POLLING_SECONDS
+        return {}
+    if url.startswith("redis"):
+        return {"visibility_timeout": 3600}
+    return {"polling_interval": BROKER_POLLING_SECONDS}
+
+
+def create_app(settings: Settings) -> Celery:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Celery("numrep", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.celery_broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=_transport_options(settings.celery_broker_url),
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="numrep",
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        worker_hijack_root_logger=False,
+        imports=TASK_MODULES,
+    )
+    app.numrep_settings = settings  # type: ignore[attr-defined]
+    return app
+
+
+def sender(settings: Settings) -> Callable[[], None]:
+    """A function that queues one fast-path rescore (used by intake to nudge the worker)."""
+    app = create_app(settings)
+
+    def send() -> None:
+        app.send_task(RESCORE_DIRTY)
+
+    return send
