@@ -1,0 +1,203 @@
+"""The store contract: every backend passes the same suite (see conftest STORE_BACKENDS)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from numrep.errors import NotFound
+from numrep.models import Action, AllowlistEntry, Category, Channel, Reputation, Rule, RuleKind
+from numrep.rules import EMPTY_CHECKSUM, canonical_checksum
+from numrep.store.base import Store
+from tests.conftest import NOW, make_report
+
+
+def rule(subject: str, action: Action = Action.BLOCK, channel: Channel = Channel.VOICE, kind: RuleKind = RuleKind.EXACT) -> Rule:
+    return Rule(f"{subject}#{channel.value}", kind, subject, channel, action, Category.FRAUD, "because", NOW)
+
+
+def reputation(subject: str, action: Action = Action.BLOCK, score: int = 90) -> Reputation:
+    return Reputation(
+        subject=subject, score=score, actions={Channel.VOICE: action, Channel.SMS: Action.ALLOW},
+        categories={Category.FRAUD: 3, Category.RETAIL: 1}, reporters=4, weighted_reporters=3.5,
+        first_seen=NOW - timedelta(days=1), last_seen=NOW, reasons=("4 reporters", "score 90"),
+        protected=False, updated_at=NOW,
+    )
+
+
+class TestReports:
+    def test_given_new_reports_when_added_then_stored_and_subjects_dirty(self, store: Store) -> None:
+        assert store.add_reports([make_report(1), make_report(2, subject="tel:+8613900139000")]) == [True, True]
+        assert store.count_reports() == 2
+        assert sorted(m.subject for m in store.dirty_subjects(10)) == ["tel:+8613900139000", "tel:+8617012345678"]
+
+    def test_same_report_id_three_times_counts_once(self, store: Store) -> None:
+        r = make_report(1)
+        assert store.add_reports([r]) == [True]
+        assert store.add_reports([r]) == [False]
+        assert store.add_reports([r, make_report(2)]) == [False, True]
+        assert store.count_reports() == 2
+
+    def test_a_duplicate_id_keeps_the_first_report(self, store: Store) -> None:
+        store.add_reports([make_report(1, category=Category.FRAUD)])
+        store.add_reports([make_report(1, category=Category.RETAIL)])
+        [stored] = store.reports_for_subject("tel:+8617012345678", NOW - timedelta(days=1))
+        assert stored.category is Category.FRAUD
+
+    def test_reports_round_trip_and_filter_by_time(self, store: Store) -> None:
+        old = make_report(1, at=NOW - timedelta(days=40))
+        new = make_report(2, at=NOW - timedelta(days=1))
+        store.add_reports([old, new])
+        assert store.reports_for_subject(new.subject, NOW - timedelta(days=30)) == [new]
+        assert store.reports_for_subject(new.subject, NOW - timedelta(days=50)) == [old, new]
+        assert store.reports_for_subject("tel:+8613900139000", NOW - timedelta(days=50)) == []
+
+    def test_concurrent_duplicate_submissions_store_one(self, store: Store) -> None:
+        r = make_report(7)
+        results: list[bool] = []
+        lock = threading.Lock()
+
+        def submit() -> None:
+            out = store.add_reports([r])
+            with lock:
+                results.extend(out)
+
+        threads = [threading.Thread(target=submit) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [False] * 7 + [True]
+        assert store.count_reports() == 1
+
+
+class TestDirty:
+    def test_clear_removes_only_unchanged_marks(self, store: Store) -> None:
+        store.mark_dirty(["tel:+86a", "tel:+86b"])
+        marks = store.dirty_subjects(10)
+        store.mark_dirty(["tel:+86a"])  # marked again while being processed
+        store.clear_dirty(marks)
+        assert [m.subject for m in store.dirty_subjects(10)] == ["tel:+86a"]
+
+    def test_limit(self, store: Store) -> None:
+        store.mark_dirty([f"tel:+86{i}" for i in range(5)])
+        assert len(store.dirty_subjects(3)) == 3
+
+
+class TestReputations:
+    def test_round_trip_and_replace(self, store: Store) -> None:
+        rep = reputation("tel:+8617012345678")
+        store.put_reputations([rep])
+        assert store.get_reputation(rep.subject) == rep
+        delisted = reputation(rep.subject, Action.ALLOW, 10)
+        store.put_reputations([delisted])
+        assert store.get_reputation(rep.subject) == delisted
+        assert store.get_reputation("tel:+8613900139000") is None
+
+    def test_flagged_subjects(self, store: Store) -> None:
+        store.put_reputations([reputation("tel:+86a"), reputation("tel:+86b", Action.LABEL), reputation("tel:+86c", Action.ALLOW)])
+        assert store.flagged_subjects() == ["tel:+86a", "tel:+86b"]
+
+
+class TestRules:
+    def test_starts_empty(self, store: Store) -> None:
+        assert store.rules_version() == 0
+        d = store.rules_since(0)
+        assert (d.version, d.full_snapshot, d.added, d.checksum) == (0, True, (), EMPTY_CHECKSUM)
+
+    def test_publish_versions_and_deltas(self, store: Store) -> None:
+        a, b, c = rule("tel:+86a"), rule("tel:+86b"), rule("tel:+86c", Action.LABEL)
+        assert store.publish_rules([a, b], [], NOW) == 1
+        assert store.publish_rules([c], [a.rule_id], NOW) == 2
+        assert store.rules_version() == 2
+        assert set(store.active_rules()) == {b.rule_id, c.rule_id}
+        assert set(store.active_rules(["tel:+86c"])) == {c.rule_id}
+
+        full = store.rules_since(0)
+        assert full.full_snapshot and {r.rule_id for r in full.added} == {b.rule_id, c.rule_id}
+        assert full.checksum == canonical_checksum([b, c])
+
+        delta = store.rules_since(1)
+        assert (delta.version, delta.from_version, delta.full_snapshot) == (2, 1, False)
+        assert [r.rule_id for r in delta.added] == [c.rule_id]
+        assert delta.removed == (a.rule_id,)
+        assert delta.checksum == full.checksum
+
+        assert store.rules_since(2).added == () and store.rules_since(2).version == 2
+
+    def test_a_delta_applied_to_the_old_set_gives_the_checksum(self, store: Store) -> None:
+        store.publish_rules([rule("tel:+86a"), rule("tel:+86b")], [], NOW)
+        held = {r.rule_id: r for r in store.rules_since(0).added}
+        store.publish_rules([rule("tel:+86b", Action.LABEL), rule("tel:+86d")], ["tel:+86a#voice"], NOW)
+        d = store.rules_since(1)
+        for rid in d.removed:
+            held.pop(rid)
+        held.update({r.rule_id: r for r in d.added})
+        assert canonical_checksum(held.values()) == d.checksum
+
+    def test_publishing_nothing_new_creates_no_version(self, store: Store) -> None:
+        a = rule("tel:+86a")
+        assert store.publish_rules([a], [], NOW) == 1
+        assert store.publish_rules([a], ["tel:+86zzz#voice"], NOW + timedelta(hours=1)) is None
+        assert store.rules_version() == 1
+
+    def test_client_ahead_or_behind_the_log_gets_a_snapshot(self, store: Store) -> None:
+        store.publish_rules([rule("tel:+86a")], [], NOW)
+        assert store.rules_since(99).full_snapshot
+
+    def test_concurrent_publishers_get_distinct_versions(self, store: Store) -> None:
+        versions: list[int | None] = []
+        lock = threading.Lock()
+
+        def publish(i: int) -> None:
+            v = store.publish_rules([rule(f"tel:+86{i}")], [], NOW)
+            with lock:
+                versions.append(v)
+
+        threads = [threading.Thread(target=publish, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(v for v in versions if v is not None) == [1, 2, 3, 4, 5, 6]
+        assert len(store.active_rules()) == 6
+
+
+class TestAllowlist:
+    def test_add_list_remove(self, store: Store) -> None:
+        e = AllowlistEntry("tel:+864006001234", "hospital", "analyst", NOW)
+        assert store.add_allowlist(e) == e
+        assert store.add_allowlist(AllowlistEntry(e.subject, "other", "x", NOW)) == e  # idempotent
+        assert store.list_allowlist() == [e]
+        assert e.subject in {m.subject for m in store.dirty_subjects(10)}
+        assert store.remove_allowlist(e.subject) is True
+        assert store.remove_allowlist(e.subject) is False
+        assert store.list_allowlist() == []
+
+
+class TestFilterSnapshots:
+    def test_store_and_fetch_latest(self, store: Store) -> None:
+        assert store.latest_filter_snapshot() is None
+        data = bytes(range(256)) * 9000  # > 2 chunks
+        m1 = store.put_filter_snapshot(1, 10, 100, 0.001, b"one", NOW)
+        m2 = store.put_filter_snapshot(2, 20, 100, 0.001, data, NOW)
+        latest = store.latest_filter_snapshot()
+        assert latest is not None and latest.snapshot_id == m2.snapshot_id and latest.version == 2
+        assert store.filter_snapshot_data(m2.snapshot_id) == data
+        assert store.filter_snapshot_data(m1.snapshot_id) == b"one"
+
+    def test_prune(self, store: Store) -> None:
+        ids = [store.put_filter_snapshot(v, 1, 100, 0.01, b"x", NOW).snapshot_id for v in (1, 2, 3)]
+        assert store.prune_filter_snapshots(keep=1) == 2
+        with pytest.raises(NotFound):
+            store.filter_snapshot_data(ids[0])
+        assert store.filter_snapshot_data(ids[2]) == b"x"
+
+
+def test_migrate_twice_is_harmless(store: Store) -> None:
+    store.add_reports([make_report(1)])
+    store.migrate()
+    store.migrate()
+    assert store.count_reports() == 1

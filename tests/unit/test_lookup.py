@@ -1,0 +1,134 @@
+"""The lookup path: protected → range rules → filter → store, and fail-safe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from numrep import pipeline
+from numrep.config import Settings
+from numrep.errors import InvalidSubject, StoreUnavailable
+from numrep.lookup import LookupEngine, VerdictSource
+from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
+from numrep.store.base import Store
+from tests.conftest import make_report
+
+NOW = datetime.now(timezone.utc)
+SPAM = "tel:+8617012345678"
+
+
+class CountingStore:
+    """Wraps a real store, counting reads and optionally failing them."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.reads = 0
+        self.fail = False
+
+    def get_reputation(self, subject: str) -> Reputation | None:
+        self.reads += 1
+        if self.fail:
+            raise StoreUnavailable("store down")
+        return self.inner.get_reputation(subject)
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self.inner, name)
+        if self.fail and callable(attr):
+            def failing(*a: object, **k: object) -> object:
+                raise StoreUnavailable("store down")
+            return failing
+        return attr
+
+
+@pytest.fixture
+def flagged(store: Store, settings: Settings) -> Store:
+    store.add_reports([make_report(i, at=NOW) for i in range(10)])
+    store.add_reports([make_report(100 + i, subject="tel:+86110", at=NOW) for i in range(300)])
+    pipeline.rescore_dirty(store, settings)
+    return store
+
+
+def engine_for(store: object, settings: Settings) -> LookupEngine:
+    e = LookupEngine(store, settings)  # type: ignore[arg-type]
+    e.refresh()
+    return e
+
+
+def test_filter_miss_does_no_io(flagged: Store, settings: Settings) -> None:
+    counting = CountingStore(flagged)
+    e = engine_for(counting, settings)
+    v = e.lookup("13800138000")
+    assert (v.action, v.source, counting.reads) == (Action.ALLOW, VerdictSource.FILTER, 0)
+
+
+def test_hit_is_confirmed_against_the_store(flagged: Store, settings: Settings) -> None:
+    counting = CountingStore(flagged)
+    e = engine_for(counting, settings)
+    v = e.lookup("+86 170 1234 5678")
+    assert v.action is Action.BLOCK and v.source is VerdictSource.STORE and v.score > 80
+    assert v.top_category is Category.LOANS_FINANCE and v.reasons and counting.reads == 1
+    e.lookup(SPAM)
+    assert counting.reads == 1  # cached
+    assert e.lookup(SPAM, Channel.SMS).action is Action.ALLOW
+
+
+def test_false_positive_costs_one_read_never_a_block(store: Store, settings: Settings) -> None:
+    loose = settings.model_copy(update={"filter_error_rate": 0.3, "filter_min_capacity": 100})
+    store.publish_rules(
+        [Rule(f"tel:+86170{i:08d}#voice", RuleKind.EXACT, f"tel:+86170{i:08d}", Channel.VOICE, Action.BLOCK,
+              Category.FRAUD, "test", NOW) for i in range(80)], [], NOW)
+    pipeline.sync_filter(store, loose)
+    counting = CountingStore(store)
+    e = engine_for(counting, loose)
+    probes = (f"tel:+86138{i:08d}" for i in range(10_000))
+    probe = next(p for p in probes if p in e._filter)  # noqa: SLF001 - a real false positive of the filter
+    v = e.decide(probe)
+    assert v.action is Action.ALLOW and v.source is VerdictSource.STORE and counting.reads == 1
+
+
+def test_protected_numbers_allow_without_io(flagged: Store, settings: Settings) -> None:
+    counting = CountingStore(flagged)
+    e = engine_for(counting, settings)
+    v = e.lookup("110")
+    assert v.action is Action.ALLOW and v.protected and v.source is VerdictSource.PROTECTED and counting.reads == 0
+
+
+def test_store_down_answers_from_published_rules(flagged: Store, settings: Settings) -> None:
+    counting = CountingStore(flagged)
+    e = engine_for(counting, settings)
+    counting.fail = True
+    assert e.refresh() is False and e.store_healthy is False
+    v = e.lookup(SPAM)
+    assert v.action is Action.BLOCK and v.source is VerdictSource.PUBLISHED_RULES
+    assert e.lookup("13800138000").action is Action.ALLOW
+    counting.fail = False
+    e.refresh()
+    assert e.store_healthy is True
+
+
+def test_range_rules_longest_prefix(store: Store, settings: Settings) -> None:
+    rules = [
+        Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.FRAUD, "170 range", NOW),
+        Rule("tel:+861701#voice", RuleKind.RANGE, "tel:+861701", Channel.VOICE, Action.BLOCK, Category.FRAUD, "1701 block", NOW),
+    ]
+    store.publish_rules(rules, [], NOW)
+    e = engine_for(store, settings)
+    assert e.lookup("17012345678").action is Action.BLOCK
+    assert e.lookup("17098765432").action is Action.LABEL
+    assert e.lookup("17098765432", Channel.SMS).action is Action.ALLOW
+    assert e.lookup("95588").action is Action.ALLOW  # protected wins over any range
+
+
+def test_new_versions_are_picked_up(store: Store, settings: Settings) -> None:
+    e = engine_for(store, settings)
+    assert e.lookup(SPAM).action is Action.ALLOW and e.version == 0
+    store.add_reports([make_report(i, at=NOW) for i in range(10)])
+    pipeline.rescore_dirty(store, settings)
+    assert e.refresh() is True
+    assert e.lookup(SPAM).action is Action.BLOCK and e.version == 1 and e.filter_version == 1
+
+
+def test_malformed_input_raises_validation_error(store: Store, settings: Settings) -> None:
+    with pytest.raises(InvalidSubject, match="too many digits"):
+        engine_for(store, settings).lookup("1380013800012345")

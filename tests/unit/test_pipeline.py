@@ -1,0 +1,108 @@
+"""The fast and batch paths as functions (the worker runs them as tasks)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from numrep import pipeline
+from numrep.config import Settings
+from numrep.filter import FilterSnapshot
+from numrep.models import Action, AllowlistEntry, Channel
+from numrep.store.base import Store
+from tests.conftest import make_report
+
+NOW = datetime.now(timezone.utc)
+SPAM = "tel:+8617012345678"
+
+
+def reports(n: int, subject: str = SPAM, start: int = 0, at: datetime = NOW) -> list:
+    return [make_report(start + i, subject=subject, at=at) for i in range(n)]
+
+
+def loaded_filter(store: Store) -> FilterSnapshot:
+    meta = store.latest_filter_snapshot()
+    assert meta is not None
+    return FilterSnapshot.from_bytes(meta.version, meta.error_rate, store.filter_snapshot_data(meta.snapshot_id))
+
+
+def test_given_enough_reporters_when_rescored_then_blocked_ruled_and_in_filter(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10))
+    result = pipeline.rescore_dirty(store, settings)
+    assert result.scored == 1 and result.rules_version == 1 and result.filter_version == 1
+    rep = store.get_reputation(SPAM)
+    assert rep is not None and rep.action(Channel.VOICE) is Action.BLOCK
+    assert set(store.active_rules()) == {f"{SPAM}#voice"}
+    assert SPAM in loaded_filter(store)
+    assert store.dirty_subjects(10) == []
+
+
+def test_rescoring_again_publishes_nothing(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10))
+    pipeline.rescore_dirty(store, settings)
+    store.mark_dirty([SPAM])
+    again = pipeline.rescore_dirty(store, settings)
+    assert again.scored == 1 and again.rules_version is None and store.rules_version() == 1
+
+
+def test_crash_before_clearing_marks_is_harmless(store: Store, settings: Settings) -> None:
+    """Simulate a worker dying after publishing but before clearing: the rerun converges."""
+    store.add_reports(reports(10))
+    protected = pipeline.load_protected(store, settings)
+    reps = pipeline.score(store, [SPAM], settings, NOW, protected)
+    store.put_reputations(reps)
+    assert pipeline.publish_for(store, reps, NOW) == 1
+    # ... crash: dirty marks remain, filter not built
+    result = pipeline.rescore_dirty(store, settings)
+    assert result.scored == 1 and store.rules_version() == 1
+    assert SPAM in loaded_filter(store) and store.dirty_subjects(10) == []
+
+
+def test_protected_subjects_never_get_rules(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(300, subject="tel:+86110"))
+    pipeline.rescore_dirty(store, settings)
+    rep = store.get_reputation("tel:+86110")
+    assert rep is not None and rep.protected and not rep.flagged
+    assert store.active_rules() == {}
+
+
+def test_allowlisting_removes_an_existing_rule(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10))
+    pipeline.rescore_dirty(store, settings)
+    store.add_allowlist(AllowlistEntry(SPAM, "verified business", "analyst", NOW))
+    result = pipeline.rescore_dirty(store, settings)
+    assert result.rules_version == 2 and store.active_rules() == {}
+    store.remove_allowlist(SPAM)
+    assert pipeline.rescore_dirty(store, settings).rules_version == 3
+
+
+def test_batch_path_delists_decayed_subjects(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10, at=NOW - timedelta(days=29, hours=23)))
+    pipeline.rescore_dirty(store, settings)
+    assert store.active_rules() == {}  # far decayed: 10 * 0.5**(30/7) ≈ 0.5 weighted
+    store.add_reports(reports(12, subject="tel:+8617198765432", start=100, at=NOW))
+    pipeline.rescore_dirty(store, settings)
+    assert store.flagged_subjects() == ["tel:+8617198765432"]
+    assert pipeline.mark_flagged_dirty(store) == 1
+
+
+def test_filter_extends_then_rebuilds_without_removed_subjects(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10))
+    pipeline.rescore_dirty(store, settings)
+    store.add_reports(reports(10, subject="tel:+8617198765432", start=100))
+    pipeline.rescore_dirty(store, settings)
+    snap = loaded_filter(store)
+    assert snap.version == 2 and SPAM in snap and "tel:+8617198765432" in snap
+    store.add_allowlist(AllowlistEntry(SPAM, "verified", "a", NOW))
+    pipeline.rescore_dirty(store, settings)
+    assert SPAM in loaded_filter(store)  # extension keeps stale members (harmless: hits are confirmed)
+    meta = pipeline.sync_filter(store, settings, full=True)
+    assert meta is not None and meta.count == 1 and SPAM not in loaded_filter(store)
+
+
+def test_reconcile_repairs_drift(store: Store, settings: Settings) -> None:
+    store.add_reports(reports(10))
+    pipeline.rescore_dirty(store, settings)
+    store.publish_rules([], [f"{SPAM}#voice"], NOW)  # drift: a rule lost
+    assert pipeline.reconcile_rules(store) == 3
+    assert set(store.active_rules()) == {f"{SPAM}#voice"}
+    assert pipeline.reconcile_rules(store) is None
