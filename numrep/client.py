@@ -28,7 +28,7 @@ SERVICE_CONFIG = json.dumps({
 })
 
 
-def channel_enum(name: str | None) -> int:
+def channel_enum(name: str | None) -> common_pb2.Channel:
     return common_pb2.Channel.Value(f"CHANNEL_{name.upper()}") if name else common_pb2.CHANNEL_UNSPECIFIED
 
 

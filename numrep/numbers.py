@@ -124,9 +124,10 @@ def _tel(text: str, digits: str, region: str) -> str:
     if phonenumbers.is_valid_number(number):
         return TEL + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.national_significant_number(number)
-    if national in EXTRA_SHORT_NUMBERS.get(number.country_code, ()):
+    country_code = number.country_code or 0
+    if national in EXTRA_SHORT_NUMBERS.get(country_code, ()):
         return f"{TEL}+{number.country_code}{national}"
-    number_region = phonenumbers.region_code_for_country_code(number.country_code)
+    number_region = phonenumbers.region_code_for_country_code(country_code)
     if number_region != "ZZ" and shortnumberinfo.is_valid_short_number_for_region(number, number_region):
         return f"{TEL}+{number.country_code}{national}"
     where = number_region if number_region != "ZZ" else f"+{number.country_code}"

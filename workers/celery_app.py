@@ -31,7 +31,8 @@ _store_lock = threading.Lock()
 
 
 def settings() -> Settings:
-    return app.numrep_settings  # type: ignore[attr-defined,no-any-return]
+    s: Settings = app.numrep_settings
+    return s
 
 
 def store() -> Store:

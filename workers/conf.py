@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         imports=TASK_MODULES,
     )
-    app.numrep_settings = settings  # type: ignore[attr-defined]
+    app.numrep_settings = settings
     return app
 
 

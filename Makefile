@@ -1,0 +1,33 @@
+# numrep — the two promises:
+#   make demo   set up and run the platform on its embedded defaults, with demo data
+#   make test   set up and pass the whole test suite
+.PHONY: demo test setup setup-dev protos lint unit e2e clean
+
+DATA_DIR ?= $(CURDIR)/.numrep
+
+demo: setup
+	.venv/bin/numrep --data-dir $(DATA_DIR) up --demo
+
+test:
+	scripts/test.sh
+
+setup:
+	scripts/bootstrap.sh
+
+setup-dev:
+	scripts/bootstrap.sh dev
+
+protos: setup-dev
+	.venv/bin/python scripts/gen_protos.py
+
+lint: setup-dev
+	.venv/bin/python -m mypy
+
+unit: setup-dev
+	.venv/bin/python -m pytest tests/unit
+
+e2e: setup-dev
+	.venv/bin/python -m pytest tests/e2e
+
+clean:
+	rm -rf .numrep artifacts .pytest_cache .mypy_cache

@@ -1,0 +1,125 @@
+"""A running platform: the gRPC server and a real Celery worker (with beat) as processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from numrep.client import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Platform:
+    """Starts, stops and kills the server and worker processes of one data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
+        self.env.update(
+            NUMREP_DATA_DIR=str(data_dir),
+            NUMREP_GRPC_PORT=str(self.port),
+            NUMREP_RESCORE_INTERVAL_SECONDS="2",
+            NUMREP_REFRESH_INTERVAL_SECONDS="0.2",
+            PYTHONPATH=str(ROOT),
+        )
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.address = f"127.0.0.1:{self.port}"
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+        log = open(self.data_dir / log_name, "ab")
+        return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_server(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.server = self._spawn([sys.executable, "-m", "numrep.cli", "serve"], "server.log")
+        deadline = time.monotonic() + 30
+        with grpc.insecure_channel(self.address) as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            while True:
+                try:
+                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if self.server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start:\n{self.log('server.log')}")
+                time.sleep(0.1)
+
+    def start_worker(self) -> None:
+        self.worker = self._spawn(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-B", "--pool", "solo",
+             "-Q", "numrep", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+            "worker.log",
+        )
+        deadline = time.monotonic() + 60
+        while "ready." not in self.log("worker.log"):
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{self.log('worker.log')}")
+            time.sleep(0.1)
+
+    def log(self, name: str) -> str:
+        path = self.data_dir / name
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    @staticmethod
+    def _end(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self._end(self.server, sig)
+        self._end(self.worker, sig)
+
+    def kill_worker(self) -> None:
+        self._end(self.worker, signal.SIGKILL)
+
+    def client(self) -> Client:
+        c = Client(self.address, timeout=5)
+        c.wait_ready()
+        return c
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    p = Platform(tmp_path_factory.mktemp("platform"))
+    p.start_server()
+    p.start_worker()
+    yield p
+    p.stop()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll until ``predicate()`` is truthy; return it, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,110 @@
+"""End to end: reports over gRPC → a real Celery worker rescores → Lookup answers.
+
+The platform runs as processes on its embedded defaults (SQLite store,
+SQLite broker). Latency from the deciding report to BLOCK is measured and
+written to artifacts/e2e-latency.txt; tests check behaviour, not time.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from numrep.store.sqlite import SQLiteStore
+from numrep.v1 import common_pb2, report_pb2, reputation_pb2
+from tests.e2e.conftest import ROOT, Platform, wait_for
+
+pytestmark = [pytest.mark.e2e]
+
+SPAM = "17012345678"
+SPAM_SUBJECT = "tel:+8617012345678"
+REPORT_IDS = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"e2e/{i}")) for i in range(12)]
+
+
+def action(platform: Platform, subject: str) -> int:
+    with platform.client() as c:
+        return int(c.lookup(subject).action)
+
+
+def store_of(platform: Platform) -> SQLiteStore:
+    return SQLiteStore(platform.data_dir / "numrep.sqlite3")
+
+
+def test_reports_from_distinct_reporters_block_with_reasons(platform: Platform) -> None:
+    with platform.client() as c:
+        # given reporters below the threshold, each report sent three times
+        for i in range(7):
+            for _ in range(3):
+                c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i])
+        wait_for(lambda: c.lookup(SPAM).action == common_pb2.ACTION_LABEL)
+        # when the deciding reports arrive
+        start = time.monotonic()
+        for i in range(7, 10):
+            c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i])
+        # then Lookup says BLOCK, with reasons
+        r = wait_for(lambda: (resp := c.lookup(SPAM)).action == common_pb2.ACTION_BLOCK and resp)
+        latency = time.monotonic() - start
+    assert r.source == reputation_pb2.VERDICT_SOURCE_STORE
+    assert r.top_category == common_pb2.CATEGORY_LOANS_FINANCE
+    assert r.reasons[0] == "10 reporters in 30 days (weighted 10.0), mostly loans_finance"
+    assert store_of(platform).count_reports() == 10  # 7 × 3 sends of the same ids counted once
+    out = ROOT / "artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "e2e-latency.txt").write_text(f"deciding report -> BLOCK on Lookup (embedded): {latency:.3f} s\n")
+    print(f"\ndeciding report -> BLOCK on Lookup (embedded): {latency:.3f} s")
+
+
+def test_same_report_id_three_times_counts_once(platform: Platform) -> None:
+    rid = str(uuid.uuid4())
+    with platform.client() as c:
+        results = [c.report("13912345678", "carol", "retail", report_id=rid) for _ in range(3)]
+    assert [r.duplicate for r in results] == [False, True, True]
+    reports = store_of(platform).reports_for_subject("tel:+8613912345678", datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert [r.report_id for r in reports] == [rid]
+
+
+def test_protected_number_reported_by_hundreds_stays_allow(platform: Platform) -> None:
+    reports = [
+        report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"crowd-{i}", subject="95588",
+                          category=common_pb2.CATEGORY_FRAUD)
+        for i in range(300)
+    ]
+    with platform.client() as c:
+        for i in range(0, 300, 100):
+            assert all(r.accepted for r in c.submit_reports(reports[i : i + 100]))
+        store = store_of(platform)
+        rep = wait_for(lambda: (x := store.get_reputation("tel:+8695588")) is not None and x.reporters == 300 and x)
+        assert rep.protected and not rep.flagged
+        r = c.lookup("95588")
+    assert r.action == common_pb2.ACTION_ALLOW and r.protected
+
+
+def test_reports_accepted_while_the_worker_is_dead_are_not_lost(platform: Platform) -> None:
+    platform.kill_worker()
+    with platform.client() as c:
+        for i in range(10):
+            c.report("17198765432", f"victim-{i}", "fraud")
+        time.sleep(1)
+        assert c.lookup("17198765432").action == common_pb2.ACTION_ALLOW  # nobody has rescored yet
+    platform.start_worker()
+    wait_for(lambda: action(platform, "17198765432") == common_pb2.ACTION_BLOCK)
+
+
+def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platform) -> None:
+    subjects = [SPAM, "95588", "17198765432", "13800138000", "10657000123456"]
+    with platform.client() as c:
+        before = [c.lookup(s) for s in subjects]
+    platform.stop(signal.SIGTERM)
+    platform.start_server()
+    platform.start_worker()
+    with platform.client() as c:
+        after = [c.lookup(s) for s in subjects]
+        resent = c.report(SPAM, "reporter-0", "loans_finance", report_id=REPORT_IDS[0])
+    strip = lambda r: (r.subject, r.action, r.score, list(r.reasons), r.protected, r.version)  # noqa: E731
+    assert [strip(r) for r in after] == [strip(r) for r in before]
+    assert resent.duplicate
+    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10
