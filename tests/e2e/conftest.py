@@ -46,7 +46,8 @@ class Platform:
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / log_name, "ab")
-        return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own, so that a kill reaches the worker's embedded beat process too.
+        return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_server(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,14 +83,19 @@ class Platform:
 
     @staticmethod
     def _end(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.send_signal(sig)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        try:  # whatever the process left behind in its session (the embedded beat)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         self._end(self.server, sig)
