@@ -48,6 +48,13 @@ class Settings(BaseModel):
     cassandra_keyspace: str = Field("numrep", pattern=r"^[a-z][a-z0-9_]{0,47}$")
     cassandra_consistency: Literal["ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"] = "LOCAL_QUORUM"
     cassandra_local_dc: str | None = None
+    cassandra_replication: str = Field(
+        "SimpleStrategy:1",
+        pattern=r"^(SimpleStrategy:[1-9]|NetworkTopologyStrategy:[A-Za-z0-9_-]+=[1-9](,[A-Za-z0-9_-]+=[1-9])*)$",
+        description="Keyspace replication when `numrep migrate` creates it, e.g. NetworkTopologyStrategy:dc1=3.",
+    )
+    cassandra_request_timeout_seconds: float = Field(5.0, gt=0)
+    cassandra_lookup_timeout_seconds: float = Field(0.25, gt=0, description="Deadline of the store read confirming a filter hit.")
 
     broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
 

@@ -48,6 +48,20 @@ def diff(current: Mapping[str, Rule], desired: Mapping[str, Rule]) -> tuple[list
     return sorted(upserts, key=lambda r: r.rule_id), sorted(removed)
 
 
+def effective_changes(
+    current: Mapping[str, Rule], upserts: Iterable[Rule], removed: Iterable[str]
+) -> tuple[list[Rule], list[str]]:
+    """The part of a requested publication that really changes ``current``.
+
+    Upserting a rule identical to the active one and removing an inactive id
+    are no-ops, so a retried publication creates no empty version.
+    """
+    real_upserts = [r for r in upserts if r.rule_id not in current or current[r.rule_id].canonical() != r.canonical()]
+    upsert_ids = {r.rule_id for r in real_upserts}
+    real_removed = sorted({rid for rid in removed if rid in current and rid not in upsert_ids})
+    return real_upserts, real_removed
+
+
 def canonical_checksum(rules: Iterable[Rule]) -> str:
     lines = sorted(r.canonical() for r in rules)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -13,7 +13,7 @@ from numrep.config import Settings, load_settings
 from numrep.models import Category, Channel, Report, Source
 from numrep.store.base import Store
 
-# Backends of the store contract suite. Each entry opens a fresh, empty store.
+# Backends that need no server; Cassandra is added by the `store` fixture below.
 STORE_BACKENDS: dict[str, Callable[[Settings], Store]] = {}
 
 
@@ -26,6 +26,58 @@ def _sqlite(settings: Settings) -> Store:
 
 
 STORE_BACKENDS["sqlite"] = _sqlite
+INTEGRATION_BACKENDS = {"cassandra"}
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing_backend(what: str, why: str) -> None:
+    """Locally a missing server skips; in CI it fails the run."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but unavailable: {why}", pytrace=False)
+    pytest.skip(f"{what} unavailable: {why}")
+
+
+@pytest.fixture(scope="session")
+def cassandra_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """A real single-node Cassandra on 127.0.0.1, started once per session.
+
+    TEST_CASSANDRA_HOSTS=127.0.0.1 reuses a node that is already running.
+    """
+    given = os.environ.get("TEST_CASSANDRA_HOSTS")
+    if given:
+        yield [h.strip() for h in given.split(",")]
+        return
+    from scripts.cassandra import CassandraError, LocalCluster
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=1)
+    try:
+        took = cluster.start()
+    except (CassandraError, OSError) as exc:
+        cluster.stop()
+        missing_backend("Cassandra", str(exc))
+    print(f"\nCassandra single node ready in {took:.1f}s")
+    yield cluster.contact_points
+    cluster.stop()
+
+
+_TRUNCATE_TABLES: list[str] = []
+
+
+def _cassandra(settings: Settings, hosts: list[str]) -> Store:
+    from numrep.store.cassandra import CassandraStore, migrations
+
+    s = settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts, "cassandra_keyspace": "numrep_test",
+                                    "cassandra_consistency": "LOCAL_QUORUM"})
+    store = CassandraStore(s)
+    store.migrate()
+    if not _TRUNCATE_TABLES:
+        import re
+
+        for _name, statements in migrations():
+            _TRUNCATE_TABLES.extend(m.group(1) for st in statements if (m := re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", st)))
+    for table in _TRUNCATE_TABLES:
+        store.session.execute(f"TRUNCATE {table}", timeout=60)
+    return store
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -43,9 +95,16 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(environ={}, data_dir=tmp_path / "data", hash_key="k" * 64, grpc_port=0)
 
 
-@pytest.fixture(params=sorted(STORE_BACKENDS))
+@pytest.fixture(params=[
+    "sqlite",
+    pytest.param("cassandra", marks=pytest.mark.integration),
+])
 def store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
-    s = STORE_BACKENDS[request.param](settings)
+    """A fresh, empty store of every backend: the contract suite runs against each."""
+    if request.param == "cassandra":
+        s = _cassandra(settings, request.getfixturevalue("cassandra_hosts"))
+    else:
+        s = STORE_BACKENDS[request.param](settings)
     yield s
     s.close()
 

@@ -16,8 +16,12 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
         from numrep.store.sqlite import SQLiteStore
 
         store = SQLiteStore(settings.sqlite_file, settings.rules_log_keep_versions)
+    elif settings.store == "cassandra":
+        from numrep.store.cassandra import CassandraStore
+
+        store = CassandraStore(settings)
     else:
-        raise ConfigError(f"NUMREP_STORE: backend {settings.store!r} is not available in this build")
+        raise ConfigError(f"NUMREP_STORE: unknown backend {settings.store!r}")
     if migrate:
         store.migrate()
     return store

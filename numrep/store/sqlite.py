@@ -17,7 +17,7 @@ from pathlib import Path
 
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import AllowlistEntry, Category, Channel, DirtyMark, FilterSnapshotMeta, Report, Reputation, Rule, RulesDelta, Source
-from numrep.rules import canonical_checksum, EMPTY_CHECKSUM
+from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
 from numrep.store.base import Store
 from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
 
@@ -210,9 +210,7 @@ class SQLiteStore(Store):
                 row["rule_id"]: rule_from(row)
                 for row in conn.execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")
             }
-            real_upserts = [r for r in upserts if r.rule_id not in current or current[r.rule_id].canonical() != r.canonical()]
-            upsert_ids = {r.rule_id for r in real_upserts}
-            real_removed = sorted({rid for rid in removed if rid in current and rid not in upsert_ids})
+            real_upserts, real_removed = effective_changes(current, upserts, removed)
             if not real_upserts and not real_removed:
                 return None
             version = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM rule_versions").fetchone()[0]) + 1
@@ -230,10 +228,7 @@ class SQLiteStore(Store):
                 "INSERT INTO rule_log (version, op, rule_id) VALUES (?, 'remove', ?)",
                 [(version, rid) for rid in real_removed],
             )
-            for rid in real_removed:
-                current.pop(rid)
-            for r in real_upserts:
-                current[r.rule_id] = r
+            apply_delta(current, real_upserts, real_removed)
             checksum = canonical_checksum(current.values())
             conn.execute(
                 "INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,446 @@
+"""Cassandra store: the backend for national scale.
+
+Query-first tables (``store/cql/*.cql``, applied by ``numrep migrate``):
+reports by id (the idempotency key, written with a lightweight transaction),
+by ``(subject, day)`` and by ``(day, shard)``, with retention TTLs; no
+counters — counts derive from idempotent rows. Writes and reads run at the
+configured consistency (``LOCAL_QUORUM`` by default) with prepared statements
+cached per instance; bulk work goes through ``execute_concurrent_with_args``.
+Driver failures are raised as :class:`StoreUnavailable`, never turned into
+empty answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from importlib import resources
+from typing import Any
+
+from cassandra import ConsistencyLevel, DriverException
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.policies import DCAwareRoundRobinPolicy, RoundRobinPolicy, TokenAwarePolicy
+from cassandra.query import PreparedStatement, dict_factory
+
+from numrep.config import Settings
+from numrep.errors import NotFound, StoreError, StoreUnavailable
+from numrep.models import AllowlistEntry, Category, Channel, DirtyMark, FilterSnapshotMeta, Report, Reputation, Rule, RulesDelta, Source
+from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
+from numrep.store.base import Store
+from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
+
+log = logging.getLogger(__name__)
+
+SHARDS = 16
+CHUNK_BYTES = 256 * 1024
+RETENTION_DAYS = 400
+LEASE_SECONDS = 30
+LOOKUP_PROFILE = "lookup"
+CONCURRENCY = 64
+
+# ---- CQL, as named constants ----------------------------------------------
+INSERT_REPORT_IF_NEW = (
+    "INSERT INTO reports_by_id (report_id, reporter_hash, subject, channel, category, occurred_at, received_at, source, text) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+)
+INSERT_REPORT_BY_SUBJECT = (
+    "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_REPORT_BY_DAY = "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel) VALUES (?, ?, ?, ?, ?, ?)"
+SELECT_REPORTS = "SELECT * FROM reports_by_subject WHERE subject = ? AND day IN ? AND occurred_at >= ?"
+COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
+MARK_DIRTY = "UPDATE dirty SET mark = ?, marked_at = ? WHERE shard = ? AND subject = ?"
+SELECT_DIRTY = "SELECT subject, mark, marked_at FROM dirty WHERE shard = ?"
+CLEAR_DIRTY = "DELETE FROM dirty WHERE shard = ? AND subject = ? IF mark = ?"
+REPUTATION_COLUMNS = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
+                      "reasons", "protected", "updated_at", "flagged")
+INSERT_REPUTATION = f"INSERT INTO reputations ({', '.join(REPUTATION_COLUMNS)}) VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
+SELECT_REPUTATION = "SELECT * FROM reputations WHERE subject = ?"
+INSERT_FLAGGED = "INSERT INTO flagged (shard, subject) VALUES (?, ?)"
+DELETE_FLAGGED = "DELETE FROM flagged WHERE shard = ? AND subject = ?"
+SELECT_FLAGGED = "SELECT subject FROM flagged WHERE shard = ?"
+SELECT_LATEST_VERSION = "SELECT version, checksum FROM rule_versions WHERE bucket = 0 LIMIT 1"
+INSERT_VERSION = "INSERT INTO rule_versions (bucket, version, created_at, checksum, added, removed) VALUES (0, ?, ?, ?, ?, ?)"
+SELECT_ALL_RULES = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject"
+SELECT_RULES_OF = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject WHERE subject = ?"
+INSERT_RULE = f"INSERT INTO rules_by_subject ({', '.join(RULE_COLUMNS)}, version) VALUES ({', '.join('?' * len(RULE_COLUMNS))}, ?)"
+DELETE_RULE = "DELETE FROM rules_by_subject WHERE subject = ? AND rule_id = ?"
+INSERT_LOG = f"INSERT INTO rule_log (version, op, {', '.join(RULE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(RULE_COLUMNS))})"
+SELECT_LOG = "SELECT * FROM rule_log WHERE version = ?"
+DELETE_LOG = "DELETE FROM rule_log WHERE version = ?"
+ACQUIRE_LEASE = f"INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {LEASE_SECONDS}"
+RELEASE_LEASE = "DELETE FROM leases WHERE name = ? IF owner = ?"
+INSERT_ALLOW = "INSERT INTO allowlist (bucket, subject, reason, added_by, added_at) VALUES (0, ?, ?, ?, ?) IF NOT EXISTS"
+SELECT_ALLOW_ONE = "SELECT * FROM allowlist WHERE bucket = 0 AND subject = ?"
+DELETE_ALLOW = "DELETE FROM allowlist WHERE bucket = 0 AND subject = ? IF EXISTS"
+SELECT_ALLOW = "SELECT * FROM allowlist WHERE bucket = 0"
+INSERT_SNAPSHOT = (
+    "INSERT INTO filter_snapshots (bucket, version, snapshot_id, count, capacity, error_rate, created_at, size_bytes, chunks) "
+    "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SELECT_SNAPSHOTS = "SELECT * FROM filter_snapshots WHERE bucket = 0"
+SELECT_LATEST_SNAPSHOT = "SELECT * FROM filter_snapshots WHERE bucket = 0 LIMIT 1"
+INSERT_CHUNK = "INSERT INTO filter_chunks (snapshot_id, idx, data) VALUES (?, ?, ?)"
+SELECT_CHUNKS = "SELECT idx, data FROM filter_chunks WHERE snapshot_id = ?"
+DELETE_CHUNKS = "DELETE FROM filter_chunks WHERE snapshot_id = ?"
+DELETE_SNAPSHOT = "DELETE FROM filter_snapshots WHERE bucket = 0 AND version = ? AND snapshot_id = ?"
+SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % SHARDS
+
+
+def day_of(dt: datetime) -> date:
+    return dt.astimezone(timezone.utc).date()
+
+
+def replication_map(spec: str) -> dict[str, Any]:
+    """``SimpleStrategy:3`` or ``NetworkTopologyStrategy:dc1=3,dc2=3`` → CQL replication map."""
+    strategy, _, rest = spec.partition(":")
+    if strategy == "SimpleStrategy":
+        return {"class": "SimpleStrategy", "replication_factor": int(rest)}
+    out: dict[str, Any] = {"class": "NetworkTopologyStrategy"}
+    for item in rest.split(","):
+        dc, _, n = item.partition("=")
+        out[dc] = int(n)
+    return out
+
+
+def migrations() -> list[tuple[str, list[str]]]:
+    """The versioned CQL files, in order, split into statements."""
+    out = []
+    files = sorted((p for p in resources.files("numrep.store").joinpath("cql").iterdir() if p.name.endswith(".cql")),
+                   key=lambda p: p.name)
+    for f in files:
+        text = "\n".join(line.split("--", 1)[0] for line in f.read_text().splitlines())
+        out.append((f.name, [s.strip() for s in text.split(";") if s.strip()]))
+    return out
+
+
+class CassandraStore(Store):
+    name = "cassandra"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keyspace = settings.cassandra_keyspace
+        self.keep_versions = settings.rules_log_keep_versions
+        self._cluster: Cluster | None = None
+        self._session: Session | None = None
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._lock = threading.RLock()
+        self._rules_cache: tuple[int, dict[str, Rule]] | None = None
+
+    # ---- session ---------------------------------------------------------
+    def _cluster_for(self) -> Cluster:
+        s = self.settings
+        policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=s.cassandra_local_dc) if s.cassandra_local_dc else RoundRobinPolicy())
+        consistency = getattr(ConsistencyLevel, s.cassandra_consistency)
+        serial = ConsistencyLevel.LOCAL_SERIAL
+        profiles = {
+            EXEC_PROFILE_DEFAULT: ExecutionProfile(
+                load_balancing_policy=policy, consistency_level=consistency, serial_consistency_level=serial,
+                request_timeout=s.cassandra_request_timeout_seconds, row_factory=dict_factory,
+            ),
+            LOOKUP_PROFILE: ExecutionProfile(
+                load_balancing_policy=policy, consistency_level=consistency,
+                request_timeout=s.cassandra_lookup_timeout_seconds, row_factory=dict_factory,
+            ),
+        }
+        return Cluster(
+            s.cassandra_hosts, port=s.cassandra_port, execution_profiles=profiles, connect_timeout=3,
+            control_connection_timeout=3, idle_heartbeat_interval=5, protocol_version=5,
+        )
+
+    def _connect(self, keyspace: str | None) -> Session:
+        with self._lock:
+            if self._session is None:
+                try:
+                    self._cluster = self._cluster_for()
+                    self._session = self._cluster.connect()
+                except (NoHostAvailable, DriverException, OSError) as exc:
+                    self._cluster = None
+                    raise StoreUnavailable(f"cannot reach Cassandra at {', '.join(self.settings.cassandra_hosts)}: {exc}") from exc
+            if keyspace and self._session.keyspace != keyspace:
+                with self._errors():
+                    self._session.set_keyspace(keyspace)
+            return self._session
+
+    @property
+    def session(self) -> Session:
+        """The session, created on first use (the keyspace must exist: run `numrep migrate`)."""
+        if self._session is None or self._session.keyspace != self.keyspace:
+            return self._connect(self.keyspace)
+        return self._session
+
+    def _stmt(self, cql: str) -> PreparedStatement:
+        stmt = self._prepared.get(cql)
+        if stmt is None:
+            with self._errors():
+                stmt = self.session.prepare(cql)
+            self._prepared[cql] = stmt
+        return stmt
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (NoHostAvailable, DriverException, OSError) as exc:
+            raise StoreUnavailable(f"Cassandra: {type(exc).__name__}: {exc}") from exc
+
+    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
+        with self._errors():
+            return list(self.session.execute(self._stmt(cql), args, execution_profile=profile))
+
+    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
+        args = list(args)
+        if not args:
+            return []
+        with self._errors():
+            results = execute_concurrent_with_args(self.session, self._stmt(cql), args, concurrency=CONCURRENCY,
+                                                   raise_on_first_error=True)
+        return [list(r.result_or_exc) for r in results]
+
+    def migrate(self) -> None:
+        """Create the keyspace (with the configured replication) and apply new CQL files."""
+        session = self._connect(None)
+        repl = replication_map(self.settings.cassandra_replication)
+        with self._errors():
+            session.execute(f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {repl!r}")
+            session.set_keyspace(self.keyspace)
+            session.execute(SCHEMA_MIGRATIONS)
+            applied = {row["name"] for row in session.execute("SELECT name FROM schema_migrations")}
+            for name, statements in migrations():
+                if name in applied:
+                    continue
+                for stmt in statements:
+                    session.execute(stmt, timeout=60)
+                session.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                                (name, datetime.now(timezone.utc)))
+                log.info("CQL migration applied", extra={"migration": name, "keyspace": self.keyspace})
+            self._cluster.control_connection.wait_for_schema_agreement(wait_time=30)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cluster is not None:
+                self._cluster.shutdown()
+            self._cluster = self._session = None
+            self._prepared = {}
+
+    # ---- reports ---------------------------------------------------------
+    def add_reports(self, reports: Sequence[Report]) -> list[bool]:
+        results = self._many(INSERT_REPORT_IF_NEW, [
+            (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
+             to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text)
+            for r in reports
+        ])
+        new = [bool(rows[0]["[applied]"]) for rows in results]
+        # Whether new or not, (re)write the derived rows from the stored report: a crash
+        # between the LWT and these writes is repaired by the client's retry.
+        stored = []
+        for r, rows, is_new in zip(reports, results, new):
+            stored.append(r if is_new else _report_from_row(rows[0]))
+        self._many(INSERT_REPORT_BY_SUBJECT, [
+            (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
+             r.category.value, to_micros(r.received_at), r.source.value, r.text)
+            for r in stored
+        ])
+        self._many(INSERT_REPORT_BY_DAY, [
+            (day_of(r.received_at), shard_of(r.report_id), r.report_id, r.subject, r.category.value, r.channel.value)
+            for r in stored
+        ])
+        self.mark_dirty({r.subject for r in stored})
+        return new
+
+    def reports_for_subject(self, subject: str, since: datetime) -> list[Report]:
+        today = datetime.now(timezone.utc).date()
+        first = max(day_of(since), today - timedelta(days=RETENTION_DAYS + 1))
+        last = max(today, first) + timedelta(days=1)
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        chunks = [days[i : i + 31] for i in range(0, len(days), 31)]
+        rows = [row for part in self._many(SELECT_REPORTS, [(subject, c, to_micros(since)) for c in chunks]) for row in part]
+        reports = [_report_from_row(row) for row in rows]
+        return sorted(reports, key=lambda r: (r.occurred_at, r.report_id))
+
+    def count_reports(self) -> int:
+        """Exact, but a full scan of reports_by_id: for tests and administration, not the hot path."""
+        with self._errors():
+            rows = list(self.session.execute(COUNT_REPORTS, timeout=120))
+        return int(rows[0]["n"])
+
+    # ---- dirty ---------------------------------------------------------
+    def mark_dirty(self, subjects: Iterable[str]) -> None:
+        now = to_micros(datetime.now(timezone.utc))
+        self._many(MARK_DIRTY, [(secrets.token_hex(8), now, shard_of(s), s) for s in subjects])
+
+    def dirty_subjects(self, limit: int) -> list[DirtyMark]:
+        rows = [row for part in self._many(SELECT_DIRTY, [(i,) for i in range(SHARDS)]) for row in part]
+        rows.sort(key=lambda r: (r["marked_at"] or 0, r["subject"]))
+        return [DirtyMark(r["subject"], r["mark"]) for r in rows[:limit]]
+
+    def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
+        self._many(CLEAR_DIRTY, [(shard_of(m.subject), m.subject, m.token) for m in marks])
+
+    # ---- reputations ----------------------------------------------------
+    def put_reputations(self, reputations: Sequence[Reputation]) -> None:
+        fields = [reputation_fields(r) for r in reputations]
+        self._many(INSERT_REPUTATION, [tuple(f[c] for c in REPUTATION_COLUMNS) for f in fields])
+        self._many(INSERT_FLAGGED, [(shard_of(f["subject"]), f["subject"]) for f in fields if f["flagged"]])
+        self._many(DELETE_FLAGGED, [(shard_of(f["subject"]), f["subject"]) for f in fields if not f["flagged"]])
+
+    def get_reputation(self, subject: str) -> Reputation | None:
+        rows = self._exec(SELECT_REPUTATION, (subject,), LOOKUP_PROFILE)
+        return reputation_from(rows[0]) if rows else None
+
+    def flagged_subjects(self) -> list[str]:
+        parts = self._many(SELECT_FLAGGED, [(i,) for i in range(SHARDS)])
+        return sorted(row["subject"] for part in parts for row in part)
+
+    # ---- rules ----------------------------------------------------------
+    def _latest(self) -> tuple[int, str]:
+        rows = self._exec(SELECT_LATEST_VERSION)
+        return (int(rows[0]["version"]), rows[0]["checksum"]) if rows else (0, EMPTY_CHECKSUM)
+
+    def rules_version(self) -> int:
+        return self._latest()[0]
+
+    def _all_rules(self) -> dict[str, Rule]:
+        with self._errors():
+            rows = self.session.execute(SELECT_ALL_RULES, timeout=120)
+            return {row["rule_id"]: rule_from(row) for row in rows}
+
+    def active_rules(self, subjects: Iterable[str] | None = None) -> dict[str, Rule]:
+        if subjects is None:
+            return self._all_rules()
+        parts = self._many(SELECT_RULES_OF, [(s,) for s in sorted(set(subjects))])
+        return {row["rule_id"]: rule_from(row) for part in parts for row in part}
+
+    @contextmanager
+    def _lease(self, name: str, wait: float = 2 * LEASE_SECONDS) -> Iterator[None]:
+        owner = secrets.token_hex(8)
+        deadline = time.monotonic() + wait
+        delay = 0.02
+        while True:
+            if self._exec(ACQUIRE_LEASE, (name, owner))[0]["[applied]"]:
+                break
+            if time.monotonic() > deadline:
+                raise StoreError(f"could not acquire the {name} lease within {wait:.0f}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        try:
+            yield
+        finally:
+            self._exec(RELEASE_LEASE, (name, owner))
+
+    def publish_rules(self, upserts: Sequence[Rule], removed: Sequence[str], created_at: datetime) -> int | None:
+        with self._lease("publish_rules"):
+            current_version, _ = self._latest()
+            if self._rules_cache is not None and self._rules_cache[0] == current_version:
+                current = dict(self._rules_cache[1])
+            else:
+                current = self._all_rules()
+            real_upserts, real_removed = effective_changes(current, upserts, removed)
+            if not real_upserts and not real_removed:
+                self._rules_cache = (current_version, current)
+                return None
+            version = current_version + 1
+            removed_rules = [current[rid] for rid in real_removed]
+            self._exec(DELETE_LOG, (version,))  # leftovers of a publisher that died before finishing
+            self._many(INSERT_LOG, [(version, "add", *rule_values(r)) for r in real_upserts]
+                       + [(version, "remove", rid, None, None, None, None, None, None, None, None) for rid in real_removed])
+            self._many(INSERT_RULE, [(*rule_values(r), version) for r in real_upserts])
+            self._many(DELETE_RULE, [(r.subject, r.rule_id) for r in removed_rules])
+            apply_delta(current, real_upserts, real_removed)
+            checksum = canonical_checksum(current.values())
+            self._exec(INSERT_VERSION, (version, to_micros(created_at), checksum, len(real_upserts), len(real_removed)))
+            if version > self.keep_versions:
+                self._exec(DELETE_LOG, (version - self.keep_versions,))
+            self._rules_cache = (version, current)
+            return version
+
+    def rules_since(self, since_version: int) -> RulesDelta:
+        version, checksum = self._latest()
+        if since_version == version and version > 0:
+            return RulesDelta(version, since_version, False, (), (), checksum)
+        if 0 < since_version < version and version - since_version < self.keep_versions:
+            parts = self._many(SELECT_LOG, [(v,) for v in range(since_version + 1, version + 1)])
+            last: dict[str, dict[str, Any]] = {}
+            for part in parts:  # in version order
+                for row in part:
+                    last[row["rule_id"]] = row
+            added = tuple(rule_from(r) for rid, r in sorted(last.items()) if r["op"] == "add")
+            removed = tuple(rid for rid, r in sorted(last.items()) if r["op"] == "remove")
+            return RulesDelta(version, since_version, False, added, removed, checksum)
+        rules = self._all_rules()
+        return RulesDelta(version, 0, True, tuple(sorted(rules.values(), key=lambda r: r.rule_id)), (), checksum)
+
+    # ---- allowlist ------------------------------------------------------
+    def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
+        self._exec(INSERT_ALLOW, (entry.subject, entry.reason, entry.added_by, to_micros(entry.added_at)))
+        self.mark_dirty([entry.subject])
+        row = self._exec(SELECT_ALLOW_ONE, (entry.subject,))[0]
+        return _allow_from_row(row)
+
+    def remove_allowlist(self, subject: str) -> bool:
+        gone = bool(self._exec(DELETE_ALLOW, (subject,))[0]["[applied]"])
+        if gone:
+            self.mark_dirty([subject])
+        return gone
+
+    def list_allowlist(self) -> list[AllowlistEntry]:
+        return [_allow_from_row(r) for r in self._exec(SELECT_ALLOW)]
+
+    # ---- filter snapshots ----------------------------------------------
+    def put_filter_snapshot(
+        self, version: int, count: int, capacity: int, error_rate: float, data: bytes, created_at: datetime
+    ) -> FilterSnapshotMeta:
+        sid = time.time_ns() // 1000 * 1000 + secrets.randbelow(1000)
+        chunks = [data[off : off + CHUNK_BYTES] for off in range(0, max(len(data), 1), CHUNK_BYTES)]
+        self._many(INSERT_CHUNK, [(sid, i, c) for i, c in enumerate(chunks)])
+        self._exec(INSERT_SNAPSHOT, (version, sid, count, capacity, error_rate, to_micros(created_at), len(data), len(chunks)))
+        return FilterSnapshotMeta(sid, version, count, capacity, error_rate, created_at, len(data))
+
+    def latest_filter_snapshot(self) -> FilterSnapshotMeta | None:
+        rows = self._exec(SELECT_LATEST_SNAPSHOT)
+        return _snapshot_from_row(rows[0]) if rows else None
+
+    def filter_snapshot_data(self, snapshot_id: int) -> bytes:
+        rows = self._exec(SELECT_CHUNKS, (snapshot_id,))
+        if not rows:
+            raise NotFound(f"filter snapshot {snapshot_id} not found")
+        return b"".join(bytes(r["data"]) for r in sorted(rows, key=lambda r: r["idx"]))
+
+    def prune_filter_snapshots(self, keep: int) -> int:
+        metas = self._exec(SELECT_SNAPSHOTS)[keep:]
+        self._many(DELETE_SNAPSHOT, [(m["version"], m["snapshot_id"]) for m in metas])
+        self._many(DELETE_CHUNKS, [(m["snapshot_id"],) for m in metas])
+        return len(metas)
+
+
+def _report_from_row(row: dict[str, Any]) -> Report:
+    return Report(
+        report_id=row["report_id"], reporter_hash=row["reporter_hash"], subject=row["subject"],
+        channel=Channel(row["channel"]), category=Category(row["category"]),
+        occurred_at=from_micros(row["occurred_at"]),  # type: ignore[arg-type]
+        received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
+        source=Source(row["source"]), text=row["text"] or "",
+    )
+
+
+def _allow_from_row(row: dict[str, Any]) -> AllowlistEntry:
+    return AllowlistEntry(row["subject"], row["reason"], row["added_by"], from_micros(row["added_at"]))  # type: ignore[arg-type]
+
+
+def _snapshot_from_row(row: dict[str, Any]) -> FilterSnapshotMeta:
+    return FilterSnapshotMeta(
+        int(row["snapshot_id"]), int(row["version"]), int(row["count"]), int(row["capacity"]), float(row["error_rate"]),
+        from_micros(row["created_at"]), int(row["size_bytes"]),  # type: ignore[arg-type]
+    )
