@@ -57,6 +57,9 @@ class Settings(BaseModel):
     cassandra_lookup_timeout_seconds: float = Field(0.25, gt=0, description="Deadline of the store read confirming a filter hit.")
 
     broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
+    broker_visibility_timeout_seconds: float = Field(
+        3600.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died)."
+    )
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)

@@ -100,8 +100,11 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
     return meta
 
 
-def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0) -> RescoreResult:
-    """Rescore dirty subjects in batches until none are left or the budget is spent."""
+def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, as_of: datetime | None = None) -> RescoreResult:
+    """Rescore dirty subjects in batches until none are left or the budget is spent.
+
+    ``as_of`` fixes the scoring clock (default: now, per batch).
+    """
     deadline = time.monotonic() + time_budget
     scored, last_version = 0, None
     protected = load_protected(store, settings)
@@ -109,10 +112,10 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0) -
         marks = store.dirty_subjects(settings.rescore_batch)
         if not marks:
             break
-        as_of = _now()
-        reps = score(store, [m.subject for m in marks], settings, as_of, protected)
+        when = as_of or _now()
+        reps = score(store, [m.subject for m in marks], settings, when, protected)
         store.put_reputations(reps)
-        version = publish_for(store, reps, as_of)
+        version = publish_for(store, reps, when)
         last_version = version or last_version
         store.clear_dirty(marks)
         scored += len(reps)

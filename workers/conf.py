@@ -39,7 +39,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict]:
 BROKER_POLLING_SECONDS = 0.2
 
 
-def _transport_options(url: str) -> dict[str, object]:
+def _transport_options(settings: Settings) -> dict[str, object]:
+    url = settings.celery_broker_url
     if url.startswith("sqla+"):
         # kombu's SQLAlchemy transport hands every transport option to
         # create_engine(), which rejects polling_interval; its poll period is
@@ -48,8 +49,12 @@ def _transport_options(url: str) -> dict[str, object]:
 
         kombu_sqla.Transport.polling_interval = BROKER_POLLING_SECONDS
         return {}
-    if url.startswith("redis"):
-        return {"visibility_timeout": 3600}
+    if url.startswith(("redis://", "rediss://")):
+        # Unacknowledged tasks of a dead worker come back after the visibility
+        # timeout; sweep for them every few seconds instead of kombu's ~100 s.
+        visibility = settings.broker_visibility_timeout_seconds
+        return {"visibility_timeout": visibility, "unacked_restore_interval": max(1, min(10, int(visibility))),
+                "unacked_restore_throttle": 1}
     return {"polling_interval": BROKER_POLLING_SECONDS}
 
 
@@ -59,7 +64,7 @@ def create_app(settings: Settings) -> Celery:
     app.conf.update(
         broker_url=settings.celery_broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=_transport_options(settings.celery_broker_url),
+        broker_transport_options=_transport_options(settings),
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
