@@ -201,7 +201,7 @@ commit_failure_policy: stop
 
     def wait_ready(self, timeout: float = 180) -> float:
         """Wait until a driver session connects to this node; return the seconds it took."""
-        from cassandra.cluster import Cluster
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
         from cassandra.policies import WhiteListRoundRobinPolicy
 
         start = time.monotonic()
@@ -211,8 +211,9 @@ commit_failure_policy: stop
             if self.proc is not None and self.proc.poll() is not None:
                 raise CassandraError(f"Cassandra on {self.address} exited with {self.proc.returncode}:\n{self.tail()}")
             try:
+                profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([self.address]), request_timeout=5)
                 cluster = Cluster([self.address], port=CQL_PORT, connect_timeout=2, protocol_version=5,
-                                  load_balancing_policy=WhiteListRoundRobinPolicy([self.address]))
+                                  execution_profiles={EXEC_PROFILE_DEFAULT: profile})
                 try:
                     cluster.connect().execute("SELECT release_version FROM system.local")
                     return time.monotonic() - start
@@ -230,11 +231,16 @@ commit_failure_policy: stop
                 texts.append("\n".join(f.read_text(errors="replace").splitlines()[-lines:]))
         return "\n".join(texts)
 
+    def terminate(self) -> None:
+        """Ask for a clean stop (SIGTERM runs Cassandra's shutdown hook: drain, flush)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 60) -> None:
-        """Stop cleanly (SIGTERM runs Cassandra's shutdown hook: drain, flush)."""
-        if self.proc is None or self.proc.poll() is not None:
+        """Stop cleanly and wait; SIGKILL if it takes longer than ``timeout``."""
+        self.terminate()
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -263,16 +269,29 @@ class LocalCluster:
         return [n.address for n in self.nodes]
 
     def start(self, timeout: float = 240) -> float:
-        """Start every node, one after the other; return the seconds until all serve CQL."""
+        """Start every node, one after the other; return the seconds until all serve CQL.
+
+        A fresh ring joins one node at a time; nodes that ran before (they have
+        their tokens) restart all at once.
+        """
         lib = fetch()
         start = time.monotonic()
-        for node in self.nodes:
-            node.start(lib)
-            node.wait_ready(timeout)
+        if all((n.base / "data" / "system").exists() for n in self.nodes):
+            for node in self.nodes:
+                node.start(lib)
+            for node in self.nodes:
+                node.wait_ready(timeout)
+        else:
+            for node in self.nodes:
+                node.start(lib)
+                node.wait_ready(timeout)
         return time.monotonic() - start
 
     def stop(self) -> None:
-        for node in reversed(self.nodes):
+        """Stop every node cleanly, all at once."""
+        for node in self.nodes:
+            node.terminate()
+        for node in self.nodes:
             node.stop()
 
 

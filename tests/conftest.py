@@ -6,12 +6,16 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from numrep.config import Settings, load_settings
 from numrep.models import Category, Channel, Report, Source
 from numrep.store.base import Store
+
+if TYPE_CHECKING:
+    from scripts.cassandra import LocalCluster
 
 # Backends that need no server; Cassandra is added by the `store` fixture below.
 STORE_BACKENDS: dict[str, Callable[[Settings], Store]] = {}
@@ -38,26 +42,32 @@ def missing_backend(what: str, why: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def cassandra_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """A real single-node Cassandra on 127.0.0.1, started once per session.
+def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"]:
+    """A real three-node Cassandra ring on 127.0.0.1-3, started once per session.
 
-    TEST_CASSANDRA_HOSTS=127.0.0.1 reuses a node that is already running.
+    The store contract suite uses it with a keyspace at RF 1; the fault tests
+    use a keyspace at RF 3 and kill and restart nodes (leaving them running).
     """
-    given = os.environ.get("TEST_CASSANDRA_HOSTS")
-    if given:
-        yield [h.strip() for h in given.split(",")]
-        return
     from scripts.cassandra import CassandraError, LocalCluster
 
-    cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=1)
+    cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3)
     try:
         took = cluster.start()
     except (CassandraError, OSError) as exc:
         cluster.stop()
         missing_backend("Cassandra", str(exc))
-    print(f"\nCassandra single node ready in {took:.1f}s")
-    yield cluster.contact_points
+    print(f"\nCassandra ring of 3 ready in {took:.1f}s")
+    yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def cassandra_hosts(request: pytest.FixtureRequest) -> list[str]:
+    """Contact points of a real Cassandra; TEST_CASSANDRA_HOSTS=127.0.0.1 reuses a running one."""
+    given = os.environ.get("TEST_CASSANDRA_HOSTS")
+    if given:
+        return [h.strip() for h in given.split(",")]
+    return list(request.getfixturevalue("cassandra_cluster").contact_points)
 
 
 @pytest.fixture(scope="session")
@@ -99,11 +109,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 _TRUNCATE_TABLES: list[str] = []
 
 
+def cassandra_settings(settings: Settings, hosts: list[str], keyspace: str = "numrep_test",
+                       replication: str = "SimpleStrategy:1") -> Settings:
+    return settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts, "cassandra_keyspace": keyspace,
+                                       "cassandra_consistency": "LOCAL_QUORUM", "cassandra_replication": replication})
+
+
 def _cassandra(settings: Settings, hosts: list[str]) -> Store:
     from numrep.store.cassandra import CassandraStore, migrations
 
-    s = settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts, "cassandra_keyspace": "numrep_test",
-                                    "cassandra_consistency": "LOCAL_QUORUM"})
+    s = cassandra_settings(settings, hosts)
     store = CassandraStore(s)
     store.migrate()
     if not _TRUNCATE_TABLES:

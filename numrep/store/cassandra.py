@@ -26,7 +26,8 @@ from typing import Any
 from cassandra import ConsistencyLevel, DriverException
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent_with_args
-from cassandra.policies import DCAwareRoundRobinPolicy, RoundRobinPolicy, TokenAwarePolicy
+from cassandra.protocol import ErrorMessage
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, RoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, dict_factory
 
 from numrep.config import Settings
@@ -158,6 +159,8 @@ class CassandraStore(Store):
         return Cluster(
             s.cassandra_hosts, port=s.cassandra_port, execution_profiles=profiles, connect_timeout=3,
             control_connection_timeout=3, idle_heartbeat_interval=5, protocol_version=5,
+            # Come back quickly after an outage: the lookup service recovers by itself.
+            reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10),
         )
 
     def _connect(self, keyspace: str | None) -> Session:
@@ -193,7 +196,9 @@ class CassandraStore(Store):
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except (NoHostAvailable, DriverException, OSError) as exc:
+        except (NoHostAvailable, DriverException, ErrorMessage, OSError) as exc:
+            # ErrorMessage: server errors without a driver class of their own, such as
+            # "CAS operation result is unknown" while a replica restarts. Retryable.
             raise StoreUnavailable(f"Cassandra: {type(exc).__name__}: {exc}") from exc
 
     def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
