@@ -9,6 +9,7 @@ start=$(date +%s)
 scripts/system-deps.sh
 scripts/bootstrap.sh dev
 .venv/bin/python -m scripts.cassandra fetch
+scripts/kustomize.sh >/dev/null
 mkdir -p artifacts
 echo "setup took $(( $(date +%s) - start )) s"
 start=$(date +%s)
