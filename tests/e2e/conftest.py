@@ -16,6 +16,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from numrep.client import Client
+from numrep.config import load_settings
+from numrep.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +31,7 @@ def free_port() -> int:
 class Platform:
     """Starts, stops and kills the server and worker processes of one data dir."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
@@ -39,7 +41,10 @@ class Platform:
             NUMREP_RESCORE_INTERVAL_SECONDS="2",
             NUMREP_REFRESH_INTERVAL_SECONDS="0.2",
             PYTHONPATH=str(ROOT),
+            **(extra_env or {}),
         )
+        self.settings = load_settings(environ=self.env)
+        self._store: Store | None = None
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.address = f"127.0.0.1:{self.port}"
@@ -98,11 +103,20 @@ class Platform:
             pass
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         self._end(self.server, sig)
         self._end(self.worker, sig)
 
     def kill_worker(self) -> None:
         self._end(self.worker, signal.SIGKILL)
+
+    def store(self) -> Store:
+        """The platform's store, opened once from this process (no schema changes)."""
+        if self._store is None:
+            self._store = open_store(self.settings, migrate=False)
+        return self._store
 
     def client(self) -> Client:
         c = Client(self.address, timeout=5)
@@ -110,9 +124,26 @@ class Platform:
         return c
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    p = Platform(tmp_path_factory.mktemp("platform"))
+@pytest.fixture(scope="module", params=["embedded", pytest.param("clustered", marks=pytest.mark.integration)])
+def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The platform on its embedded defaults (SQLite, SQLite broker), or on Cassandra and Redis."""
+    extra: dict[str, str] = {}
+    if request.param == "clustered":
+        hosts = request.getfixturevalue("cassandra_hosts")
+        extra = {"NUMREP_STORE": "cassandra", "NUMREP_CASSANDRA_HOSTS": ",".join(hosts),
+                 "NUMREP_CASSANDRA_KEYSPACE": "numrep_e2e", "NUMREP_BROKER_URL": request.getfixturevalue("redis_url")}
+        from cassandra.cluster import Cluster
+
+        cluster = Cluster(hosts)
+        try:
+            cluster.connect().execute("DROP KEYSPACE IF EXISTS numrep_e2e", timeout=60)
+        finally:
+            cluster.shutdown()
+        # the Redis server is shared by the session: start from an empty queue
+        import redis
+
+        redis.Redis.from_url(extra["NUMREP_BROKER_URL"]).flushdb()
+    p = Platform(tmp_path_factory.mktemp(f"platform-{request.param}"), extra)
     p.start_server()
     p.start_worker()
     yield p
