@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -31,3 +31,6 @@ e2e: setup-dev
 
 clean:
 	rm -rf .numrep artifacts .pytest_cache .mypy_cache
+
+bench-store: setup-dev
+	.venv/bin/python -m scripts.bench_store

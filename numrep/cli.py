@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,18 @@ def _settings(ctx: click.Context) -> Settings:
             raise click.ClickException(f"configuration: {exc.message}") from None
     settings: Settings = obj["settings"]
     return settings
+
+
+@contextmanager
+def _startup_errors() -> Iterator[None]:
+    """Turn start-up failures (bad settings, unreachable store) into one clear line and exit 2."""
+    from numrep.errors import NumrepError
+
+    try:
+        yield
+    except NumrepError as exc:
+        err_console.print(f"[red]numrep cannot start:[/red] {exc.message}", highlight=False)
+        sys.exit(2)
 
 
 def _target(ctx: click.Context, target: str | None) -> str:
@@ -178,7 +191,8 @@ def serve(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     setup(settings.log_level)
-    run(settings)
+    with _startup_errors():
+        run(settings)
 
 
 @main.command()
@@ -198,12 +212,14 @@ def worker(ctx: click.Context, beat: bool) -> None:
 @main.command()
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
-    """Create or upgrade the store's schema (safe to repeat)."""
+    """Create or upgrade the store's schema (for Cassandra: the keyspace too). Safe to repeat."""
     from numrep.store import open_store
 
     settings = _settings(ctx)
-    open_store(settings).close()
-    console.print(f"schema is current ({settings.store})")
+    with _startup_errors():
+        open_store(settings, migrate=True).close()
+    where = f"keyspace {settings.cassandra_keyspace}" if settings.store == "cassandra" else str(settings.sqlite_file)
+    console.print(f"schema is current ({settings.store}: {where})")
 
 
 @main.command("demo-data")

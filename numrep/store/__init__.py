@@ -9,8 +9,15 @@ from numrep.store.base import Store
 __all__ = ["Store", "open_store"]
 
 
-def open_store(settings: Settings, migrate: bool = True) -> Store:
-    """Open the configured backend (and create its schema unless ``migrate`` is False)."""
+def open_store(settings: Settings, migrate: bool | None = None) -> Store:
+    """Open the configured backend.
+
+    ``migrate`` creates or upgrades the schema; by default only the embedded
+    SQLite store does so on open. A Cassandra schema is changed by
+    ``numrep migrate`` alone (a Kubernetes Job), never by every pod at start.
+    """
+    if migrate is None:
+        migrate = settings.store == "sqlite"
     store: Store
     if settings.store == "sqlite":
         from numrep.store.sqlite import SQLiteStore

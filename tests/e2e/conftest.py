@@ -54,6 +54,10 @@ class Platform:
         # A session of its own, so that a kill reaches the worker's embedded beat process too.
         return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
+    def migrate(self) -> None:
+        subprocess.run([sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT, check=True,
+                       capture_output=True)
+
     def start_server(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.server = self._spawn([sys.executable, "-m", "numrep.cli", "serve"], "server.log")
@@ -144,6 +148,7 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
         redis.Redis.from_url(extra["NUMREP_BROKER_URL"]).flushdb()
     p = Platform(tmp_path_factory.mktemp(f"platform-{request.param}"), extra)
+    p.migrate()
     p.start_server()
     p.start_worker()
     yield p

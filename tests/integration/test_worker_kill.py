@@ -60,6 +60,10 @@ def state(store: SQLiteStore) -> tuple[int, dict, str]:
 
 
 def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: Path, redis_url: str) -> None:
+    import redis
+
+    redis_url = redis_url.rsplit("/", 1)[0] + "/1"  # a database of its own: no tasks left by other tests
+    redis.Redis.from_url(redis_url).flushdb()
     data = tmp_path / "killed"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
     env.update(NUMREP_DATA_DIR=str(data), NUMREP_BROKER_URL=redis_url, NUMREP_RESCORE_BATCH="25",

@@ -1,0 +1,111 @@
+"""Store benchmark: writes/s and reads/s of each backend, measured in one run.
+
+    python -m scripts.bench_store [--reports 20000] [--rounds 3] [--cassandra-hosts 127.0.0.1]
+
+Without --cassandra-hosts a single Cassandra node is started on 127.0.0.1
+(scripts/cassandra.py) and stopped afterwards. SQLite runs the same workload
+as the baseline; figures are medians over the rounds, with the ratio.
+Not a test: it prints numbers, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from numrep.config import load_settings
+from numrep.models import Action, Category, Channel, Report, Reputation, Source
+from numrep.store.base import Store
+
+NOW = datetime.now(timezone.utc)
+
+
+def reports(n: int, offset: int) -> list[Report]:
+    return [
+        Report(f"20000000-0000-4000-8000-{offset + i:012d}", f"h1:r{i % 997}", f"tel:+86170{(offset + i) % 5000:08d}",
+               Channel.VOICE, Category.LOANS_FINANCE, NOW - timedelta(minutes=i % 600), NOW, Source.APP)
+        for i in range(n)
+    ]
+
+
+def reputations(n: int) -> list[Reputation]:
+    return [
+        Reputation(f"tel:+86170{i:08d}", 90, {Channel.VOICE: Action.BLOCK, Channel.SMS: Action.ALLOW},
+                   {Category.FRAUD: 9}, 9, 8.5, NOW, NOW, ("9 reporters",), False, NOW)
+        for i in range(n)
+    ]
+
+
+def rate(n: int, fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t)
+
+
+def bench(store: Store, n: int, rounds: int) -> dict[str, float]:
+    store.put_reputations(reputations(5000))
+    subjects = [f"tel:+86170{i:08d}" for i in range(5000)]
+    rnd = random.Random(7)
+    writes, reads, scans = [], [], []
+    for r in range(rounds):
+        batch = reports(n, offset=r * n)
+        writes.append(rate(n, lambda: [store.add_reports(batch[i : i + 500]) for i in range(0, n, 500)]))
+        probe = [rnd.choice(subjects) for _ in range(2000)]
+        reads.append(rate(len(probe), lambda: [store.get_reputation(s) for s in probe]))
+        scan = probe[:200]
+        scans.append(rate(len(scan), lambda: [store.reports_for_subject(s, NOW - timedelta(days=30)) for s in scan]))
+    return {"report writes/s (batches of 500)": statistics.median(writes),
+            "reputation reads/s (one at a time)": statistics.median(reads),
+            "30-day report scans/s": statistics.median(scans)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", type=int, default=10000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cassandra-hosts", default="")
+    ns = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="numrep-bench-"))
+    settings = load_settings(environ={}, data_dir=tmp, hash_key="k" * 64)
+
+    from numrep.store.sqlite import SQLiteStore
+
+    sqlite = SQLiteStore(tmp / "bench.sqlite3")
+    sqlite.migrate()
+    results = {"sqlite": bench(sqlite, ns.reports, ns.rounds)}
+
+    cluster = None
+    hosts = [h for h in ns.cassandra_hosts.split(",") if h]
+    if not hosts:
+        from scripts.cassandra import LocalCluster
+
+        cluster = LocalCluster(tmp / "cassandra", nodes=1)
+        print(f"Cassandra single node started in {cluster.start():.1f}s")
+        hosts = cluster.contact_points
+    try:
+        from numrep.store.cassandra import CassandraStore
+
+        cs = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts,
+                                                        "cassandra_keyspace": "numrep_bench"}))
+        cs.migrate()
+        results["cassandra"] = bench(cs, ns.reports, ns.rounds)
+        cs.session.execute("DROP KEYSPACE numrep_bench", timeout=60)
+        cs.close()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+    print(f"\n{'metric':38} {'sqlite':>10} {'cassandra':>10} {'ratio':>7}   (medians of {ns.rounds} rounds, {ns.reports} reports each)")
+    for metric in results["sqlite"]:
+        a, b = results["sqlite"][metric], results["cassandra"][metric]
+        print(f"{metric:38} {a:10.0f} {b:10.0f} {b / a:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
