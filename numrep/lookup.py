@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from numrep.config import Settings
+from numrep.errors import StoreUnavailable
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
 from numrep.numbers import Namespace, namespace, normalize
@@ -91,6 +92,7 @@ class LookupEngine:
         self._filter_snapshot_id = 0
         self._cache: dict[str, tuple[float, Reputation | None]] = {}
         self.store_healthy = True
+        self.last_error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._refresh_lock = threading.Lock()
@@ -133,6 +135,7 @@ class LookupEngine:
             return changed
 
     def _unhealthy(self, exc: BaseException) -> None:
+        self.last_error = str(exc)
         if self.store_healthy:
             log.warning("store unreachable; serving from the last published rules", extra={"error": str(exc)})
         self.store_healthy = False
@@ -161,8 +164,14 @@ class LookupEngine:
         return True
 
     def start(self) -> None:
-        """Load state once, then keep refreshing in a daemon thread."""
+        """Load state once (or raise StoreUnavailable), then keep refreshing in a daemon thread.
+
+        Starting blind — no rules, no filter — would answer ALLOW to everything,
+        so the first load must succeed; later outages are served from memory.
+        """
         self.refresh()
+        if not self.store_healthy:
+            raise StoreUnavailable(f"cannot load rules and filter from the {self.store.name} store: {self.last_error}")
         self._thread = threading.Thread(target=self._run, name="numrep-refresh", daemon=True)
         self._thread.start()
 

@@ -49,4 +49,5 @@ class Nudger:
     def stop(self) -> None:
         self._stop.set()
         self._wanted.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

@@ -106,7 +106,12 @@ class Server:
 
 def serve(settings: Settings, on_started: Callable[[Server], None] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then shut down gracefully."""
-    server = Server(settings).start()
+    server = Server(settings)
+    try:
+        server.start()
+    except Exception:
+        server.stop(grace=0)
+        raise
     done = threading.Event()
 
     def _signal(signum: int, _frame: object) -> None:

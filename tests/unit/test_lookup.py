@@ -132,3 +132,11 @@ def test_new_versions_are_picked_up(store: Store, settings: Settings) -> None:
 def test_malformed_input_raises_validation_error(store: Store, settings: Settings) -> None:
     with pytest.raises(InvalidSubject, match="too many digits"):
         engine_for(store, settings).lookup("1380013800012345")
+
+
+def test_start_fails_fast_when_the_store_is_unreachable(store: Store, settings: Settings) -> None:
+    counting = CountingStore(store)
+    counting.fail = True
+    e = LookupEngine(counting, settings)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable, match="cannot load rules and filter"):
+        e.start()
