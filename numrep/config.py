@@ -89,6 +89,9 @@ class Settings(BaseModel):
 
     hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
     hash_key_file: Path | None = None
+    rules_signing_key_file: Path | None = Field(
+        None, description="Ed25519 private key (PEM) signing rule versions (default: created in data_dir)."
+    )
 
     rescore_batch: int = Field(500, ge=1)
     rescore_interval_seconds: float = Field(5.0, gt=0)

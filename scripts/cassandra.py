@@ -285,7 +285,28 @@ class LocalCluster:
             for node in self.nodes:
                 node.start(lib)
                 node.wait_ready(timeout)
+        self.wait_settled(timeout)
         return time.monotonic() - start
+
+    def wait_settled(self, timeout: float = 120) -> None:
+        """Wait until a driver sees every node of the ring up (gossip has converged)."""
+        from cassandra.cluster import Cluster
+
+        deadline = time.monotonic() + timeout
+        while True:
+            cluster = Cluster(self.contact_points, port=CQL_PORT, connect_timeout=2, protocol_version=5)
+            try:
+                cluster.connect()
+                hosts = cluster.metadata.all_hosts()
+                if len(hosts) == len(self.nodes) and all(h.is_up for h in hosts):
+                    return
+            except Exception:  # not settled yet
+                pass
+            finally:
+                cluster.shutdown()
+            if time.monotonic() > deadline:
+                raise CassandraError(f"the ring of {len(self.nodes)} did not settle within {timeout:.0f}s")
+            time.sleep(1)
 
     def stop(self) -> None:
         """Stop every node cleanly, all at once."""

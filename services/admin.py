@@ -12,7 +12,7 @@ from numrep.models import AllowlistEntry
 from numrep.numbers import normalize
 from numrep.v1 import admin_pb2 as pb
 from numrep.v1 import admin_pb2_grpc as pb_grpc
-from services import convert
+from numrep import convert
 
 MAX_REASON_CHARS = 500
 

@@ -14,7 +14,7 @@ from numrep.models import Category, Channel, Source
 from numrep.store.base import Store
 from numrep.v1 import report_pb2 as pb
 from numrep.v1 import report_pb2_grpc as pb_grpc
-from services import convert
+from numrep import convert
 
 
 def _input(m: pb.Report) -> intake.ReportInput:

@@ -11,7 +11,7 @@ from numrep.lookup import LookupEngine
 from numrep.models import Channel
 from numrep.v1 import reputation_pb2 as pb
 from numrep.v1 import reputation_pb2_grpc as pb_grpc
-from services import convert
+from numrep import convert
 
 _INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT.value[0]
 

@@ -9,24 +9,26 @@ import grpc
 
 from numrep.config import Settings
 from numrep.errors import NotFound, ValidationError
+from numrep.signing import Signer, raw_public
 from numrep.store.base import Store
 from numrep.v1 import rules_pb2 as pb
 from numrep.v1 import rules_pb2_grpc as pb_grpc
-from services import convert
+from numrep import convert
 
 FILTER_CHUNK_BYTES = 1 << 20
 
 
 class RulesServicer(pb_grpc.RulesServiceServicer):
-    def __init__(self, store: Store, settings: Settings, stopping: threading.Event | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, signer: Signer, stopping: threading.Event | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.signer = signer
         self.stopping = stopping or threading.Event()
 
     def _update(self, since: int) -> pb.RulesUpdate:
         if since < 0:
             raise ValidationError("since_version: must be 0 or a version held")
-        return convert.rules_update(self.store.rules_since(since), self.settings.rules_min_wait_seconds)
+        return convert.rules_update(self.store.rules_since(since), self.settings.rules_min_wait_seconds, self.signer)
 
     def GetRules(self, request: pb.GetRulesRequest, context: grpc.ServicerContext) -> pb.RulesUpdate:
         return self._update(request.since_version)
@@ -41,6 +43,9 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             update = self._update(held)
             held = update.version
             yield update
+
+    def GetSigningKey(self, request: pb.GetSigningKeyRequest, context: grpc.ServicerContext) -> pb.SigningKey:
+        return pb.SigningKey(key_id=self.signer.key_id, algorithm="Ed25519", public_key=raw_public(self.signer.public))
 
     def GetFilterSnapshot(self, request: pb.GetFilterSnapshotRequest, context: grpc.ServicerContext) -> Iterator[pb.FilterChunk]:
         meta = self.store.latest_filter_snapshot()

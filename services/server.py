@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from numrep.config import Settings
 from numrep.lookup import LookupEngine
+from numrep.signing import Signer
 from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
 from numrep.v1 import rules_pb2, rules_pb2_grpc
@@ -68,7 +69,10 @@ class Server:
         report_pb2_grpc.add_ReportServiceServicer_to_server(
             ReportServicer(self.store, settings, self.nudger.poke), self.grpc
         )
-        rules_pb2_grpc.add_RulesServiceServicer_to_server(RulesServicer(self.store, settings, self.stopping), self.grpc)
+        self.signer = Signer.from_settings(settings)
+        rules_pb2_grpc.add_RulesServiceServicer_to_server(
+            RulesServicer(self.store, settings, self.signer, self.stopping), self.grpc
+        )
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(self.engine), self.grpc)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

@@ -127,7 +127,16 @@ def _cassandra(settings: Settings, hosts: list[str]) -> Store:
         for _name, statements in migrations():
             _TRUNCATE_TABLES.extend(m.group(1) for st in statements if (m := re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", st)))
     for table in _TRUNCATE_TABLES:
-        store.session.execute(f"TRUNCATE {table}", timeout=60)
+        for attempt in range(3):  # TRUNCATE needs every replica; retry a node that is catching up
+            try:
+                store.session.execute(f"TRUNCATE {table}", timeout=60)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                import time
+
+                time.sleep(2)
     return store
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -52,7 +52,7 @@ class GetRulesRequest(_message.Message):
     def __init__(self, since_version: _Optional[int] = ...) -> None: ...
 
 class RulesUpdate(_message.Message):
-    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait")
+    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait", "signature", "key_id")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
     FULL_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,8 @@ class RulesUpdate(_message.Message):
     REMOVED_FIELD_NUMBER: _ClassVar[int]
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     MIN_WAIT_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     version: int
     from_version: int
     full_snapshot: bool
@@ -67,7 +69,23 @@ class RulesUpdate(_message.Message):
     removed: _containers.RepeatedScalarFieldContainer[str]
     checksum: str
     min_wait: _duration_pb2.Duration
-    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    signature: bytes
+    key_id: str
+    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class GetSigningKeyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SigningKey(_message.Message):
+    __slots__ = ("key_id", "algorithm", "public_key")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    algorithm: str
+    public_key: bytes
+    def __init__(self, key_id: _Optional[str] = ..., algorithm: _Optional[str] = ..., public_key: _Optional[bytes] = ...) -> None: ...
 
 class GetFilterSnapshotRequest(_message.Message):
     __slots__ = ()

@@ -51,6 +51,11 @@ class RulesServiceStub:
                 request_serializer=numrep_dot_v1_dot_rules__pb2.GetFilterSnapshotRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_rules__pb2.FilterChunk.FromString,
                 _registered_method=True)
+        self.GetSigningKey = channel.unary_unary(
+                '/numrep.v1.RulesService/GetSigningKey',
+                request_serializer=numrep_dot_v1_dot_rules__pb2.GetSigningKeyRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_rules__pb2.SigningKey.FromString,
+                _registered_method=True)
 
 
 class RulesServiceServicer:
@@ -81,6 +86,14 @@ class RulesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSigningKey(self, request, context):
+        """The public key that signs rule-set versions. Operators should pin it out
+        of band; this call is a convenience for bootstrapping and key rotation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RulesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,6 +111,11 @@ def add_RulesServiceServicer_to_server(servicer, server):
                     servicer.GetFilterSnapshot,
                     request_deserializer=numrep_dot_v1_dot_rules__pb2.GetFilterSnapshotRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_rules__pb2.FilterChunk.SerializeToString,
+            ),
+            'GetSigningKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSigningKey,
+                    request_deserializer=numrep_dot_v1_dot_rules__pb2.GetSigningKeyRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_rules__pb2.SigningKey.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -183,6 +201,33 @@ class RulesService:
             '/numrep.v1.RulesService/GetFilterSnapshot',
             numrep_dot_v1_dot_rules__pb2.GetFilterSnapshotRequest.SerializeToString,
             numrep_dot_v1_dot_rules__pb2.FilterChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSigningKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.RulesService/GetSigningKey',
+            numrep_dot_v1_dot_rules__pb2.GetSigningKeyRequest.SerializeToString,
+            numrep_dot_v1_dot_rules__pb2.SigningKey.FromString,
             options,
             channel_credentials,
             insecure,

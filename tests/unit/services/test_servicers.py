@@ -16,7 +16,7 @@ from numrep.config import Settings
 from numrep.rules import canonical_checksum
 from numrep.store.base import Store
 from numrep.v1 import common_pb2, report_pb2, reputation_pb2, rules_pb2
-from services import convert
+from numrep import convert
 from services.server import SERVICE_NAMES, Server
 
 SPAM = "17012345678"

@@ -1,4 +1,5 @@
-"""Translation between protobuf messages and domain records, at the edge only."""
+"""Translation between protobuf messages and domain records, used at the edges only:
+the gRPC servicers (services/) and the client SDK (numrep/sdk/)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timezone
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from numrep.lookup import Verdict, VerdictSource
+from numrep.signing import Signer
 from numrep.models import Action, AllowlistEntry, Category, Channel, Rule, RuleKind, RulesDelta, Source
 from numrep.v1 import admin_pb2 as admin_pb
 from numrep.v1 import common_pb2 as common_pb
@@ -86,10 +88,11 @@ def rule_from_pb(m: rules_pb.Rule) -> Rule:
     )
 
 
-def rules_update(d: RulesDelta, min_wait_seconds: float) -> rules_pb.RulesUpdate:
+def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer) -> rules_pb.RulesUpdate:
     msg = rules_pb.RulesUpdate(
         version=d.version, from_version=d.from_version, full_snapshot=d.full_snapshot,
         added=[rule(r) for r in d.added], removed=list(d.removed), checksum=d.checksum,
+        signature=signer.sign(d.version, d.checksum), key_id=signer.key_id,
     )
     msg.min_wait.FromNanoseconds(int(min_wait_seconds * 1e9))
     return msg

@@ -1,0 +1,147 @@
+"""An operator's local copy of the blocking rules, kept in sync and verified.
+
+    mirror = RulesMirror(RulesServiceStub(channel), public_key=PINNED_KEY)
+    mirror.sync()                      # poll: GetRules(since=held version)
+    mirror.watch(stop_event)           # or stream: WatchRules
+    mirror.match("tel:+8617012345678", Channel.VOICE)   # -> Rule | None
+
+Every update is checked before it replaces what the mirror holds: a delta
+must start at the held version, the rule set after applying it must hash to
+the update's SHA-256 checksum, and the checksum must carry the platform's
+Ed25519 signature. On a gap or a mismatch the mirror resynchronises from a
+full snapshot; if the snapshot fails verification too, it raises
+RulesIntegrityError and keeps serving the last verified set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import grpc
+
+from numrep.convert import rule_from_pb
+from numrep.models import Channel, Rule, RuleKind
+from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, rule_id
+from numrep.signing import verify
+from numrep.v1 import rules_pb2, rules_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+class RulesIntegrityError(Exception):
+    """A full snapshot failed its checksum or signature: the feed cannot be trusted."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    version: int
+    checksum: str
+    rules: dict[str, Rule]
+    ranges: dict[tuple[str, Channel], Rule]
+    range_lengths: tuple[int, ...]
+
+
+def _held(version: int, checksum: str, rules: dict[str, Rule]) -> _Held:
+    ranges = {(r.subject, r.channel): r for r in rules.values() if r.kind is RuleKind.RANGE}
+    return _Held(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)))
+
+
+class RulesMirror:
+    """A verified local rule set. Reads (``match``) are lock-free; updates swap atomically."""
+
+    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes, timeout: float = 10.0) -> None:
+        self.stub = stub
+        self.public_key = public_key
+        self.timeout = timeout
+        self._held = _held(0, EMPTY_CHECKSUM, {})
+        self._lock = threading.Lock()
+        self.resyncs = 0
+        self.rejected = 0
+
+    # ---- state ----------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self._held.version
+
+    @property
+    def checksum(self) -> str:
+        return self._held.checksum
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        return dict(self._held.rules)
+
+    def match(self, subject: str, channel: Channel) -> Rule | None:
+        """The rule for a normalised subject: exact (or port) first, then the longest range."""
+        held = self._held
+        rule = held.rules.get(rule_id(subject, channel))
+        if rule is not None:
+            return rule
+        for n in held.range_lengths:
+            if n < len(subject) and (r := held.ranges.get((subject[:n], channel))) is not None:
+                return r
+        return None
+
+    # ---- updates ----------------------------------------------------------
+    def sync(self) -> int:
+        """Poll once; returns the version held afterwards."""
+        with self._lock:
+            update = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=self._held.version), timeout=self.timeout)
+            self._apply(update)
+        return self._held.version
+
+    def watch(self, stop: threading.Event) -> None:
+        """Follow WatchRules until ``stop`` is set; returns quietly then.
+
+        A stream that ends or fails for another reason raises, so the caller
+        can reconnect (and resume from the held version).
+        """
+        stream = self.stub.WatchRules(rules_pb2.GetRulesRequest(since_version=self._held.version))
+        canceller = threading.Thread(target=lambda: (stop.wait(), stream.cancel()), daemon=True)
+        canceller.start()
+        try:
+            for update in stream:
+                with self._lock:
+                    self._apply(update)
+        except grpc.RpcError as exc:
+            if not (stop.is_set() and exc.code() is grpc.StatusCode.CANCELLED):
+                raise
+        finally:
+            stop.set()  # releases the canceller if the stream ended first
+
+    def _verified(self, update: rules_pb2.RulesUpdate, base: _Held) -> _Held | None:
+        """The state after ``update`` if it verifies against ``base``, else None."""
+        if update.full_snapshot:
+            rules = {r.rule_id: r for r in (rule_from_pb(m) for m in update.added)}
+        elif update.from_version != base.version:
+            log.warning("rules gap", extra={"held": base.version, "from_version": update.from_version})
+            return None
+        else:
+            rules = dict(base.rules)
+            apply_delta(rules, (rule_from_pb(m) for m in update.added), update.removed)
+        if canonical_checksum(rules.values()) != update.checksum:
+            log.warning("rules checksum mismatch", extra={"version": update.version})
+            return None
+        if not verify(self.public_key, update.version, update.checksum, update.signature):
+            log.warning("rules signature invalid", extra={"version": update.version, "key_id": update.key_id})
+            return None
+        return _held(update.version, update.checksum, rules)
+
+    def _apply(self, update: rules_pb2.RulesUpdate) -> None:
+        new = self._verified(update, self._held)
+        if new is None:
+            self.rejected += 1
+            new = self._resync()
+        self._held = new
+
+    def _resync(self) -> _Held:
+        self.resyncs += 1
+        snapshot = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=0), timeout=self.timeout)
+        new = self._verified(snapshot, self._held)
+        if new is None or not snapshot.full_snapshot:
+            raise RulesIntegrityError(
+                f"full snapshot at version {snapshot.version} failed verification; keeping version {self._held.version}"
+            )
+        return new
