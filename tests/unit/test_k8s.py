@@ -84,6 +84,10 @@ def test_grpc_services_use_native_grpc_probes(docs: list[dict[str, Any]]) -> Non
         assert c["readinessProbe"]["grpc"]["port"] == 50051
         assert c["livenessProbe"]["grpc"]["port"] == 50051
         assert c["args"] == ["serve"]
+        env = {e["name"]: e["value"] for e in c.get("env", [])}
+        mounts = {m["mountPath"] for m in c["volumeMounts"]}
+        assert env["NUMREP_RULES_SIGNING_KEY_FILE"].startswith("/etc/numrep/signing/")
+        assert "/etc/numrep/signing" in mounts  # every pod signs with the same key
 
 
 def test_one_beat_hpa_on_lookup_and_pdbs(docs: list[dict[str, Any]]) -> None:
