@@ -7,7 +7,7 @@ the services translate them to and from protobuf at the edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 
@@ -133,6 +133,20 @@ class RulesDelta:
     added: tuple[Rule, ...]
     removed: tuple[str, ...]
     checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortBlacklistEntry:
+    """An SMS sender port shut down by the regulator: authoritative, blocks directly."""
+
+    port: str  # sms:106...
+    enterprise: str
+    reason: str
+    source: str
+    listed_on: date
+
+    def describe(self) -> str:
+        return f"SMS port shut down: {self.reason} ({self.enterprise}; {self.source}, {self.listed_on.isoformat()})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from numrep import filter as bloom
 from numrep.config import Settings
 from numrep.models import FilterSnapshotMeta, Reputation, RuleKind
+from numrep.numbers import SMS
 from numrep.protected import ProtectedSet
 from numrep.rules import diff, rules_for
 from numrep.scoring import FUTURE_SKEW, ScoringParams, score_subject
@@ -47,8 +48,10 @@ def load_protected(store: Store, settings: Settings) -> ProtectedSet:
 def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
     params = ScoringParams.from_settings(settings)
     since = as_of - params.window - FUTURE_SKEW
+    ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
     return [
-        score_subject(s, store.reports_for_subject(s, since), as_of, params, protected.reason(s))
+        score_subject(s, store.reports_for_subject(s, since), as_of, params, protected.reason(s),
+                      authoritative=(ports[s].describe(),) if s in ports else ())
         for s in subjects
     ]
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import grpc
 
+from numrep import blacklist
 from numrep.errors import NotFound, ValidationError
 from numrep.lookup import LookupEngine
 from numrep.models import AllowlistEntry
@@ -18,9 +22,11 @@ MAX_REASON_CHARS = 500
 
 
 class AdminServicer(pb_grpc.AdminServiceServicer):
-    def __init__(self, engine: LookupEngine) -> None:
+    def __init__(self, engine: LookupEngine, signing_key_id: str = "", on_change: Callable[[], None] = lambda: None) -> None:
         self.engine = engine
         self.store = engine.store
+        self.signing_key_id = signing_key_id
+        self.on_change = on_change  # nudges the worker: changed ports are dirty
 
     def AddAllowlist(self, request: pb.AddAllowlistRequest, context: grpc.ServicerContext) -> pb.AllowlistEntry:
         subject = normalize(request.subject, self.engine.settings.region)
@@ -45,9 +51,34 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def ListAllowlist(self, request: pb.ListAllowlistRequest, context: grpc.ServicerContext) -> pb.ListAllowlistResponse:
         return pb.ListAllowlistResponse(entries=[convert.allowlist_entry(e) for e in self.store.list_allowlist()])
 
+    def ImportPortBlacklist(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
+        filename, fmt, size = "", "", 0
+        with tempfile.TemporaryDirectory(prefix="numrep-import-") as tmp:
+            spool = Path(tmp) / "upload"
+            with open(spool, "wb") as fh:
+                for chunk in request_iterator:
+                    filename = filename or chunk.filename
+                    fmt = fmt or chunk.format
+                    size += len(chunk.data)
+                    if size > blacklist.MAX_BYTES:
+                        raise ValidationError(f"file larger than {blacklist.MAX_BYTES} bytes")
+                    fh.write(chunk.data)
+            name = Path(filename or "upload").name
+            path = spool.rename(Path(tmp) / name) if name != "upload" else spool
+            try:
+                result = blacklist.import_file(self.store, path, fmt or None, self.engine.settings.region)
+            except blacklist.ImportRejected as exc:
+                return pb.ImportResult(
+                    applied=False, more_problems=exc.more,
+                    problems=[pb.ImportProblem(line=e.line, message=e.message) for e in exc.errors],
+                )
+        self.on_change()
+        return pb.ImportResult(applied=True, rows=result.rows, changed=result.changed)
+
     def GetStatus(self, request: pb.GetStatusRequest, context: grpc.ServicerContext) -> pb.StatusResponse:
         e = self.engine
         return pb.StatusResponse(
             rules_version=e.version, filter_version=e.filter_version, filter_count=e.filter_count,
             rules_count=e.rules_count, store=self.store.name, store_healthy=e.store_healthy,
+            signing_key_id=self.signing_key_id,
         )

@@ -73,7 +73,9 @@ class Server:
         rules_pb2_grpc.add_RulesServiceServicer_to_server(
             RulesServicer(self.store, settings, self.signer, self.stopping), self.grpc
         )
-        admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(self.engine), self.grpc)
+        admin_pb2_grpc.add_AdminServiceServicer_to_server(
+            AdminServicer(self.engine, self.signer.key_id, self.nudger.poke), self.grpc
+        )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), self.grpc)

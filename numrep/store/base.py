@@ -18,7 +18,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from numrep.models import AllowlistEntry, DirtyMark, FilterSnapshotMeta, Report, Reputation, Rule, RulesDelta
+from numrep.models import (
+    AllowlistEntry,
+    DirtyMark,
+    FilterSnapshotMeta,
+    PortBlacklistEntry,
+    Report,
+    Reputation,
+    Rule,
+    RulesDelta,
+)
 
 
 class Store(ABC):
@@ -103,6 +112,23 @@ class Store(ABC):
         A full snapshot is returned when ``since_version`` is 0, newer than the
         latest, or older than the retained log.
         """
+
+    # ---- SMS-port blacklist ---------------------------------------------
+    @abstractmethod
+    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+        """Insert or update entries (keyed by port) and mark changed ports dirty.
+
+        Returns how many were new or changed; re-importing the same entries
+        returns 0. The SQLite store applies a call in one transaction.
+        """
+
+    @abstractmethod
+    def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
+        """The blacklist entries of these ports (absent ports are left out)."""
+
+    @abstractmethod
+    def count_port_blacklist(self) -> int:
+        """How many ports are blacklisted."""
 
     # ---- allowlist ------------------------------------------------------
     @abstractmethod

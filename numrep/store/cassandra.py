@@ -32,7 +32,19 @@ from cassandra.query import PreparedStatement, dict_factory
 
 from numrep.config import Settings
 from numrep.errors import NotFound, StoreError, StoreUnavailable
-from numrep.models import AllowlistEntry, Category, Channel, DirtyMark, FilterSnapshotMeta, Report, Reputation, Rule, RulesDelta, Source
+from numrep.models import (
+    AllowlistEntry,
+    Category,
+    Channel,
+    DirtyMark,
+    FilterSnapshotMeta,
+    PortBlacklistEntry,
+    Report,
+    Reputation,
+    Rule,
+    RulesDelta,
+    Source,
+)
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
 from numrep.store.base import Store
 from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
@@ -93,6 +105,10 @@ INSERT_CHUNK = "INSERT INTO filter_chunks (snapshot_id, idx, data) VALUES (?, ?,
 SELECT_CHUNKS = "SELECT idx, data FROM filter_chunks WHERE snapshot_id = ?"
 DELETE_CHUNKS = "DELETE FROM filter_chunks WHERE snapshot_id = ?"
 DELETE_SNAPSHOT = "DELETE FROM filter_snapshots WHERE bucket = 0 AND version = ? AND snapshot_id = ?"
+INSERT_PORT = "INSERT INTO port_blacklist (port, enterprise, reason, source, listed_on) VALUES (?, ?, ?, ?, ?)"
+INSERT_PORT_INDEX = "INSERT INTO port_blacklist_by_shard (shard, port) VALUES (?, ?)"
+SELECT_PORT = "SELECT * FROM port_blacklist WHERE port = ?"
+COUNT_PORTS = "SELECT COUNT(*) AS n FROM port_blacklist_by_shard WHERE shard = ?"
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -386,6 +402,29 @@ class CassandraStore(Store):
             return RulesDelta(version, since_version, False, added, removed, checksum)
         rules = self._all_rules()
         return RulesDelta(version, 0, True, tuple(sorted(rules.values(), key=lambda r: r.rule_id)), (), checksum)
+
+    # ---- SMS-port blacklist ---------------------------------------------
+    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+        """Idempotent upserts; a failed call is completed by running it again (no multi-row transactions here)."""
+        existing = self.port_blacklist(e.port for e in entries)
+        changed = list({e.port: e for e in entries if existing.get(e.port) != e}.values())
+        self._many(INSERT_PORT, [(e.port, e.enterprise, e.reason, e.source, e.listed_on) for e in changed])
+        self._many(INSERT_PORT_INDEX, [(shard_of(e.port), e.port) for e in changed])
+        self.mark_dirty(e.port for e in changed)
+        return len(changed)
+
+    def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
+        parts = self._many(SELECT_PORT, [(p,) for p in sorted(set(ports))])
+        out = {}
+        for part in parts:
+            for r in part:
+                listed = r["listed_on"]
+                listed_on = listed.date() if hasattr(listed, "date") else date.fromisoformat(str(listed))
+                out[r["port"]] = PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], listed_on)
+        return out
+
+    def count_port_blacklist(self) -> int:
+        return sum(int(part[0]["n"]) for part in self._many(COUNT_PORTS, [(i,) for i in range(SHARDS)]))
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:

@@ -12,11 +12,23 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from numrep.errors import NotFound, StoreUnavailable
-from numrep.models import AllowlistEntry, Category, Channel, DirtyMark, FilterSnapshotMeta, Report, Reputation, Rule, RulesDelta, Source
+from numrep.models import (
+    AllowlistEntry,
+    Category,
+    Channel,
+    DirtyMark,
+    FilterSnapshotMeta,
+    PortBlacklistEntry,
+    Report,
+    Reputation,
+    Rule,
+    RulesDelta,
+    Source,
+)
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
 from numrep.store.base import Store
 from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
@@ -50,6 +62,9 @@ CREATE TABLE IF NOT EXISTS rule_log (
 CREATE TABLE IF NOT EXISTS rule_versions (
   version INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, checksum TEXT NOT NULL,
   added INTEGER NOT NULL, removed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS port_blacklist (
+  port TEXT PRIMARY KEY, enterprise TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL,
+  listed_on TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS allowlist (
   subject TEXT PRIMARY KEY, reason TEXT NOT NULL, added_by TEXT NOT NULL, added_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS filter_snapshots (
@@ -258,6 +273,35 @@ class SQLiteStore(Store):
             return RulesDelta(version, since_version, False, added, removed, checksum)
         finally:
             conn.execute("COMMIT")
+
+    # ---- SMS-port blacklist ---------------------------------------------
+    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+        with self._write() as conn:  # one transaction: the whole import or nothing
+            existing = self._port_entries(conn, [e.port for e in entries])
+            changed = {e.port: e for e in entries if existing.get(e.port) != e}
+            conn.executemany(
+                "INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
+                [(e.port, e.enterprise, e.reason, e.source, e.listed_on.isoformat()) for e in changed.values()],
+            )
+            self._mark(conn, changed)
+        return len(changed)
+
+    @staticmethod
+    def _port_entries(conn: sqlite3.Connection, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
+        wanted = sorted(set(ports))
+        out: dict[str, PortBlacklistEntry] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            for r in conn.execute(f"SELECT * FROM port_blacklist WHERE port IN ({', '.join('?' * len(part))})", part):
+                out[r["port"]] = PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"],
+                                                    date.fromisoformat(r["listed_on"]))
+        return out
+
+    def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
+        return self._port_entries(self._conn(), ports)
+
+    def count_port_blacklist(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:

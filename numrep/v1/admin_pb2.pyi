@@ -9,6 +9,38 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ImportChunk(_message.Message):
+    __slots__ = ("filename", "format", "data")
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    filename: str
+    format: str
+    data: bytes
+    def __init__(self, filename: _Optional[str] = ..., format: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ImportProblem(_message.Message):
+    __slots__ = ("line", "message")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    message: str
+    def __init__(self, line: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ImportResult(_message.Message):
+    __slots__ = ("applied", "rows", "changed", "problems", "more_problems")
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    MORE_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    rows: int
+    changed: int
+    problems: _containers.RepeatedCompositeFieldContainer[ImportProblem]
+    more_problems: int
+    def __init__(self, applied: _Optional[bool] = ..., rows: _Optional[int] = ..., changed: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[ImportProblem, _Mapping]]] = ..., more_problems: _Optional[int] = ...) -> None: ...
+
 class AllowlistEntry(_message.Message):
     __slots__ = ("subject", "reason", "added_by", "added_at")
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -58,17 +90,19 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("rules_version", "filter_version", "filter_count", "rules_count", "store", "store_healthy")
+    __slots__ = ("rules_version", "filter_version", "filter_count", "rules_count", "store", "store_healthy", "signing_key_id")
     RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
     FILTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     FILTER_COUNT_FIELD_NUMBER: _ClassVar[int]
     RULES_COUNT_FIELD_NUMBER: _ClassVar[int]
     STORE_FIELD_NUMBER: _ClassVar[int]
     STORE_HEALTHY_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     rules_version: int
     filter_version: int
     filter_count: int
     rules_count: int
     store: str
     store_healthy: bool
-    def __init__(self, rules_version: _Optional[int] = ..., filter_version: _Optional[int] = ..., filter_count: _Optional[int] = ..., rules_count: _Optional[int] = ..., store: _Optional[str] = ..., store_healthy: _Optional[bool] = ...) -> None: ...
+    signing_key_id: str
+    def __init__(self, rules_version: _Optional[int] = ..., filter_version: _Optional[int] = ..., filter_count: _Optional[int] = ..., rules_count: _Optional[int] = ..., store: _Optional[str] = ..., store_healthy: _Optional[bool] = ..., signing_key_id: _Optional[str] = ...) -> None: ...

@@ -55,6 +55,11 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_admin__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.StatusResponse.FromString,
                 _registered_method=True)
+        self.ImportPortBlacklist = channel.stream_unary(
+                '/numrep.v1.AdminService/ImportPortBlacklist',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -91,6 +96,15 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportPortBlacklist(self, request_iterator, context):
+        """Import an SMS-port blacklist file (CSV or JSON), streamed in chunks. The
+        file is validated completely first: any bad row rejects the whole file
+        (applied = false, with line numbers) and nothing changes. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +127,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.GetStatusRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.StatusResponse.SerializeToString,
+            ),
+            'ImportPortBlacklist': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportPortBlacklist,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ImportResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +243,33 @@ class AdminService:
             '/numrep.v1.AdminService/GetStatus',
             numrep_dot_v1_dot_admin__pb2.GetStatusRequest.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.StatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportPortBlacklist(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/numrep.v1.AdminService/ImportPortBlacklist',
+            numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
             options,
             channel_credentials,
             insecure,

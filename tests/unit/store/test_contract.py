@@ -201,3 +201,22 @@ def test_migrate_twice_is_harmless(store: Store) -> None:
     store.migrate()
     store.migrate()
     assert store.count_reports() == 1
+
+
+class TestPortBlacklist:
+    def test_add_lookup_count_and_idempotency(self, store: Store) -> None:
+        from datetime import date
+
+        from numrep.models import PortBlacklistEntry
+
+        a = PortBlacklistEntry("sms:10657000123456", "Acme", "loan ads", "MIIT", date(2026, 9, 30))
+        b = PortBlacklistEntry("sms:10659000333", "Blast", "retail", "bureau", date(2026, 10, 1))
+        assert store.add_port_blacklist([a, b]) == 2
+        assert store.port_blacklist([a.port, "sms:10650000000"]) == {a.port: a}
+        assert store.count_port_blacklist() == 2
+        assert sorted(m.subject for m in store.dirty_subjects(10)) == sorted([a.port, b.port])
+        store.clear_dirty(store.dirty_subjects(10))
+        assert store.add_port_blacklist([a, b]) == 0 and store.dirty_subjects(10) == []
+        changed = PortBlacklistEntry(a.port, "Acme", "fraud", "MIIT", date(2026, 9, 30))
+        assert store.add_port_blacklist([changed, b]) == 1
+        assert store.port_blacklist([a.port])[a.port].reason == "fraud"
