@@ -8,9 +8,12 @@ written to artifacts/e2e-latency.txt; tests check behaviour, not time.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -94,6 +97,25 @@ def test_reports_accepted_while_the_worker_is_dead_are_not_lost(platform: Platfo
         assert c.lookup("17198765432").action == common_pb2.ACTION_ALLOW  # nobody has rescored yet
     platform.start_worker()
     wait_for(lambda: action(platform, "17198765432") == common_pb2.ACTION_BLOCK)
+
+
+def test_imported_port_blacklist_blocks_on_sms(platform: Platform, tmp_path: Path) -> None:
+    ports = tmp_path / "ports.csv"
+    ports.write_text("port,enterprise,reason,source,date\n10690000777,Dodgy SMS Co,fraud SMS,MIIT,2026-10-01\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("port,enterprise,reason,source\n10690000888,X,y,z\n")
+    cli = [sys.executable, "-m", "numrep.cli", "import-ports", "--target", platform.address]
+    rejected = subprocess.run([*cli, str(bad)], env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    assert rejected.returncode == 1 and "missing column(s) date" in rejected.stderr
+    start = time.monotonic()
+    done = subprocess.run([*cli, str(ports)], env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "1 ports valid, 1 new or changed" in done.stdout
+    r = wait_for(lambda: (resp := platform.client().lookup("sms:10690000777")).action == common_pb2.ACTION_BLOCK and resp)
+    latency = time.monotonic() - start
+    assert r.reasons[0].startswith("SMS port shut down: fraud SMS")
+    with open(ROOT / "artifacts" / "e2e-latency.txt", "a") as fh:
+        fh.write(f"port blacklist import -> BLOCK on sms ({platform.settings.store}): {latency:.3f} s\n")
 
 
 def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platform) -> None:

@@ -15,7 +15,7 @@ from numrep.client import Client
 from numrep.config import Settings
 from numrep.rules import canonical_checksum
 from numrep.store.base import Store
-from numrep.v1 import common_pb2, report_pb2, reputation_pb2, rules_pb2
+from numrep.v1 import admin_pb2, common_pb2, report_pb2, reputation_pb2, rules_pb2
 from numrep import convert
 from services.server import SERVICE_NAMES, Server
 
@@ -204,3 +204,25 @@ def test_graceful_stop_sets_not_serving(settings: Settings, store: Store) -> Non
     srv.stop(grace=1)
     resp = srv.health.Check(health_pb2.HealthCheckRequest(service=""), None)
     assert resp.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def _chunks(name: str, data: bytes, size: int = 64) -> Iterator[admin_pb2.ImportChunk]:
+    for i in range(0, len(data), size):
+        yield admin_pb2.ImportChunk(filename=name if i == 0 else "", data=data[i : i + size])
+
+
+def test_port_blacklist_import_over_grpc(client: Client, server: Server, nudges: list[int]) -> None:
+    good = b"port,enterprise,reason,source,date\n10657000123456,Acme,illegal loan ads,MIIT,2026-09-30\n"
+    bad = good + b"13800138000,X,y,z,2026-01-01\n"
+    r = client.admin.ImportPortBlacklist(_chunks("ports.csv", bad), timeout=10)
+    assert not r.applied and [(p.line, p.message) for p in r.problems] == [(3, "port '13800138000': SMS ports start with 106")]
+    assert server.store.count_port_blacklist() == 0
+    r = client.admin.ImportPortBlacklist(_chunks("ports.csv", good), timeout=10)
+    assert (r.applied, r.rows, r.changed) == (True, 1, 1) and nudges
+    assert client.admin.ImportPortBlacklist(_chunks("ports.csv", good), timeout=10).changed == 0
+    pipeline.rescore_dirty(server.store, server.settings)
+    server.engine.refresh()
+    v = client.lookup("10657000123456")
+    assert v.action == common_pb2.ACTION_BLOCK and v.channel == common_pb2.CHANNEL_SMS
+    assert v.reasons[0].startswith("SMS port shut down: illegal loan ads")
+    assert client.status().signing_key_id == server.signer.key_id
