@@ -23,10 +23,10 @@ from enum import Enum
 from numrep.config import Settings
 from numrep.errors import StoreUnavailable
 from numrep.filter import EmptyFilter, FilterSnapshot
-from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
+from numrep.models import Action, Category, Channel, Reputation
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.protected import ProtectedSet
-from numrep.rules import apply_delta, rule_id
+from numrep.rules import RuleIndex, apply_delta, rule_id
 from numrep.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -54,27 +54,6 @@ class Verdict:
     protected: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Published:
-    """The published rules at one version, indexed for the hot path."""
-
-    version: int
-    checksum: str
-    rules: dict[str, Rule]
-    # prefix -> channel -> rule, and the distinct prefix lengths, longest first
-    ranges: dict[str, dict[Channel, Rule]]
-    range_lengths: tuple[int, ...]
-
-    @classmethod
-    def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "_Published":
-        ranges: dict[str, dict[Channel, Rule]] = {}
-        for r in rules.values():
-            if r.kind is RuleKind.RANGE:
-                ranges.setdefault(r.subject, {})[r.channel] = r
-        lengths = tuple(sorted({len(p) for p in ranges}, reverse=True))
-        return cls(version, checksum, rules, ranges, lengths)
-
-
 def default_channel(subject: str) -> Channel:
     return Channel.SMS if namespace(subject) is Namespace.SMS else Channel.VOICE
 
@@ -87,7 +66,7 @@ class LookupEngine:
         self.settings = settings
         self._clock = clock
         self.protected = ProtectedSet(settings.allowlist_extra, settings.region)
-        self._published = _Published.build(0, "", {})
+        self._published = RuleIndex.build(0, "", {})
         self._filter: FilterSnapshot | EmptyFilter = EmptyFilter()
         self._filter_snapshot_id = 0
         self._cache: dict[str, tuple[float, Reputation | None]] = {}
@@ -150,7 +129,7 @@ class LookupEngine:
         else:
             rules = dict(current.rules)
             apply_delta(rules, delta.added, delta.removed)
-        self._published = _Published.build(delta.version, delta.checksum, rules)
+        self._published = RuleIndex.build(delta.version, delta.checksum, rules)
         log.info("rules loaded", extra={"version": delta.version, "rules": len(rules), "full": delta.full_snapshot})
         return True
 
@@ -196,18 +175,15 @@ class LookupEngine:
         if why is not None:
             return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, published.version,
                            reasons=(f"protected: {why}",), protected=True)
-        for n in published.range_lengths:
-            if n < len(subject):
-                by_channel = published.ranges.get(subject[:n])
-                if by_channel is not None and ch in by_channel:
-                    r = by_channel[ch]
-                    return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, published.version,
-                                   categories={}, top_category=r.category, reasons=(r.reason,))
+        r = published.range_match(subject, ch)
+        if r is not None:
+            return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, published.version,
+                           top_category=r.category, reasons=(r.reason,))
         if subject not in self._filter and rule_id(subject, ch) not in published.rules:
             return Verdict(subject, ch, Action.ALLOW, VerdictSource.FILTER, published.version)
         return self._confirm(subject, ch, published)
 
-    def _confirm(self, subject: str, ch: Channel, published: _Published) -> Verdict:
+    def _confirm(self, subject: str, ch: Channel, published: RuleIndex) -> Verdict:
         now = self._clock()
         cached = self._cache.get(subject)
         if cached is not None and cached[0] > now:
@@ -232,8 +208,8 @@ class LookupEngine:
         )
 
     @staticmethod
-    def _from_published(subject: str, ch: Channel, published: _Published) -> Verdict:
-        r = published.rules.get(rule_id(subject, ch))
+    def _from_published(subject: str, ch: Channel, published: RuleIndex) -> Verdict:
+        r = published.exact(subject, ch)
         if r is None:
             return Verdict(subject, ch, Action.ALLOW, VerdictSource.PUBLISHED_RULES, published.version)
         return Verdict(subject, ch, r.action, VerdictSource.PUBLISHED_RULES, published.version,

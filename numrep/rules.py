@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
@@ -65,6 +66,35 @@ def effective_changes(
 def canonical_checksum(rules: Iterable[Rule]) -> str:
     lines = sorted(r.canonical() for r in rules)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIndex:
+    """A rule set at one version, indexed for matching: exact ids and ranges by prefix.
+
+    Immutable: holders swap a new index in with one reference assignment.
+    """
+
+    version: int
+    checksum: str
+    rules: dict[str, Rule]
+    ranges: dict[tuple[str, Channel], Rule]
+    range_lengths: tuple[int, ...]  # distinct prefix lengths, longest first
+
+    @classmethod
+    def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "RuleIndex":
+        ranges = {(r.subject, r.channel): r for r in rules.values() if r.kind is RuleKind.RANGE}
+        return cls(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)))
+
+    def exact(self, subject: str, channel: Channel) -> Rule | None:
+        return self.rules.get(rule_id(subject, channel))
+
+    def range_match(self, subject: str, channel: Channel) -> Rule | None:
+        """The longest range rule whose prefix covers ``subject`` on ``channel``."""
+        for n in self.range_lengths:
+            if n < len(subject) and (r := self.ranges.get((subject[:n], channel))) is not None:
+                return r
+        return None
 
 
 def apply_delta(held: dict[str, Rule], added: Iterable[Rule], removed: Iterable[str]) -> None:

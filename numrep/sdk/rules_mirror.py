@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 import grpc
 
 from numrep.convert import rule_from_pb
-from numrep.models import Channel, Rule, RuleKind
-from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, rule_id
+from numrep.models import Channel, Rule
+from numrep.rules import EMPTY_CHECKSUM, RuleIndex, apply_delta, canonical_checksum
 from numrep.signing import verify
 from numrep.v1 import rules_pb2, rules_pb2_grpc
 
@@ -34,20 +33,6 @@ class RulesIntegrityError(Exception):
     """A full snapshot failed its checksum or signature: the feed cannot be trusted."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Held:
-    version: int
-    checksum: str
-    rules: dict[str, Rule]
-    ranges: dict[tuple[str, Channel], Rule]
-    range_lengths: tuple[int, ...]
-
-
-def _held(version: int, checksum: str, rules: dict[str, Rule]) -> _Held:
-    ranges = {(r.subject, r.channel): r for r in rules.values() if r.kind is RuleKind.RANGE}
-    return _Held(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)))
-
-
 class RulesMirror:
     """A verified local rule set. Reads (``match``) are lock-free; updates swap atomically."""
 
@@ -55,7 +40,7 @@ class RulesMirror:
         self.stub = stub
         self.public_key = public_key
         self.timeout = timeout
-        self._held = _held(0, EMPTY_CHECKSUM, {})
+        self._held = RuleIndex.build(0, EMPTY_CHECKSUM, {})
         self._lock = threading.Lock()
         self.resyncs = 0
         self.rejected = 0
@@ -76,13 +61,7 @@ class RulesMirror:
     def match(self, subject: str, channel: Channel) -> Rule | None:
         """The rule for a normalised subject: exact (or port) first, then the longest range."""
         held = self._held
-        rule = held.rules.get(rule_id(subject, channel))
-        if rule is not None:
-            return rule
-        for n in held.range_lengths:
-            if n < len(subject) and (r := held.ranges.get((subject[:n], channel))) is not None:
-                return r
-        return None
+        return held.exact(subject, channel) or held.range_match(subject, channel)
 
     # ---- updates ----------------------------------------------------------
     def sync(self) -> int:
@@ -111,7 +90,7 @@ class RulesMirror:
         finally:
             stop.set()  # releases the canceller if the stream ended first
 
-    def _verified(self, update: rules_pb2.RulesUpdate, base: _Held) -> _Held | None:
+    def _verified(self, update: rules_pb2.RulesUpdate, base: RuleIndex) -> RuleIndex | None:
         """The state after ``update`` if it verifies against ``base``, else None."""
         if update.full_snapshot:
             rules = {r.rule_id: r for r in (rule_from_pb(m) for m in update.added)}
@@ -127,7 +106,7 @@ class RulesMirror:
         if not verify(self.public_key, update.version, update.checksum, update.signature):
             log.warning("rules signature invalid", extra={"version": update.version, "key_id": update.key_id})
             return None
-        return _held(update.version, update.checksum, rules)
+        return RuleIndex.build(update.version, update.checksum, rules)
 
     def _apply(self, update: rules_pb2.RulesUpdate) -> None:
         new = self._verified(update, self._held)
@@ -136,7 +115,7 @@ class RulesMirror:
             new = self._resync()
         self._held = new
 
-    def _resync(self) -> _Held:
+    def _resync(self) -> RuleIndex:
         self.resyncs += 1
         snapshot = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=0), timeout=self.timeout)
         new = self._verified(snapshot, self._held)

@@ -113,6 +113,7 @@ def test_replication_and_scale_per_overlay() -> None:
     dev, prod = render("dev"), render("prod")
     [dev_cm], [prod_cm] = by_kind(dev, "ConfigMap").values(), by_kind(prod, "ConfigMap").values()
     assert prod_cm["data"]["NUMREP_CASSANDRA_REPLICATION"].endswith("=3")
+    assert dev_cm["data"]["NUMREP_CASSANDRA_REPLICATION"].endswith("=1")
     assert by_kind(prod, "StatefulSet")["cassandra"]["spec"]["replicas"] >= 3
     assert by_kind(dev, "StatefulSet")["cassandra"]["spec"]["replicas"] == 1
     assert all(d["spec"]["replicas"] == 1 for d in by_kind(dev, "Deployment").values())

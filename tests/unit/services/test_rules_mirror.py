@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 
 from numrep import convert
 from numrep.client import Client
-from numrep.config import Settings
 from numrep.models import Action, Category, Channel, Rule, RuleKind
 from numrep.sdk import RulesIntegrityError, RulesMirror
 from numrep.store.base import Store
@@ -26,20 +24,6 @@ from numrep.v1 import common_pb2, rules_pb2
 from services.server import Server
 
 NOW = datetime.now(timezone.utc)
-
-
-@pytest.fixture
-def server(settings: Settings, store: Store) -> Iterator[Server]:
-    srv = Server(settings.model_copy(update={"refresh_interval_seconds": 0.05}), store=store, nudge=lambda: None).start()
-    yield srv
-    srv.stop(grace=1)
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[Client]:
-    with Client(server.address, timeout=10) as c:
-        c.wait_ready()
-        yield c
 
 
 def public_key(client: Client) -> bytes:

@@ -22,25 +22,6 @@ from services.server import SERVICE_NAMES, Server
 SPAM = "17012345678"
 
 
-@pytest.fixture
-def nudges() -> list[int]:
-    return []
-
-
-@pytest.fixture
-def server(settings: Settings, store: Store, nudges: list[int]) -> Iterator[Server]:
-    srv = Server(settings.model_copy(update={"max_batch": 50}), store=store, nudge=lambda: nudges.append(1)).start()
-    yield srv
-    srv.stop(grace=1)
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[Client]:
-    with Client(server.address, timeout=5) as c:
-        c.wait_ready()
-        yield c
-
-
 def block(client: Client, server: Server, subject: str = SPAM, n: int = 10) -> None:
     for i in range(n):
         client.report(subject, f"reporter-{i}", "loans_finance")
