@@ -377,23 +377,15 @@ def allowlist_list(ctx: click.Context, target: str | None) -> None:
     console.print(t)
 
 
-@main.command("import-ports")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), help="Default: from the file's suffix.")
-@click.option("--direct", is_flag=True, help="Apply to the configured store from this machine instead of via the server.")
-@target_option
-@click.pass_context
-def import_ports(ctx: click.Context, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
-    """Import an SMS-port blacklist (CSV or JSON: port, enterprise, reason, source, date).
-
-    The whole file is validated first; any bad row rejects it with line
-    numbers and nothing changes. Importing the same file again changes nothing.
-    Blacklisted ports are blocked on the SMS channel once the worker rescores them.
-    """
+def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
+    """Validate and apply an import file, directly or through AdminService, with a progress bar."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    from numrep import blacklist
+    from numrep import blacklist, registry
+    from numrep.imports import ImportRejected
 
+    importer = {"ports": blacklist.import_file, "ranges": registry.import_file}[kind]
+    noun = {"ports": "ports", "ranges": "ranges"}[kind]
     size = file.stat().st_size
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     if direct:
@@ -404,14 +396,14 @@ def import_ports(ctx: click.Context, file: Path, fmt: str | None, direct: bool, 
             task = bar.add_task(f"validating {file.name}", total=size)
             store = open_store(settings)
             try:
-                result = blacklist.import_file(store, file, fmt, settings.region, lambda n: bar.advance(task, n))
-            except blacklist.ImportRejected as exc:
+                result = importer(store, file, fmt, settings.region, lambda n: bar.advance(task, n))
+            except ImportRejected as exc:
                 bar.stop()
                 _print_problems(file.name, [(e.line, e.message) for e in exc.errors], exc.more)
                 sys.exit(1)
             finally:
                 store.close()
-        console.print(f"{file.name}: {result.rows} ports valid, {result.changed} new or changed")
+        console.print(f"{file.name}: {result.rows} {noun} valid, {result.changed} new or changed")
         return
 
     from numrep.client import Client
@@ -427,11 +419,62 @@ def import_ports(ctx: click.Context, file: Path, fmt: str | None, direct: bool, 
 
     with Client(_target(ctx, target), timeout=3600) as client, Progress(*columns, console=err_console) as bar:
         task = bar.add_task(f"uploading {file.name}", total=size)
-        r = _grpc_call(lambda: client.admin.ImportPortBlacklist(chunks(lambda n: bar.advance(task, n)), timeout=3600))
+        call = client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations
+        r = _grpc_call(lambda: call(chunks(lambda n: bar.advance(task, n)), timeout=3600))
     if not r.applied:
         _print_problems(file.name, [(p.line, p.message) for p in r.problems], r.more_problems)
         sys.exit(1)
-    console.print(f"{file.name}: {r.rows} ports valid, {r.changed} new or changed")
+    console.print(f"{file.name}: {r.rows} {noun} valid, {r.changed} new or changed")
+
+
+import_file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+import_format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), help="Default: from the file's suffix.")
+import_direct_option = click.option("--direct", is_flag=True, help="Apply to the configured store from this machine instead of via the server.")
+
+
+@main.command("import-ports")
+@import_file_argument
+@import_format_option
+@import_direct_option
+@target_option
+@click.pass_context
+def import_ports(ctx: click.Context, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
+    """Import an SMS-port blacklist (CSV or JSON: port, enterprise, reason, source, date).
+
+    The whole file is validated first; any bad row rejects it with line
+    numbers and nothing changes. Importing the same file again changes nothing.
+    Blacklisted ports are blocked on the SMS channel once the worker rescores them.
+    """
+    _import_command(ctx, "ports", file, fmt, direct, target)
+
+
+@main.command("import-ranges")
+@import_file_argument
+@import_format_option
+@import_direct_option
+@target_option
+@click.pass_context
+def import_ranges(ctx: click.Context, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
+    """Import number-range allocations (CSV or JSON: prefix, holder, holder_type, size).
+
+    holder_type is operator or reseller; prefixes are like +86 170, 1700 (national)
+    or sms:10657. Validated whole, like import-ports.
+    """
+    _import_command(ctx, "ranges", file, fmt, direct, target)
+
+
+@main.command()
+@click.argument("subject")
+@target_option
+@click.pass_context
+def holder(ctx: click.Context, subject: str, target: str | None) -> None:
+    """Show which operator or reseller holds a number (longest allocated prefix)."""
+    from numrep.client import Client
+    from numrep.v1 import admin_pb2
+
+    with Client(_target(ctx, target)) as client:
+        a = _grpc_call(lambda: client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject=subject), timeout=5))
+    console.print(f"{subject}: {a.holder} ({a.holder_type}), range {a.prefix}, {a.size} numbers allocated", highlight=False)
 
 
 def _print_problems(name: str, problems: list[tuple[int, str]], more: int) -> None:

@@ -149,6 +149,23 @@ class PortBlacklistEntry:
         return f"SMS port shut down: {self.reason} ({self.enterprise}; {self.source}, {self.listed_on.isoformat()})"
 
 
+class HolderType(str, Enum):
+    """Who holds a number range: a network operator, or a reseller (virtual operator)."""
+
+    OPERATOR = "operator"
+    RESELLER = "reseller"
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """A range from the number-resource registry: every subject under ``prefix`` belongs to ``holder``."""
+
+    prefix: str  # tel:+86170 or sms:10657
+    holder: str
+    holder_type: HolderType
+    size: int  # numbers allocated
+
+
 @dataclass(frozen=True, slots=True)
 class AllowlistEntry:
     subject: str

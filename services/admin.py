@@ -9,7 +9,9 @@ from pathlib import Path
 
 import grpc
 
-from numrep import blacklist
+from numrep import blacklist, registry
+from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
+from numrep.store.base import Store
 from numrep.errors import NotFound, ValidationError
 from numrep.lookup import LookupEngine
 from numrep.models import AllowlistEntry
@@ -19,6 +21,7 @@ from numrep.v1 import admin_pb2_grpc as pb_grpc
 from numrep import convert
 
 MAX_REASON_CHARS = 500
+Importer = Callable[[Store, Path, "str | None", str], ImportResult]
 
 
 class AdminServicer(pb_grpc.AdminServiceServicer):
@@ -52,6 +55,23 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         return pb.ListAllowlistResponse(entries=[convert.allowlist_entry(e) for e in self.store.list_allowlist()])
 
     def ImportPortBlacklist(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
+        result = self._import(request_iterator, blacklist.import_file)
+        if result.applied and result.changed:
+            self.on_change()
+        return result
+
+    def ImportAllocations(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
+        return self._import(request_iterator, registry.import_file)
+
+    def ResolveHolder(self, request: pb.ResolveHolderRequest, context: grpc.ServicerContext) -> pb.Allocation:
+        subject = normalize(request.subject, self.engine.settings.region)
+        a = registry.Registry.load(self.store).holder_of(subject)
+        if a is None:
+            raise NotFound(f"no allocation covers {subject}")
+        return pb.Allocation(prefix=a.prefix, holder=a.holder, holder_type=a.holder_type.value, size=a.size)
+
+    def _import(self, request_iterator: Iterator[pb.ImportChunk], importer: Importer) -> pb.ImportResult:
+        """Spool the uploaded chunks to a file, then validate and apply it whole."""
         filename, fmt, size = "", "", 0
         with tempfile.TemporaryDirectory(prefix="numrep-import-") as tmp:
             spool = Path(tmp) / "upload"
@@ -60,19 +80,18 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
                     filename = filename or chunk.filename
                     fmt = fmt or chunk.format
                     size += len(chunk.data)
-                    if size > blacklist.MAX_BYTES:
-                        raise ValidationError(f"file larger than {blacklist.MAX_BYTES} bytes")
+                    if size > MAX_BYTES:
+                        raise ValidationError(f"file larger than {MAX_BYTES} bytes")
                     fh.write(chunk.data)
             name = Path(filename or "upload").name
             path = spool.rename(Path(tmp) / name) if name != "upload" else spool
             try:
-                result = blacklist.import_file(self.store, path, fmt or None, self.engine.settings.region)
-            except blacklist.ImportRejected as exc:
+                result = importer(self.store, path, fmt or None, self.engine.settings.region)
+            except ImportRejected as exc:
                 return pb.ImportResult(
                     applied=False, more_problems=exc.more,
                     problems=[pb.ImportProblem(line=e.line, message=e.message) for e in exc.errors],
                 )
-        self.on_change()
         return pb.ImportResult(applied=True, rows=result.rows, changed=result.changed)
 
     def GetStatus(self, request: pb.GetStatusRequest, context: grpc.ServicerContext) -> pb.StatusResponse:

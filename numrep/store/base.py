@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from numrep.models import (
+    Allocation,
     AllowlistEntry,
     DirtyMark,
     FilterSnapshotMeta,
@@ -129,6 +130,15 @@ class Store(ABC):
     @abstractmethod
     def count_port_blacklist(self) -> int:
         """How many ports are blacklisted."""
+
+    # ---- number-resource registry ----------------------------------------
+    @abstractmethod
+    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+        """Insert or update range allocations (keyed by prefix); returns how many were new or changed."""
+
+    @abstractmethod
+    def allocations(self) -> list[Allocation]:
+        """Every allocation, sorted by prefix (the registry is small: thousands of ranges)."""
 
     # ---- allowlist ------------------------------------------------------
     @abstractmethod

@@ -33,11 +33,13 @@ from cassandra.query import PreparedStatement, dict_factory
 from numrep.config import Settings
 from numrep.errors import NotFound, StoreError, StoreUnavailable
 from numrep.models import (
+    Allocation,
     AllowlistEntry,
     Category,
     Channel,
     DirtyMark,
     FilterSnapshotMeta,
+    HolderType,
     PortBlacklistEntry,
     Report,
     Reputation,
@@ -109,6 +111,8 @@ INSERT_PORT = "INSERT INTO port_blacklist (port, enterprise, reason, source, lis
 INSERT_PORT_INDEX = "INSERT INTO port_blacklist_by_shard (shard, port) VALUES (?, ?)"
 SELECT_PORT = "SELECT * FROM port_blacklist WHERE port = ?"
 COUNT_PORTS = "SELECT COUNT(*) AS n FROM port_blacklist_by_shard WHERE shard = ?"
+INSERT_ALLOCATION = "INSERT INTO allocations (bucket, prefix, holder, holder_type, size) VALUES (0, ?, ?, ?, ?)"
+SELECT_ALLOCATIONS = "SELECT * FROM allocations WHERE bucket = 0"
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -425,6 +429,17 @@ class CassandraStore(Store):
 
     def count_port_blacklist(self) -> int:
         return sum(int(part[0]["n"]) for part in self._many(COUNT_PORTS, [(i,) for i in range(SHARDS)]))
+
+    # ---- number-resource registry ----------------------------------------
+    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+        existing = {a.prefix: a for a in self.allocations()}
+        changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
+        self._many(INSERT_ALLOCATION, [(a.prefix, a.holder, a.holder_type.value, a.size) for a in changed])
+        return len(changed)
+
+    def allocations(self) -> list[Allocation]:
+        return [Allocation(r["prefix"], r["holder"], HolderType(r["holder_type"]), int(r["size"]))
+                for r in self._exec(SELECT_ALLOCATIONS)]
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import (
+    Allocation,
     AllowlistEntry,
     Category,
     Channel,
     DirtyMark,
     FilterSnapshotMeta,
+    HolderType,
     PortBlacklistEntry,
     Report,
     Reputation,
@@ -65,6 +67,8 @@ CREATE TABLE IF NOT EXISTS rule_versions (
 CREATE TABLE IF NOT EXISTS port_blacklist (
   port TEXT PRIMARY KEY, enterprise TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL,
   listed_on TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS allocations (
+  prefix TEXT PRIMARY KEY, holder TEXT NOT NULL, holder_type TEXT NOT NULL, size INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS allowlist (
   subject TEXT PRIMARY KEY, reason TEXT NOT NULL, added_by TEXT NOT NULL, added_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS filter_snapshots (
@@ -302,6 +306,23 @@ class SQLiteStore(Store):
 
     def count_port_blacklist(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
+
+    # ---- number-resource registry ----------------------------------------
+    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+        with self._write() as conn:
+            existing = {a.prefix: a for a in self._allocations(conn)}
+            changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
+            conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)",
+                             [(a.prefix, a.holder, a.holder_type.value, a.size) for a in changed])
+        return len(changed)
+
+    @staticmethod
+    def _allocations(conn: sqlite3.Connection) -> list[Allocation]:
+        return [Allocation(r["prefix"], r["holder"], HolderType(r["holder_type"]), int(r["size"]))
+                for r in conn.execute("SELECT * FROM allocations ORDER BY prefix")]
+
+    def allocations(self) -> list[Allocation]:
+        return self._allocations(self._conn())
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:

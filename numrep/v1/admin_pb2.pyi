@@ -9,6 +9,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ResolveHolderRequest(_message.Message):
+    __slots__ = ("subject",)
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    def __init__(self, subject: _Optional[str] = ...) -> None: ...
+
+class Allocation(_message.Message):
+    __slots__ = ("prefix", "holder", "holder_type", "size")
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    prefix: str
+    holder: str
+    holder_type: str
+    size: int
+    def __init__(self, prefix: _Optional[str] = ..., holder: _Optional[str] = ..., holder_type: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
 class ImportChunk(_message.Message):
     __slots__ = ("filename", "format", "data")
     FILENAME_FIELD_NUMBER: _ClassVar[int]

@@ -60,6 +60,16 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
                 _registered_method=True)
+        self.ImportAllocations = channel.stream_unary(
+                '/numrep.v1.AdminService/ImportAllocations',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+                _registered_method=True)
+        self.ResolveHolder = channel.unary_unary(
+                '/numrep.v1.AdminService/ResolveHolder',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.Allocation.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -105,6 +115,23 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportAllocations(self, request_iterator, context):
+        """Import range allocations of the number-resource registry (CSV or JSON:
+        prefix, holder, holder_type, size), streamed in chunks; same rules as
+        ImportPortBlacklist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveHolder(self, request, context):
+        """The holder (operator or reseller) of a subject, by the longest allocated
+        prefix. NOT_FOUND when no allocation covers it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +159,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ImportPortBlacklist,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.ImportResult.SerializeToString,
+            ),
+            'ImportAllocations': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportAllocations,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ImportResult.SerializeToString,
+            ),
+            'ResolveHolder': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveHolder,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.Allocation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +307,60 @@ class AdminService:
             '/numrep.v1.AdminService/ImportPortBlacklist',
             numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportAllocations(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/numrep.v1.AdminService/ImportAllocations',
+            numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveHolder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ResolveHolder',
+            numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.Allocation.FromString,
             options,
             channel_credentials,
             insecure,

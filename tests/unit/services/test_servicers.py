@@ -207,3 +207,14 @@ def test_port_blacklist_import_over_grpc(client: Client, server: Server, nudges:
     assert v.action == common_pb2.ACTION_BLOCK and v.channel == common_pb2.CHANNEL_SMS
     assert v.reasons[0].startswith("SMS port shut down: illegal loan ads")
     assert client.status().signing_key_id == server.signer.key_id
+
+
+def test_registry_import_and_holder_resolution_over_grpc(client: Client) -> None:
+    data = b"prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n1700,Virtual Mobile Co,reseller,1000000\n"
+    r = client.admin.ImportAllocations(_chunks("ranges.csv", data), timeout=10)
+    assert (r.applied, r.rows, r.changed) == (True, 2, 2)
+    a = client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject="+86 170 0123 4567"), timeout=5)
+    assert (a.holder, a.holder_type, a.prefix) == ("Virtual Mobile Co", "reseller", "tel:+861700")
+    with pytest.raises(grpc.RpcError) as exc:
+        client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject="13800138000"), timeout=5)
+    assert exc.value.code() is grpc.StatusCode.NOT_FOUND
