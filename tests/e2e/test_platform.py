@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from numrep.store import Store
-from numrep.v1 import common_pb2, report_pb2, reputation_pb2
+from numrep.v1 import common_pb2, report_pb2, reputation_pb2, rules_pb2
 from tests.e2e.conftest import ROOT, Platform, wait_for
 
 pytestmark = [pytest.mark.e2e]
@@ -118,6 +118,29 @@ def test_imported_port_blacklist_blocks_on_sms(platform: Platform, tmp_path: Pat
         fh.write(f"port blacklist import -> BLOCK on sms ({platform.settings.store}): {latency:.3f} s\n")
 
 
+def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> None:
+    """Freshness: the deciding report → the new rule on a WatchRules stream."""
+    subject = "tel:+8613300133000"
+    with platform.client() as c:
+        held = c.get_rules(0).version
+        stream = c.rules.WatchRules(rules_pb2.GetRulesRequest(since_version=held), timeout=60)
+        assert next(stream).version == held
+        for i in range(7):  # score 75: LABEL
+            c.report(subject, f"watcher-{i}", "fraud")
+        start = time.monotonic()
+        c.report(subject, "watcher-7", "fraud")  # the deciding one: score 80, BLOCK
+        try:
+            for update in stream:
+                if any(r.rule_id == f"{subject}#voice" and r.action == common_pb2.ACTION_BLOCK for r in update.added):
+                    break
+        finally:
+            stream.cancel()
+        latency = time.monotonic() - start
+    with open(ROOT / "artifacts" / "e2e-latency.txt", "a") as fh:
+        fh.write(f"deciding report -> rule on WatchRules ({platform.settings.store}): {latency:.3f} s\n")
+    print(f"\ndeciding report -> rule on WatchRules ({platform.settings.store}): {latency:.3f} s")
+
+
 def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platform) -> None:
     subjects = [SPAM, "95588", "17198765432", "13800138000", "10657000123456"]
     with platform.client() as c:
@@ -131,4 +154,4 @@ def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platf
     strip = lambda r: (r.subject, r.action, r.score, list(r.reasons), r.protected, r.version)  # noqa: E731
     assert [strip(r) for r in after] == [strip(r) for r in before]
     assert resent.duplicate
-    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10
+    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 8
