@@ -84,6 +84,12 @@ class Settings(BaseModel):
     )
     allowlist_extra: list[str] = Field(default_factory=list, description="Subjects protected in addition to the built-in list.")
 
+    range_rule_density: float = Field(
+        0.05, gt=0, le=1, description="Flagged share of a range's allocated numbers that earns the whole range a rule."
+    )
+    range_rule_min_flagged: int = Field(20, ge=1, description="And at least this many flagged numbers in it.")
+    range_rule_action: Literal["LABEL", "BLOCK"] = "LABEL"
+
     filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
     filter_min_capacity: int = Field(10_000, ge=100)
 

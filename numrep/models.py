@@ -73,6 +73,17 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """What period statistics need of a report (no reporter, no text)."""
+
+    report_id: str
+    subject: str
+    category: Category
+    channel: Channel
+    day: date  # the UTC day it was received
+
+
+@dataclass(frozen=True, slots=True)
 class Reputation:
     """The scored state of one subject."""
 

@@ -145,3 +145,18 @@ def reconcile_rules(store: Store) -> int | None:
     if not upserts and not removed:
         return None
     return store.publish_rules(upserts, removed, as_of)
+
+
+def publish_range_rules(store: Store, settings: Settings) -> int | None:
+    """Batch path: make the active range rules match the registry and the flagged subjects."""
+    from numrep import holders
+
+    protected = load_protected(store, settings)
+    desired = holders.range_rules(store, settings, protected.subjects())
+    current = {rid: r for rid, r in store.active_rules().items() if r.kind is RuleKind.RANGE}
+    upserts, removed = diff(current, desired)
+    if not upserts and not removed:
+        return None
+    version = store.publish_rules(upserts, removed, _now())
+    log.info("range rules published", extra={"version": version, "upserts": len(upserts), "removed": len(removed)})
+    return version

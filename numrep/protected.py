@@ -84,6 +84,10 @@ class ProtectedSet:
         """Why ``subject`` is protected, or None."""
         return self._fixed.get(subject) or self._allowlist.get(subject)
 
+    def subjects(self) -> list[str]:
+        """Every protected subject (built-in, configured, allowlisted)."""
+        return sorted({*self._fixed, *self._allowlist})
+
     def __contains__(self, subject: object) -> bool:
         return subject in self._fixed or subject in self._allowlist
 

@@ -89,6 +89,14 @@ class Registry:
     def __len__(self) -> int:
         return len(self._by_prefix)
 
+    @property
+    def allocations(self) -> list[Allocation]:
+        return sorted(self._by_prefix.values(), key=lambda a: a.prefix)
+
+    def covering(self, subject: str) -> list[Allocation]:
+        """Every allocation whose prefix covers ``subject``, longest first."""
+        return [a for n in self._lengths if n <= len(subject) and (a := self._by_prefix.get(subject[:n])) is not None]
+
     def holder_of(self, subject: str) -> Allocation | None:
         for n in self._lengths:
             if n <= len(subject) and (a := self._by_prefix.get(subject[:n])) is not None:

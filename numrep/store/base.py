@@ -15,8 +15,8 @@ call after a crash is harmless:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 
 from numrep.models import (
     Allocation,
@@ -25,6 +25,7 @@ from numrep.models import (
     FilterSnapshotMeta,
     PortBlacklistEntry,
     Report,
+    ReportSummary,
     Reputation,
     Rule,
     RulesDelta,
@@ -57,6 +58,10 @@ class Store(ABC):
     @abstractmethod
     def reports_for_subject(self, subject: str, since: datetime) -> list[Report]:
         """Reports about ``subject`` whose ``occurred_at`` is at or after ``since``."""
+
+    @abstractmethod
+    def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
+        """Reports received on UTC days ``start`` <= day < ``end`` (any order)."""
 
     @abstractmethod
     def count_reports(self) -> int:

@@ -42,6 +42,7 @@ from numrep.models import (
     HolderType,
     PortBlacklistEntry,
     Report,
+    ReportSummary,
     Reputation,
     Rule,
     RulesDelta,
@@ -71,6 +72,7 @@ INSERT_REPORT_BY_SUBJECT = (
 )
 INSERT_REPORT_BY_DAY = "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel) VALUES (?, ?, ?, ?, ?, ?)"
 SELECT_REPORTS = "SELECT * FROM reports_by_subject WHERE subject = ? AND day IN ? AND occurred_at >= ?"
+SELECT_REPORTS_OF_DAY = "SELECT report_id, subject, category, channel FROM reports_by_day WHERE day = ? AND shard = ?"
 COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
 MARK_DIRTY = "UPDATE dirty SET mark = ?, marked_at = ? WHERE shard = ? AND subject = ?"
 SELECT_DIRTY = "SELECT subject, mark, marked_at FROM dirty WHERE shard = ?"
@@ -294,6 +296,13 @@ class CassandraStore(Store):
         rows = [row for part in self._many(SELECT_REPORTS, [(subject, c, to_micros(since)) for c in chunks]) for row in part]
         reports = [_report_from_row(row) for row in rows]
         return sorted(reports, key=lambda r: (r.occurred_at, r.report_id))
+
+    def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
+        days = [start + timedelta(days=i) for i in range((end - start).days)]
+        for day in days:
+            for part in self._many(SELECT_REPORTS_OF_DAY, [(day, shard) for shard in range(SHARDS)]):
+                for r in part:
+                    yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day)
 
     def count_reports(self) -> int:
         """Exact, but a full scan of reports_by_id: for tests and administration, not the hot path."""

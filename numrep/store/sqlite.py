@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from numrep.errors import NotFound, StoreUnavailable
@@ -26,6 +26,7 @@ from numrep.models import (
     HolderType,
     PortBlacklistEntry,
     Report,
+    ReportSummary,
     Reputation,
     Rule,
     RulesDelta,
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS reports (
   channel TEXT NOT NULL, category TEXT NOT NULL, occurred_at INTEGER NOT NULL,
   received_at INTEGER NOT NULL, source TEXT NOT NULL, text TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS reports_by_subject ON reports (subject, occurred_at);
+CREATE INDEX IF NOT EXISTS reports_by_received ON reports (received_at);
 CREATE TABLE IF NOT EXISTS dirty (subject TEXT PRIMARY KEY, token TEXT NOT NULL, marked_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dirty_by_time ON dirty (marked_at);
 CREATE TABLE IF NOT EXISTS reputations (
@@ -162,6 +164,17 @@ class SQLiteStore(Store):
             )
             for row in rows
         ]
+
+    def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
+        lo = to_micros(datetime(start.year, start.month, start.day, tzinfo=timezone.utc))
+        hi = to_micros(datetime(end.year, end.month, end.day, tzinfo=timezone.utc))
+        rows = self._conn().execute(
+            "SELECT report_id, subject, category, channel, received_at FROM reports WHERE received_at >= ? AND received_at < ?",
+            (lo, hi),
+        )
+        for r in rows:
+            day = from_micros(r["received_at"]).date()  # type: ignore[union-attr]
+            yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day)
 
     def count_reports(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM reports").fetchone()[0])

@@ -220,3 +220,12 @@ class TestPortBlacklist:
         changed = PortBlacklistEntry(a.port, "Acme", "fraud", "MIIT", date(2026, 9, 30))
         assert store.add_port_blacklist([changed, b]) == 1
         assert store.port_blacklist([a.port])[a.port].reason == "fraud"
+
+
+def test_report_summaries_by_received_day(store: Store) -> None:
+    from datetime import date
+
+    store.add_reports([make_report(1, at=NOW), make_report(2, at=NOW + timedelta(days=1)), make_report(3, at=NOW - timedelta(days=3))])
+    got = sorted(store.report_summaries(date(2026, 11, 1), date(2026, 11, 3)), key=lambda r: r.report_id)
+    assert [(r.report_id[-1], r.day) for r in got] == [("1", date(2026, 11, 1)), ("2", date(2026, 11, 2))]
+    assert got[0].subject == "tel:+8617012345678" and got[0].category is Category.LOANS_FINANCE
