@@ -464,6 +464,42 @@ def import_ranges(ctx: click.Context, file: Path, fmt: str | None, direct: bool,
 
 
 @main.command()
+@click.argument("period")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Directory for spam-list-<period>.{json,csv,html}.")
+@click.option("--unmasked", is_flag=True, help="Publish full numbers instead of masking their middle digits.")
+@click.option("--direct", is_flag=True, help="Build from the configured store on this machine instead of via the server.")
+@target_option
+@click.pass_context
+def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: bool, target: str | None) -> None:
+    """Publish the spam reporting list of PERIOD (2026-W47, 2026-11 or 2026-Q4) as JSON, CSV and HTML."""
+    from numrep import publication
+    from numrep.periods import Period
+
+    if direct:
+        from numrep.store import open_store
+
+        with _startup_errors():
+            p = Period.parse(period)
+            store = open_store(_settings(ctx))
+            try:
+                files = publication.render(publication.build(store, p, masked=not unmasked))
+            finally:
+                store.close()
+        label = p.label
+    else:
+        from numrep.client import Client
+        from numrep.v1 import admin_pb2
+
+        with Client(_target(ctx, target), timeout=300) as client:
+            r = _grpc_call(lambda: client.admin.PublishSpamList(
+                admin_pb2.PublishSpamListRequest(period=period, unmasked=unmasked), timeout=300))
+        files, label = {"json": r.json, "csv": r.csv, "html": r.html}, r.period
+    for path in publication.publish_to(out, files, label):
+        console.print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+
+
+@main.command()
 @click.argument("subject")
 @target_option
 @click.pass_context

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import grpc
 
-from numrep import blacklist, registry
+from numrep import blacklist, publication, registry
+from numrep.periods import Period
 from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
 from numrep.store.base import Store
 from numrep.errors import NotFound, ValidationError
@@ -69,6 +70,11 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         if a is None:
             raise NotFound(f"no allocation covers {subject}")
         return pb.Allocation(prefix=a.prefix, holder=a.holder, holder_type=a.holder_type.value, size=a.size)
+
+    def PublishSpamList(self, request: pb.PublishSpamListRequest, context: grpc.ServicerContext) -> pb.SpamListPublication:
+        period = Period.parse(request.period)
+        files = publication.render(publication.build(self.store, period, masked=not request.unmasked))
+        return pb.SpamListPublication(period=period.label, json=files["json"], csv=files["csv"], html=files["html"])
 
     def _import(self, request_iterator: Iterator[pb.ImportChunk], importer: Importer) -> pb.ImportResult:
         """Spool the uploaded chunks to a file, then validate and apply it whole."""

@@ -14,9 +14,18 @@ from celery.signals import setup_logging
 from numrep import logs
 from numrep.config import Settings, load_settings
 from numrep.store import Store, open_store
-from workers.conf import PUBLISH_RULES, REBUILD_FILTER, RESCORE_DIRTY, RESCORE_FLAGGED, create_app
+from workers.conf import (
+    PUBLISH_RANGE_RULES,
+    PUBLISH_RULES,
+    PUBLISH_SPAM_LIST,
+    REBUILD_FILTER,
+    RESCORE_DIRTY,
+    RESCORE_FLAGGED,
+    create_app,
+)
 
-__all__ = ["app", "settings", "store", "PUBLISH_RULES", "REBUILD_FILTER", "RESCORE_DIRTY", "RESCORE_FLAGGED"]
+__all__ = ["app", "settings", "store", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
+           "RESCORE_DIRTY", "RESCORE_FLAGGED"]
 
 app = create_app(load_settings())
 

@@ -15,15 +15,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from celery import Celery
+from celery.schedules import crontab
 
 from numrep.config import Settings
 
-TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks"]
+TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks", "workers.publication_tasks"]
 
 RESCORE_DIRTY = "numrep.rescore_dirty"
 RESCORE_FLAGGED = "numrep.rescore_flagged"
 PUBLISH_RULES = "numrep.publish_rules"
 REBUILD_FILTER = "numrep.rebuild_filter"
+PUBLISH_SPAM_LIST = "numrep.publish_spam_list"
+PUBLISH_RANGE_RULES = "numrep.publish_range_rules"
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict]:
@@ -33,6 +36,15 @@ def beat_schedule(settings: Settings) -> dict[str, dict]:
         "rescore-flagged": {"task": RESCORE_FLAGGED, "schedule": timedelta(seconds=settings.full_rescore_interval_seconds)},
         "reconcile-rules": {"task": PUBLISH_RULES, "schedule": timedelta(minutes=10)},
         "rebuild-filter": {"task": REBUILD_FILTER, "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds)},
+        "range-rules": {"task": PUBLISH_RANGE_RULES, "schedule": timedelta(hours=1)},
+        # the spam reporting list of each period, shortly after it ends (UTC)
+        "spam-list-weekly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=1, day_of_week=1),
+                             "kwargs": {"kind": "week"}},
+        "spam-list-monthly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=2, day_of_month=1),
+                              "kwargs": {"kind": "month"}},
+        "spam-list-quarterly": {"task": PUBLISH_SPAM_LIST,
+                                "schedule": crontab(minute=0, hour=3, day_of_month=1, month_of_year="1,4,7,10"),
+                                "kwargs": {"kind": "quarter"}},
     }
 
 

@@ -136,6 +136,10 @@ class Store(ABC):
     def count_port_blacklist(self) -> int:
         """How many ports are blacklisted."""
 
+    @abstractmethod
+    def list_port_blacklist(self) -> list[PortBlacklistEntry]:
+        """Every blacklisted port, sorted by port (for publications)."""
+
     # ---- number-resource registry ----------------------------------------
     @abstractmethod
     def put_allocations(self, allocations: Sequence[Allocation]) -> int:

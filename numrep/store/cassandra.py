@@ -428,13 +428,12 @@ class CassandraStore(Store):
 
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         parts = self._many(SELECT_PORT, [(p,) for p in sorted(set(ports))])
-        out = {}
-        for part in parts:
-            for r in part:
-                listed = r["listed_on"]
-                listed_on = listed.date() if hasattr(listed, "date") else date.fromisoformat(str(listed))
-                out[r["port"]] = PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], listed_on)
-        return out
+        return {r["port"]: _port_from_row(r) for part in parts for r in part}
+
+    def list_port_blacklist(self) -> list[PortBlacklistEntry]:
+        with self._errors():
+            rows = self.session.execute("SELECT * FROM port_blacklist", timeout=120)
+            return sorted((_port_from_row(r) for r in rows), key=lambda e: e.port)
 
     def count_port_blacklist(self) -> int:
         return sum(int(part[0]["n"]) for part in self._many(COUNT_PORTS, [(i,) for i in range(SHARDS)]))
@@ -501,6 +500,12 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
         source=Source(row["source"]), text=row["text"] or "",
     )
+
+
+def _port_from_row(r: dict[str, Any]) -> PortBlacklistEntry:
+    listed = r["listed_on"]
+    listed_on = listed.date() if hasattr(listed, "date") else date.fromisoformat(str(listed))
+    return PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], listed_on)
 
 
 def _allow_from_row(row: dict[str, Any]) -> AllowlistEntry:

@@ -317,6 +317,10 @@ class SQLiteStore(Store):
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         return self._port_entries(self._conn(), ports)
 
+    def list_port_blacklist(self) -> list[PortBlacklistEntry]:
+        return [PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], date.fromisoformat(r["listed_on"]))
+                for r in self._conn().execute("SELECT * FROM port_blacklist ORDER BY port")]
+
     def count_port_blacklist(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
 

@@ -9,6 +9,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PublishSpamListRequest(_message.Message):
+    __slots__ = ("period", "unmasked")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNMASKED_FIELD_NUMBER: _ClassVar[int]
+    period: str
+    unmasked: bool
+    def __init__(self, period: _Optional[str] = ..., unmasked: _Optional[bool] = ...) -> None: ...
+
+class SpamListPublication(_message.Message):
+    __slots__ = ("period", "json", "csv", "html")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    CSV_FIELD_NUMBER: _ClassVar[int]
+    HTML_FIELD_NUMBER: _ClassVar[int]
+    period: str
+    json: bytes
+    csv: bytes
+    html: bytes
+    def __init__(self, period: _Optional[str] = ..., json: _Optional[bytes] = ..., csv: _Optional[bytes] = ..., html: _Optional[bytes] = ...) -> None: ...
+
 class ResolveHolderRequest(_message.Message):
     __slots__ = ("subject",)
     SUBJECT_FIELD_NUMBER: _ClassVar[int]

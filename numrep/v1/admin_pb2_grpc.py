@@ -70,6 +70,11 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.Allocation.FromString,
                 _registered_method=True)
+        self.PublishSpamList = channel.unary_unary(
+                '/numrep.v1.AdminService/PublishSpamList',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.SpamListPublication.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -132,6 +137,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishSpamList(self, request, context):
+        """The spam reporting list of a period, as JSON, CSV and a self-contained
+        HTML page with charts. The same period and data give byte-identical output.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -169,6 +182,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ResolveHolder,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.Allocation.SerializeToString,
+            ),
+            'PublishSpamList': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishSpamList,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.SpamListPublication.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -361,6 +379,33 @@ class AdminService:
             '/numrep.v1.AdminService/ResolveHolder',
             numrep_dot_v1_dot_admin__pb2.ResolveHolderRequest.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.Allocation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishSpamList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/PublishSpamList',
+            numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.SpamListPublication.FromString,
             options,
             channel_credentials,
             insecure,

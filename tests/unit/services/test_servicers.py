@@ -218,3 +218,19 @@ def test_registry_import_and_holder_resolution_over_grpc(client: Client) -> None
     with pytest.raises(grpc.RpcError) as exc:
         client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject="13800138000"), timeout=5)
     assert exc.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_publish_spam_list_over_grpc(client: Client, server: Server) -> None:
+    block(client, server)
+    from datetime import datetime, timezone
+
+    from numrep.periods import Period
+
+    period = Period.containing(datetime.now(timezone.utc).date(), "month").label
+    r = client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period=period), timeout=30)
+    again = client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period=period), timeout=30)
+    assert r.period == period and (r.json, r.csv, r.html) == (again.json, again.csv, again.html)
+    assert b'"complaints": 10' in r.json and b"tel:+86170****5678" in r.json
+    with pytest.raises(grpc.RpcError) as exc:
+        client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period="last week"), timeout=5)
+    assert exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "expected YYYY-Www, YYYY-MM or YYYY-Qn" in exc.value.details()

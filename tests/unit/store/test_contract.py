@@ -220,6 +220,7 @@ class TestPortBlacklist:
         changed = PortBlacklistEntry(a.port, "Acme", "fraud", "MIIT", date(2026, 9, 30))
         assert store.add_port_blacklist([changed, b]) == 1
         assert store.port_blacklist([a.port])[a.port].reason == "fraud"
+        assert store.list_port_blacklist() == [changed, b]
 
 
 def test_report_summaries_by_received_day(store: Store) -> None:

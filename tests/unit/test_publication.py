@@ -1,0 +1,103 @@
+"""The spam reporting list: content, determinism, formats, and charts drawn in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from numrep import publication
+from numrep.models import Action, Allocation, Category, Channel, HolderType, PortBlacklistEntry, Report, Reputation, Source
+from numrep.periods import Period
+from numrep.store.base import Store
+from tests.conftest import missing_backend
+
+ROOT = Path(__file__).resolve().parents[2]
+PERIOD = Period.parse("2026-Q3")
+AT = datetime(2026, 8, 15, 10, tzinfo=timezone.utc)
+# the complaint center's quarterly mix, scaled to 1,000 complaints
+MIX = {Category.LOANS_FINANCE: 609, Category.RETAIL: 125, Category.INSURANCE: 80, Category.EDUCATION_TRAINING: 73,
+       Category.OTHER: 113}
+
+
+def load(store: Store) -> None:
+    store.put_allocations([
+        Allocation("tel:+86170", "China Telecom", HolderType.OPERATOR, 10_000_000),
+        Allocation("tel:+861700", "Virtual Mobile Co", HolderType.RESELLER, 100_000),
+        Allocation("tel:+86138", "China Mobile", HolderType.OPERATOR, 100_000_000),
+        Allocation("sms:10657", "China Mobile", HolderType.OPERATOR, 10_000_000),
+    ])
+    reports, n = [], 0
+    for cat, count in MIX.items():
+        for i in range(count):
+            subject = [f"tel:+86170012{i % 50:05d}", f"tel:+8613800{i % 200:06d}", f"sms:1065700{i % 7:04d}"][i % 3]
+            reports.append(Report(f"40000000-0000-4000-8000-{n:012d}", f"h1:r{n}", subject,
+                                  Channel.SMS if subject.startswith("sms:") else Channel.VOICE, cat, AT, AT, Source.APP))
+            n += 1
+    reports.append(Report("40000000-0000-4000-8000-999999999999", "h1:x", "tel:+8613900000000", Channel.VOICE,
+                          Category.FRAUD, datetime(2026, 10, 2, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc),
+                          Source.APP))  # next quarter: not counted
+    store.add_reports(reports)
+    store.add_port_blacklist([
+        PortBlacklistEntry("sms:10657000003", "Acme", "loan ads", "MIIT", date(2026, 8, 1)),
+        PortBlacklistEntry("sms:10659000001", "Old Co", "fraud", "MIIT", date(2026, 1, 1)),  # another quarter
+    ])
+    store.put_reputations([Reputation("tel:+8617001200000", 95, {Channel.VOICE: Action.BLOCK}, {}, 12, 11.0, AT, AT,
+                                      ("x",), False, AT)])
+
+
+def test_content_follows_the_period(store: Store) -> None:
+    load(store)
+    doc = publication.build(store, PERIOD)
+    assert doc.totals == {"complaints": 1000, "reported_numbers": 250, "reported_ports": 7, "flagged_reported": 1,
+                          "ports_shut_down": 1}
+    shares = {c["category"]: c["share"] for c in doc.categories}
+    assert shares["loans_finance"] == 0.609 and shares["retail"] == 0.125 and shares["other"] == 0.113
+    assert doc.top_numbers[0]["subject"] == "tel:+86170****0000"  # masked by default
+    assert doc.top_numbers[0]["holder"] == "Virtual Mobile Co"
+    assert [p["port"] for p in doc.ports_shut_down] == ["sms:10657000003"]
+    assert doc.holders[0]["holder"] == "Virtual Mobile Co" and doc.holders[0]["tier"] == "C"
+    assert [o["holder"] for o in doc.operators] == ["China Mobile", "China Telecom"]
+    assert publication.build(store, PERIOD, masked=False).top_numbers[0]["subject"].startswith("tel:+8617001200")
+
+
+def test_publishing_twice_is_byte_identical_in_every_format(store: Store, tmp_path: Path) -> None:
+    load(store)
+    first = publication.render(publication.build(store, PERIOD))
+    second = publication.render(publication.build(store, PERIOD))
+    assert first == second
+    paths = publication.publish_to(tmp_path, first, PERIOD.label)
+    assert sorted(p.name for p in paths) == ["spam-list-2026-Q3.csv", "spam-list-2026-Q3.html", "spam-list-2026-Q3.json"]
+    assert json.loads(first["json"])["period"] == "2026-Q3"
+    rows = list(csv.reader(io.StringIO(first["csv"].decode())))
+    assert rows[0] == ["section", "rank", "key", "value", "share", "detail"]
+    assert ["category", "", "loans_finance", "609", "0.6090", "Loans & finance"] in rows
+    assert b"<svg" in first["html"] and b"http" not in first["html"].replace(b"http://www.w3.org/2000/svg", b"")
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        missing_backend("Chromium", "not installed (apt-get install chromium)")
+    return str(exe)
+
+
+def test_html_charts_draw_in_headless_chromium(store: Store, tmp_path: Path) -> None:
+    load(store)
+    [html_path] = [p for p in publication.publish_to(tmp_path, publication.render(publication.build(store, PERIOD)),
+                                                     PERIOD.label) if p.suffix == ".html"]
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", html_path.as_uri()], capture_output=True, text=True, timeout=120)
+    assert 'data-charts-drawn="3"' in dom.stdout, dom.stderr[-2000:]
+    shot = ROOT / "artifacts" / f"spam-list-{PERIOD.label}.png"
+    shot.parent.mkdir(exist_ok=True)
+    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,2200", html_path.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,41 @@
+"""The Celery app: every task registered, every periodic job on the beat schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from numrep.config import Settings
+from workers import conf
+
+
+def test_every_periodic_job_is_scheduled(settings: Settings) -> None:
+    schedule = conf.beat_schedule(settings)
+    assert {e["task"] for e in schedule.values()} == {
+        conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER, conf.PUBLISH_RANGE_RULES,
+        conf.PUBLISH_SPAM_LIST,
+    }
+    kinds = {e["kwargs"]["kind"] for e in schedule.values() if e["task"] == conf.PUBLISH_SPAM_LIST}
+    assert kinds == {"week", "month", "quarter"}
+
+
+def test_every_task_module_registers_its_tasks(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NUMREP_DATA_DIR", str(settings.data_dir))
+    import importlib
+
+    from workers.celery_app import app as module_app
+
+    for name in conf.TASK_MODULES:
+        importlib.import_module(name)
+
+    names = set(module_app.tasks)
+    assert {conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER,
+            conf.PUBLISH_RANGE_RULES, conf.PUBLISH_SPAM_LIST} <= names
+    assert module_app.conf.task_acks_late and module_app.conf.task_reject_on_worker_lost
+
+
+def test_last_complete_period() -> None:
+    from workers.publication_tasks import last_complete
+
+    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    assert (last_complete("week", now).label, last_complete("month", now).label, last_complete("quarter", now).label) == (
+        "2026-W46", "2026-10", "2026-Q3")
