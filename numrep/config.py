@@ -90,6 +90,10 @@ class Settings(BaseModel):
     range_rule_min_flagged: int = Field(20, ge=1, description="And at least this many flagged numbers in it.")
     range_rule_action: Literal["LABEL", "BLOCK"] = "LABEL"
 
+    sla_ack_hours: float = Field(24.0, gt=0, description="Holders acknowledge a routed complaint within this long.")
+    sla_resolve_hours: float = Field(72.0, gt=0, description="... and resolve it within this long.")
+    sla_target_share: float = Field(0.9, gt=0, le=1, description="Share of complaints handled on time below which a holder fails.")
+
     filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
     filter_min_capacity: int = Field(10_000, ge=100)
 

@@ -9,6 +9,7 @@ translates them at the edge.
     │   ├── InvalidSubject           a malformed phone number or SMS port
     │   └── InvalidReport            a report with a bad or missing field
     ├── NotFound                     NOT_FOUND
+    ├── Forbidden                    PERMISSION_DENIED
     ├── StoreError                   UNAVAILABLE
     │   └── StoreUnavailable         the backend cannot be reached
     └── ConfigError                  (start-up only) a bad setting
@@ -58,6 +59,12 @@ class NotFound(NumrepError, LookupError):
     """The named object does not exist."""
 
     status = "NOT_FOUND"
+
+
+class Forbidden(NumrepError, PermissionError):
+    """The caller may not act on this object (e.g. a complaint routed to another holder)."""
+
+    status = "PERMISSION_DENIED"
 
 
 class StoreError(NumrepError):

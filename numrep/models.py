@@ -81,6 +81,25 @@ class ReportSummary:
     category: Category
     channel: Channel
     day: date  # the UTC day it was received
+    received_at: datetime
+
+
+class CaseStep(str, Enum):
+    """Steps a holder takes on a complaint routed to it."""
+
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """A holder acknowledged or resolved a complaint; the first event of each step counts."""
+
+    report_id: str
+    step: CaseStep
+    holder: str
+    at: datetime
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

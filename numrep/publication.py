@@ -20,6 +20,7 @@ import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,11 @@ from numrep.models import Category, HolderType
 from numrep.numbers import SMS, mask
 from numrep.periods import Period
 from numrep.registry import Registry
+from numrep.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
 TOP_N = 20
+DEFAULT_SLA = SLA(timedelta(hours=24), timedelta(hours=72), 0.9)
 CATEGORY_ORDER = [Category.LOANS_FINANCE, Category.RETAIL, Category.INSURANCE, Category.EDUCATION_TRAINING,
                   Category.REAL_ESTATE, Category.FRAUD, Category.HARASSMENT, Category.OTHER]
 CATEGORY_LABEL = {
@@ -52,6 +55,8 @@ class SpamList:
     ports_shut_down: list[dict[str, Any]]
     holders: list[dict[str, Any]]
     operators: list[dict[str, Any]]
+    timeliness_failures: list[dict[str, Any]]
+    sla: dict[str, float]
 
 
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
@@ -64,7 +69,7 @@ def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
     }
 
 
-def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N) -> SpamList:
+def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA) -> SpamList:
     registry = Registry.load(store)
     per_subject: Counter[str] = Counter()
     per_subject_cat: dict[str, Counter[Category]] = defaultdict(Counter)
@@ -111,6 +116,12 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N)
                           "date": e.listed_on.isoformat()} for e in sorted(shut, key=lambda e: (e.listed_on, e.port))],
         holders=holders,
         operators=operators,
+        timeliness_failures=[
+            {"holder": t.holder, "due": t.due, "on_time": t.on_time, "share": t.share}
+            for t in timeliness(store, period, sla, registry=registry) if t.failed
+        ],
+        sla={"ack_hours": sla.ack.total_seconds() / 3600, "resolve_hours": sla.resolve.total_seconds() / 3600,
+             "target_share": sla.target_share},
     )
 
 
@@ -136,6 +147,8 @@ def to_csv(doc: SpamList) -> bytes:
     for h in doc.holders:
         w.writerow(["holder", h["rank"], h["holder"], h["complaints_per_10k"], f"{h['flagged_share']:.4f}",
                     f"tier {h['tier']}; {h['type']}; " + "; ".join(h["restrictions"])])
+    for f in doc.timeliness_failures:
+        w.writerow(["timeliness_failure", "", f["holder"], f["on_time"], f"{f['share']:.4f}", f"{f['due']} due"])
     return buf.getvalue().encode()
 
 
@@ -208,6 +221,9 @@ svg.chart text {{ font-size: 13px; fill: #222; }} svg.chart .chart-title {{ font
 {_table(["date", "port", "enterprise", "reason", "source"], [[e["date"], e["port"], e["enterprise"], e["reason"], e["source"]] for e in doc.ports_shut_down])}
 <h2>Holder ranking</h2>{charts[2]}
 {_table(["#", "holder", "type", "complaints / 10k", "flagged share", "trend", "tier", "recommended"], [[h["rank"], h["holder"], h["type"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", "" if h["trend"] is None else f"{h['trend']}x", h["tier"], "; ".join(h["restrictions"])] for h in doc.holders])}
+<h2>Complaint handling: holders that failed the SLA</h2>
+<p>Acknowledge within {doc.sla['ack_hours']:g} h, resolve within {doc.sla['resolve_hours']:g} h; target {100 * doc.sla['target_share']:.0f}% on time.</p>
+{_table(["holder", "complaints due", "handled on time", "share"], [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])}
 <h2>Operators' governance indicators</h2>
 {_table(["operator", "complaints / 10k", "flagged share", "tier", "why"], [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"], "; ".join(h["reasons"])] for h in doc.operators])}
 <script>

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import grpc
 
-from numrep import blacklist, publication, registry
+from numrep import blacklist, publication, registry, timeliness
+from numrep.models import CaseStep
 from numrep.periods import Period
 from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
 from numrep.store.base import Store
@@ -73,8 +74,37 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     def PublishSpamList(self, request: pb.PublishSpamListRequest, context: grpc.ServicerContext) -> pb.SpamListPublication:
         period = Period.parse(request.period)
-        files = publication.render(publication.build(self.store, period, masked=not request.unmasked))
+        files = publication.render(publication.build(self.store, period, masked=not request.unmasked, sla=self._sla()))
         return pb.SpamListPublication(period=period.label, json=files["json"], csv=files["csv"], html=files["html"])
+
+    def _sla(self) -> timeliness.SLA:
+        return timeliness.SLA.from_settings(self.engine.settings)
+
+    def ListComplaints(self, request: pb.ListComplaintsRequest, context: grpc.ServicerContext) -> pb.ListComplaintsResponse:
+        if not request.holder.strip():
+            raise ValidationError("holder: required")
+        found = timeliness.cases(self.store, Period.parse(request.period), self._sla(), holder=request.holder.strip())
+        return pb.ListComplaintsResponse(complaints=[_complaint(c) for c in found])
+
+    def _step(self, request: pb.ComplaintStepRequest, step: CaseStep) -> pb.Complaint:
+        if not request.holder.strip():
+            raise ValidationError("holder: required")
+        case = timeliness.record(self.store, request.report_id.strip().lower(), request.holder.strip(), step,
+                                 datetime.now(timezone.utc), self._sla(), request.note.strip()[:MAX_REASON_CHARS])
+        return _complaint(case)
+
+    def AcknowledgeComplaint(self, request: pb.ComplaintStepRequest, context: grpc.ServicerContext) -> pb.Complaint:
+        return self._step(request, CaseStep.ACKNOWLEDGED)
+
+    def ResolveComplaint(self, request: pb.ComplaintStepRequest, context: grpc.ServicerContext) -> pb.Complaint:
+        return self._step(request, CaseStep.RESOLVED)
+
+    def GetTimeliness(self, request: pb.GetTimelinessRequest, context: grpc.ServicerContext) -> pb.TimelinessResponse:
+        period = Period.parse(request.period)
+        rows = timeliness.timeliness(self.store, period, self._sla(), now=datetime.now(timezone.utc))
+        return pb.TimelinessResponse(period=period.label, holders=[
+            pb.HolderTimeliness(holder=t.holder, due=t.due, on_time=t.on_time, share=t.share, failed=t.failed) for t in rows
+        ])
 
     def _import(self, request_iterator: Iterator[pb.ImportChunk], importer: Importer) -> pb.ImportResult:
         """Spool the uploaded chunks to a file, then validate and apply it whole."""
@@ -107,3 +137,12 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
             rules_count=e.rules_count, store=self.store.name, store_healthy=e.store_healthy,
             signing_key_id=self.signing_key_id,
         )
+
+
+def _complaint(c: timeliness.Case) -> pb.Complaint:
+    return pb.Complaint(
+        report_id=c.report_id, subject=c.subject, holder=c.holder, received_at=convert.timestamp(c.received_at),
+        ack_due=convert.timestamp(c.ack_due), resolve_due=convert.timestamp(c.resolve_due),
+        acknowledged_at=convert.timestamp(c.acknowledged_at), resolved_at=convert.timestamp(c.resolved_at),
+        state=c.state, resolution=c.resolution,
+    )

@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from numrep.models import (
     Allocation,
+    CaseEvent,
     AllowlistEntry,
     DirtyMark,
     FilterSnapshotMeta,
@@ -148,6 +149,19 @@ class Store(ABC):
     @abstractmethod
     def allocations(self) -> list[Allocation]:
         """Every allocation, sorted by prefix (the registry is small: thousands of ranges)."""
+
+    # ---- complaint handling -----------------------------------------------
+    @abstractmethod
+    def get_report(self, report_id: str) -> ReportSummary | None:
+        """One report's summary by id, or None."""
+
+    @abstractmethod
+    def add_case_event(self, event: CaseEvent) -> CaseEvent:
+        """Record a holder's step on a complaint; the first event of a step wins and is returned."""
+
+    @abstractmethod
+    def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
+        """The recorded steps of these complaints."""
 
     # ---- allowlist ------------------------------------------------------
     @abstractmethod

@@ -34,6 +34,8 @@ from numrep.config import Settings
 from numrep.errors import NotFound, StoreError, StoreUnavailable
 from numrep.models import (
     Allocation,
+    CaseEvent,
+    CaseStep,
     AllowlistEntry,
     Category,
     Channel,
@@ -70,9 +72,14 @@ INSERT_REPORT_BY_SUBJECT = (
     "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-INSERT_REPORT_BY_DAY = "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_REPORT_BY_DAY = (
+    "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+SELECT_REPORT = "SELECT * FROM reports_by_id WHERE report_id = ?"
+INSERT_CASE_EVENT = "INSERT INTO case_events (report_id, step, holder, at, note) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+SELECT_CASE_EVENTS = "SELECT * FROM case_events WHERE report_id = ?"
 SELECT_REPORTS = "SELECT * FROM reports_by_subject WHERE subject = ? AND day IN ? AND occurred_at >= ?"
-SELECT_REPORTS_OF_DAY = "SELECT report_id, subject, category, channel FROM reports_by_day WHERE day = ? AND shard = ?"
+SELECT_REPORTS_OF_DAY = "SELECT report_id, subject, category, channel, received_at FROM reports_by_day WHERE day = ? AND shard = ?"
 COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
 MARK_DIRTY = "UPDATE dirty SET mark = ?, marked_at = ? WHERE shard = ? AND subject = ?"
 SELECT_DIRTY = "SELECT subject, mark, marked_at FROM dirty WHERE shard = ?"
@@ -281,7 +288,8 @@ class CassandraStore(Store):
             for r in stored
         ])
         self._many(INSERT_REPORT_BY_DAY, [
-            (day_of(r.received_at), shard_of(r.report_id), r.report_id, r.subject, r.category.value, r.channel.value)
+            (day_of(r.received_at), shard_of(r.report_id), r.report_id, r.subject, r.category.value, r.channel.value,
+             to_micros(r.received_at))
             for r in stored
         ])
         self.mark_dirty({r.subject for r in stored})
@@ -302,7 +310,8 @@ class CassandraStore(Store):
         for day in days:
             for part in self._many(SELECT_REPORTS_OF_DAY, [(day, shard) for shard in range(SHARDS)]):
                 for r in part:
-                    yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day)
+                    at = from_micros(r["received_at"]) or datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+                    yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day, at)
 
     def count_reports(self) -> int:
         """Exact, but a full scan of reports_by_id: for tests and administration, not the hot path."""
@@ -449,6 +458,24 @@ class CassandraStore(Store):
         return [Allocation(r["prefix"], r["holder"], HolderType(r["holder_type"]), int(r["size"]))
                 for r in self._exec(SELECT_ALLOCATIONS)]
 
+    # ---- complaint handling -----------------------------------------------
+    def get_report(self, report_id: str) -> ReportSummary | None:
+        rows = self._exec(SELECT_REPORT, (report_id,))
+        if not rows:
+            return None
+        r = _report_from_row(rows[0])
+        return ReportSummary(r.report_id, r.subject, r.category, r.channel, day_of(r.received_at), r.received_at)
+
+    def add_case_event(self, event: CaseEvent) -> CaseEvent:
+        rows = self._exec(INSERT_CASE_EVENT, (event.report_id, event.step.value, event.holder, to_micros(event.at), event.note))
+        if rows[0]["[applied]"]:
+            return event
+        return _case_from_row(rows[0])  # the first event of this step
+
+    def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
+        parts = self._many(SELECT_CASE_EVENTS, [(rid,) for rid in sorted(set(report_ids))])
+        return [_case_from_row(r) for part in parts for r in part]
+
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
         self._exec(INSERT_ALLOW, (entry.subject, entry.reason, entry.added_by, to_micros(entry.added_at)))
@@ -500,6 +527,10 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
         source=Source(row["source"]), text=row["text"] or "",
     )
+
+
+def _case_from_row(r: dict[str, Any]) -> CaseEvent:
+    return CaseEvent(r["report_id"], CaseStep(r["step"]), r["holder"], from_micros(r["at"]), r["note"] or "")  # type: ignore[arg-type]
 
 
 def _port_from_row(r: dict[str, Any]) -> PortBlacklistEntry:

@@ -18,6 +18,8 @@ from pathlib import Path
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import (
     Allocation,
+    CaseEvent,
+    CaseStep,
     AllowlistEntry,
     Category,
     Channel,
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS port_blacklist (
   listed_on TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS allocations (
   prefix TEXT PRIMARY KEY, holder TEXT NOT NULL, holder_type TEXT NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS case_events (
+  report_id TEXT NOT NULL, step TEXT NOT NULL, holder TEXT NOT NULL, at INTEGER NOT NULL, note TEXT NOT NULL,
+  PRIMARY KEY (report_id, step));
 CREATE TABLE IF NOT EXISTS allowlist (
   subject TEXT PRIMARY KEY, reason TEXT NOT NULL, added_by TEXT NOT NULL, added_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS filter_snapshots (
@@ -174,7 +179,8 @@ class SQLiteStore(Store):
         )
         for r in rows:
             day = from_micros(r["received_at"]).date()  # type: ignore[union-attr]
-            yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day)
+            yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day,
+                                from_micros(r["received_at"]))  # type: ignore[arg-type]
 
     def count_reports(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM reports").fetchone()[0])
@@ -341,6 +347,34 @@ class SQLiteStore(Store):
     def allocations(self) -> list[Allocation]:
         return self._allocations(self._conn())
 
+    # ---- complaint handling -----------------------------------------------
+    def add_case_event(self, event: CaseEvent) -> CaseEvent:
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO case_events VALUES (?, ?, ?, ?, ?)",
+                         (event.report_id, event.step.value, event.holder, to_micros(event.at), event.note))
+            row = conn.execute("SELECT * FROM case_events WHERE report_id = ? AND step = ?",
+                               (event.report_id, event.step.value)).fetchone()
+        return _case_from_row(row)
+
+    def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
+        wanted = sorted(set(report_ids))
+        out: list[CaseEvent] = []
+        conn = self._conn()
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            out += [_case_from_row(r) for r in conn.execute(
+                f"SELECT * FROM case_events WHERE report_id IN ({', '.join('?' * len(part))})", part)]
+        return out
+
+    def get_report(self, report_id: str) -> ReportSummary | None:
+        r = self._conn().execute(
+            "SELECT report_id, subject, category, channel, received_at FROM reports WHERE report_id = ?", (report_id,)
+        ).fetchone()
+        if r is None:
+            return None
+        at = from_micros(r["received_at"])
+        return ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), at.date(), at)  # type: ignore[union-attr,arg-type]
+
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
         with self._write() as conn:
@@ -408,3 +442,7 @@ class SQLiteStore(Store):
             conn.executemany("DELETE FROM filter_chunks WHERE snapshot_id = ?", [(i,) for i in ids])
             conn.executemany("DELETE FROM filter_snapshots WHERE snapshot_id = ?", [(i,) for i in ids])
         return len(ids)
+
+
+def _case_from_row(r: sqlite3.Row) -> CaseEvent:
+    return CaseEvent(r["report_id"], CaseStep(r["step"]), r["holder"], from_micros(r["at"]), r["note"])  # type: ignore[arg-type]

@@ -25,43 +25,57 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15numrep/v1/admin.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x16PublishSpamListRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x10\n\x08unmasked\x18\x02 \x01(\x08\"N\n\x13SpamListPublication\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0c\n\x04json\x18\x02 \x01(\x0c\x12\x0b\n\x03\x63sv\x18\x03 \x01(\x0c\x12\x0c\n\x04html\x18\x04 \x01(\x0c\"\'\n\x14ResolveHolderRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\"O\n\nAllocation\x12\x0e\n\x06prefix\x18\x01 \x01(\t\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x13\n\x0bholder_type\x18\x03 \x01(\t\x12\x0c\n\x04size\x18\x04 \x01(\x04\"=\n\x0bImportChunk\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\".\n\rImportProblem\x12\x0c\n\x04line\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x81\x01\n\x0cImportResult\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04rows\x18\x02 \x01(\x04\x12\x0f\n\x07\x63hanged\x18\x03 \x01(\x04\x12*\n\x08problems\x18\x04 \x03(\x0b\x32\x18.numrep.v1.ImportProblem\x12\x15\n\rmore_problems\x18\x05 \x01(\r\"q\n\x0e\x41llowlistEntry\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\x12,\n\x08\x61\x64\x64\x65\x64_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x13\x41\x64\x64\x41llowlistRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\")\n\x16RemoveAllowlistRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\"*\n\x17RemoveAllowlistResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\"\x16\n\x14ListAllowlistRequest\"C\n\x15ListAllowlistResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.numrep.v1.AllowlistEntry\"\x12\n\x10GetStatusRequest\"\xa8\x01\n\x0eStatusResponse\x12\x15\n\rrules_version\x18\x01 \x01(\x03\x12\x16\n\x0e\x66ilter_version\x18\x02 \x01(\x03\x12\x14\n\x0c\x66ilter_count\x18\x03 \x01(\x04\x12\x13\n\x0brules_count\x18\x04 \x01(\x04\x12\r\n\x05store\x18\x05 \x01(\t\x12\x15\n\rstore_healthy\x18\x06 \x01(\x08\x12\x16\n\x0esigning_key_id\x18\x07 \x01(\t2\xfd\x04\n\x0c\x41\x64minService\x12I\n\x0c\x41\x64\x64\x41llowlist\x12\x1e.numrep.v1.AddAllowlistRequest\x1a\x19.numrep.v1.AllowlistEntry\x12X\n\x0fRemoveAllowlist\x12!.numrep.v1.RemoveAllowlistRequest\x1a\".numrep.v1.RemoveAllowlistResponse\x12R\n\rListAllowlist\x12\x1f.numrep.v1.ListAllowlistRequest\x1a .numrep.v1.ListAllowlistResponse\x12\x43\n\tGetStatus\x12\x1b.numrep.v1.GetStatusRequest\x1a\x19.numrep.v1.StatusResponse\x12H\n\x13ImportPortBlacklist\x12\x16.numrep.v1.ImportChunk\x1a\x17.numrep.v1.ImportResult(\x01\x12\x46\n\x11ImportAllocations\x12\x16.numrep.v1.ImportChunk\x1a\x17.numrep.v1.ImportResult(\x01\x12G\n\rResolveHolder\x12\x1f.numrep.v1.ResolveHolderRequest\x1a\x15.numrep.v1.Allocation\x12T\n\x0fPublishSpamList\x12!.numrep.v1.PublishSpamListRequest\x1a\x1e.numrep.v1.SpamListPublicationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15numrep/v1/admin.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x15ListComplaintsRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\"\xd7\x02\n\tComplaint\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06holder\x18\x03 \x01(\t\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x61\x63k_due\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolve_due\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0f\x61\x63knowledged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05state\x18\t \x01(\t\x12\x12\n\nresolution\x18\n \x01(\t\"B\n\x16ListComplaintsResponse\x12(\n\ncomplaints\x18\x01 \x03(\x0b\x32\x14.numrep.v1.Complaint\"G\n\x14\x43omplaintStepRequest\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"&\n\x14GetTimelinessRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\"_\n\x10HolderTimeliness\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x0b\n\x03\x64ue\x18\x02 \x01(\r\x12\x0f\n\x07on_time\x18\x03 \x01(\r\x12\r\n\x05share\x18\x04 \x01(\x01\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x08\"R\n\x12TimelinessResponse\x12\x0e\n\x06period\x18\x01 \x01(\t\x12,\n\x07holders\x18\x02 \x03(\x0b\x32\x1b.numrep.v1.HolderTimeliness\":\n\x16PublishSpamListRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x10\n\x08unmasked\x18\x02 \x01(\x08\"N\n\x13SpamListPublication\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0c\n\x04json\x18\x02 \x01(\x0c\x12\x0b\n\x03\x63sv\x18\x03 \x01(\x0c\x12\x0c\n\x04html\x18\x04 \x01(\x0c\"\'\n\x14ResolveHolderRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\"O\n\nAllocation\x12\x0e\n\x06prefix\x18\x01 \x01(\t\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x13\n\x0bholder_type\x18\x03 \x01(\t\x12\x0c\n\x04size\x18\x04 \x01(\x04\"=\n\x0bImportChunk\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\".\n\rImportProblem\x12\x0c\n\x04line\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x81\x01\n\x0cImportResult\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04rows\x18\x02 \x01(\x04\x12\x0f\n\x07\x63hanged\x18\x03 \x01(\x04\x12*\n\x08problems\x18\x04 \x03(\x0b\x32\x18.numrep.v1.ImportProblem\x12\x15\n\rmore_problems\x18\x05 \x01(\r\"q\n\x0e\x41llowlistEntry\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\x12,\n\x08\x61\x64\x64\x65\x64_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x13\x41\x64\x64\x41llowlistRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64\x64\x65\x64_by\x18\x03 \x01(\t\")\n\x16RemoveAllowlistRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\"*\n\x17RemoveAllowlistResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\"\x16\n\x14ListAllowlistRequest\"C\n\x15ListAllowlistResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.numrep.v1.AllowlistEntry\"\x12\n\x10GetStatusRequest\"\xa8\x01\n\x0eStatusResponse\x12\x15\n\rrules_version\x18\x01 \x01(\x03\x12\x16\n\x0e\x66ilter_version\x18\x02 \x01(\x03\x12\x14\n\x0c\x66ilter_count\x18\x03 \x01(\x04\x12\x13\n\x0brules_count\x18\x04 \x01(\x04\x12\r\n\x05store\x18\x05 \x01(\t\x12\x15\n\rstore_healthy\x18\x06 \x01(\x08\x12\x16\n\x0esigning_key_id\x18\x07 \x01(\t2\xbf\x07\n\x0c\x41\x64minService\x12I\n\x0c\x41\x64\x64\x41llowlist\x12\x1e.numrep.v1.AddAllowlistRequest\x1a\x19.numrep.v1.AllowlistEntry\x12X\n\x0fRemoveAllowlist\x12!.numrep.v1.RemoveAllowlistRequest\x1a\".numrep.v1.RemoveAllowlistResponse\x12R\n\rListAllowlist\x12\x1f.numrep.v1.ListAllowlistRequest\x1a .numrep.v1.ListAllowlistResponse\x12\x43\n\tGetStatus\x12\x1b.numrep.v1.GetStatusRequest\x1a\x19.numrep.v1.StatusResponse\x12H\n\x13ImportPortBlacklist\x12\x16.numrep.v1.ImportChunk\x1a\x17.numrep.v1.ImportResult(\x01\x12\x46\n\x11ImportAllocations\x12\x16.numrep.v1.ImportChunk\x1a\x17.numrep.v1.ImportResult(\x01\x12G\n\rResolveHolder\x12\x1f.numrep.v1.ResolveHolderRequest\x1a\x15.numrep.v1.Allocation\x12T\n\x0fPublishSpamList\x12!.numrep.v1.PublishSpamListRequest\x1a\x1e.numrep.v1.SpamListPublication\x12U\n\x0eListComplaints\x12 .numrep.v1.ListComplaintsRequest\x1a!.numrep.v1.ListComplaintsResponse\x12M\n\x14\x41\x63knowledgeComplaint\x12\x1f.numrep.v1.ComplaintStepRequest\x1a\x14.numrep.v1.Complaint\x12I\n\x10ResolveComplaint\x12\x1f.numrep.v1.ComplaintStepRequest\x1a\x14.numrep.v1.Complaint\x12O\n\rGetTimeliness\x12\x1f.numrep.v1.GetTimelinessRequest\x1a\x1d.numrep.v1.TimelinessResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'numrep.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PUBLISHSPAMLISTREQUEST']._serialized_start=69
-  _globals['_PUBLISHSPAMLISTREQUEST']._serialized_end=127
-  _globals['_SPAMLISTPUBLICATION']._serialized_start=129
-  _globals['_SPAMLISTPUBLICATION']._serialized_end=207
-  _globals['_RESOLVEHOLDERREQUEST']._serialized_start=209
-  _globals['_RESOLVEHOLDERREQUEST']._serialized_end=248
-  _globals['_ALLOCATION']._serialized_start=250
-  _globals['_ALLOCATION']._serialized_end=329
-  _globals['_IMPORTCHUNK']._serialized_start=331
-  _globals['_IMPORTCHUNK']._serialized_end=392
-  _globals['_IMPORTPROBLEM']._serialized_start=394
-  _globals['_IMPORTPROBLEM']._serialized_end=440
-  _globals['_IMPORTRESULT']._serialized_start=443
-  _globals['_IMPORTRESULT']._serialized_end=572
-  _globals['_ALLOWLISTENTRY']._serialized_start=574
-  _globals['_ALLOWLISTENTRY']._serialized_end=687
-  _globals['_ADDALLOWLISTREQUEST']._serialized_start=689
-  _globals['_ADDALLOWLISTREQUEST']._serialized_end=761
-  _globals['_REMOVEALLOWLISTREQUEST']._serialized_start=763
-  _globals['_REMOVEALLOWLISTREQUEST']._serialized_end=804
-  _globals['_REMOVEALLOWLISTRESPONSE']._serialized_start=806
-  _globals['_REMOVEALLOWLISTRESPONSE']._serialized_end=848
-  _globals['_LISTALLOWLISTREQUEST']._serialized_start=850
-  _globals['_LISTALLOWLISTREQUEST']._serialized_end=872
-  _globals['_LISTALLOWLISTRESPONSE']._serialized_start=874
-  _globals['_LISTALLOWLISTRESPONSE']._serialized_end=941
-  _globals['_GETSTATUSREQUEST']._serialized_start=943
-  _globals['_GETSTATUSREQUEST']._serialized_end=961
-  _globals['_STATUSRESPONSE']._serialized_start=964
-  _globals['_STATUSRESPONSE']._serialized_end=1132
-  _globals['_ADMINSERVICE']._serialized_start=1135
-  _globals['_ADMINSERVICE']._serialized_end=1772
+  _globals['_LISTCOMPLAINTSREQUEST']._serialized_start=69
+  _globals['_LISTCOMPLAINTSREQUEST']._serialized_end=124
+  _globals['_COMPLAINT']._serialized_start=127
+  _globals['_COMPLAINT']._serialized_end=470
+  _globals['_LISTCOMPLAINTSRESPONSE']._serialized_start=472
+  _globals['_LISTCOMPLAINTSRESPONSE']._serialized_end=538
+  _globals['_COMPLAINTSTEPREQUEST']._serialized_start=540
+  _globals['_COMPLAINTSTEPREQUEST']._serialized_end=611
+  _globals['_GETTIMELINESSREQUEST']._serialized_start=613
+  _globals['_GETTIMELINESSREQUEST']._serialized_end=651
+  _globals['_HOLDERTIMELINESS']._serialized_start=653
+  _globals['_HOLDERTIMELINESS']._serialized_end=748
+  _globals['_TIMELINESSRESPONSE']._serialized_start=750
+  _globals['_TIMELINESSRESPONSE']._serialized_end=832
+  _globals['_PUBLISHSPAMLISTREQUEST']._serialized_start=834
+  _globals['_PUBLISHSPAMLISTREQUEST']._serialized_end=892
+  _globals['_SPAMLISTPUBLICATION']._serialized_start=894
+  _globals['_SPAMLISTPUBLICATION']._serialized_end=972
+  _globals['_RESOLVEHOLDERREQUEST']._serialized_start=974
+  _globals['_RESOLVEHOLDERREQUEST']._serialized_end=1013
+  _globals['_ALLOCATION']._serialized_start=1015
+  _globals['_ALLOCATION']._serialized_end=1094
+  _globals['_IMPORTCHUNK']._serialized_start=1096
+  _globals['_IMPORTCHUNK']._serialized_end=1157
+  _globals['_IMPORTPROBLEM']._serialized_start=1159
+  _globals['_IMPORTPROBLEM']._serialized_end=1205
+  _globals['_IMPORTRESULT']._serialized_start=1208
+  _globals['_IMPORTRESULT']._serialized_end=1337
+  _globals['_ALLOWLISTENTRY']._serialized_start=1339
+  _globals['_ALLOWLISTENTRY']._serialized_end=1452
+  _globals['_ADDALLOWLISTREQUEST']._serialized_start=1454
+  _globals['_ADDALLOWLISTREQUEST']._serialized_end=1526
+  _globals['_REMOVEALLOWLISTREQUEST']._serialized_start=1528
+  _globals['_REMOVEALLOWLISTREQUEST']._serialized_end=1569
+  _globals['_REMOVEALLOWLISTRESPONSE']._serialized_start=1571
+  _globals['_REMOVEALLOWLISTRESPONSE']._serialized_end=1613
+  _globals['_LISTALLOWLISTREQUEST']._serialized_start=1615
+  _globals['_LISTALLOWLISTREQUEST']._serialized_end=1637
+  _globals['_LISTALLOWLISTRESPONSE']._serialized_start=1639
+  _globals['_LISTALLOWLISTRESPONSE']._serialized_end=1706
+  _globals['_GETSTATUSREQUEST']._serialized_start=1708
+  _globals['_GETSTATUSREQUEST']._serialized_end=1726
+  _globals['_STATUSRESPONSE']._serialized_start=1729
+  _globals['_STATUSRESPONSE']._serialized_end=1897
+  _globals['_ADMINSERVICE']._serialized_start=1900
+  _globals['_ADMINSERVICE']._serialized_end=2859
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,82 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ListComplaintsRequest(_message.Message):
+    __slots__ = ("holder", "period")
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    holder: str
+    period: str
+    def __init__(self, holder: _Optional[str] = ..., period: _Optional[str] = ...) -> None: ...
+
+class Complaint(_message.Message):
+    __slots__ = ("report_id", "subject", "holder", "received_at", "ack_due", "resolve_due", "acknowledged_at", "resolved_at", "state", "resolution")
+    REPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACK_DUE_FIELD_NUMBER: _ClassVar[int]
+    RESOLVE_DUE_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    report_id: str
+    subject: str
+    holder: str
+    received_at: _timestamp_pb2.Timestamp
+    ack_due: _timestamp_pb2.Timestamp
+    resolve_due: _timestamp_pb2.Timestamp
+    acknowledged_at: _timestamp_pb2.Timestamp
+    resolved_at: _timestamp_pb2.Timestamp
+    state: str
+    resolution: str
+    def __init__(self, report_id: _Optional[str] = ..., subject: _Optional[str] = ..., holder: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ack_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...
+
+class ListComplaintsResponse(_message.Message):
+    __slots__ = ("complaints",)
+    COMPLAINTS_FIELD_NUMBER: _ClassVar[int]
+    complaints: _containers.RepeatedCompositeFieldContainer[Complaint]
+    def __init__(self, complaints: _Optional[_Iterable[_Union[Complaint, _Mapping]]] = ...) -> None: ...
+
+class ComplaintStepRequest(_message.Message):
+    __slots__ = ("report_id", "holder", "note")
+    REPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    report_id: str
+    holder: str
+    note: str
+    def __init__(self, report_id: _Optional[str] = ..., holder: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class GetTimelinessRequest(_message.Message):
+    __slots__ = ("period",)
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    period: str
+    def __init__(self, period: _Optional[str] = ...) -> None: ...
+
+class HolderTimeliness(_message.Message):
+    __slots__ = ("holder", "due", "on_time", "share", "failed")
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    DUE_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    holder: str
+    due: int
+    on_time: int
+    share: float
+    failed: bool
+    def __init__(self, holder: _Optional[str] = ..., due: _Optional[int] = ..., on_time: _Optional[int] = ..., share: _Optional[float] = ..., failed: _Optional[bool] = ...) -> None: ...
+
+class TimelinessResponse(_message.Message):
+    __slots__ = ("period", "holders")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    HOLDERS_FIELD_NUMBER: _ClassVar[int]
+    period: str
+    holders: _containers.RepeatedCompositeFieldContainer[HolderTimeliness]
+    def __init__(self, period: _Optional[str] = ..., holders: _Optional[_Iterable[_Union[HolderTimeliness, _Mapping]]] = ...) -> None: ...
+
 class PublishSpamListRequest(_message.Message):
     __slots__ = ("period", "unmasked")
     PERIOD_FIELD_NUMBER: _ClassVar[int]

@@ -75,6 +75,26 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.SpamListPublication.FromString,
                 _registered_method=True)
+        self.ListComplaints = channel.unary_unary(
+                '/numrep.v1.AdminService/ListComplaints',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ListComplaintsRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ListComplaintsResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeComplaint = channel.unary_unary(
+                '/numrep.v1.AdminService/AcknowledgeComplaint',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.ResolveComplaint = channel.unary_unary(
+                '/numrep.v1.AdminService/ResolveComplaint',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.GetTimeliness = channel.unary_unary(
+                '/numrep.v1.AdminService/GetTimeliness',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.TimelinessResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -145,6 +165,35 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListComplaints(self, request, context):
+        """Complaints of a period routed to a holder (by the registry), with their SLA state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeComplaint(self, request, context):
+        """A holder acknowledges a complaint routed to it. PERMISSION_DENIED if it is
+        routed to another holder. Idempotent: the first acknowledgement counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveComplaint(self, request, context):
+        """A holder resolves a complaint routed to it (acknowledging it too if needed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTimeliness(self, request, context):
+        """Per holder: complaints due in a period, handled on time, and SLA failures.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +236,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.PublishSpamList,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.SpamListPublication.SerializeToString,
+            ),
+            'ListComplaints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComplaints,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ListComplaintsRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ListComplaintsResponse.SerializeToString,
+            ),
+            'AcknowledgeComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeComplaint,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.Complaint.SerializeToString,
+            ),
+            'ResolveComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveComplaint,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.Complaint.SerializeToString,
+            ),
+            'GetTimeliness': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTimeliness,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.TimelinessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -406,6 +475,114 @@ class AdminService:
             '/numrep.v1.AdminService/PublishSpamList',
             numrep_dot_v1_dot_admin__pb2.PublishSpamListRequest.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.SpamListPublication.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComplaints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ListComplaints',
+            numrep_dot_v1_dot_admin__pb2.ListComplaintsRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ListComplaintsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/AcknowledgeComplaint',
+            numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ResolveComplaint',
+            numrep_dot_v1_dot_admin__pb2.ComplaintStepRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTimeliness(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/GetTimeliness',
+            numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.TimelinessResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -234,3 +234,24 @@ def test_publish_spam_list_over_grpc(client: Client, server: Server) -> None:
     with pytest.raises(grpc.RpcError) as exc:
         client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period="last week"), timeout=5)
     assert exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "expected YYYY-Www, YYYY-MM or YYYY-Qn" in exc.value.details()
+
+
+def test_complaint_handling_over_grpc(client: Client, server: Server) -> None:
+    data = b"prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n"
+    client.admin.ImportAllocations(_chunks("ranges.csv", data), timeout=10)
+    rid = str(uuid.uuid4())
+    client.report(SPAM, "alice", "fraud", report_id=rid)
+    from datetime import datetime, timezone
+
+    from numrep.periods import Period
+
+    period = Period.containing(datetime.now(timezone.utc).date(), "month").label
+    [c] = client.admin.ListComplaints(admin_pb2.ListComplaintsRequest(holder="China Telecom", period=period), timeout=5).complaints
+    assert (c.report_id, c.state, c.subject) == (rid, "open", "tel:+8617012345678")
+    with pytest.raises(grpc.RpcError) as exc:
+        client.admin.AcknowledgeComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, holder="Someone Else"), timeout=5)
+    assert exc.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    done = client.admin.ResolveComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, holder="China Telecom", note="number suspended"), timeout=5)
+    assert done.state == "resolved" and done.resolution == "number suspended" and done.HasField("acknowledged_at")
+    [t] = client.admin.GetTimeliness(admin_pb2.GetTimelinessRequest(period=period), timeout=5).holders
+    assert (t.holder, t.due, t.on_time, t.failed) == ("China Telecom", 1, 1, False)
