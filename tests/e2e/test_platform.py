@@ -7,6 +7,7 @@ written to artifacts/e2e-latency.txt; tests check behaviour, not time.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -141,6 +142,47 @@ def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> 
     print(f"\ndeciding report -> rule on WatchRules ({platform.settings.store}): {latency:.3f} s")
 
 
+def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform, tmp_path: Path) -> None:
+    """Everything the regulator publishes, end to end over gRPC with the real worker."""
+    today = datetime.now(timezone.utc).date()
+    ranges = tmp_path / "ranges.csv"
+    ranges.write_text("prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n"
+                      "1701,Virtual Mobile Co,reseller,10000\nsms:10690,China Unicom,operator,1000000\n")
+    ports = tmp_path / "ports.json"
+    ports.write_text(json.dumps([{"port": "10690000999", "enterprise": "Loan Blast Ltd", "reason": "illegal loan ads",
+                                  "source": "MIIT", "date": today.isoformat()}]))
+    cli = [sys.executable, "-m", "numrep.cli"]
+    for args in (["import-ranges", str(ranges)], ["import-ports", str(ports)]):
+        done = subprocess.run([*cli, *args, "--target", platform.address], env=platform.env, cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    with platform.client() as c:
+        for i in range(10):
+            c.report("17012345099", f"e2e-list-{i}", "loans_finance")
+        wait_for(lambda: c.lookup("17012345099").action == common_pb2.ACTION_BLOCK)
+        wait_for(lambda: c.lookup("sms:10690000999").action == common_pb2.ACTION_BLOCK)
+        rules = {r.rule_id for r in c.get_rules(0).added}
+    assert {"tel:+8617012345099#voice", "sms:10690000999#sms"} <= rules
+
+    period = f"{today.year}-{today.month:02d}"
+    out = tmp_path / "published"
+    done = subprocess.run([*cli, "publish", period, "--out", str(out), "--target", platform.address],
+                          env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((out / f"spam-list-{period}.json").read_text())
+    top = {r["subject"]: r for r in doc["top_numbers"]}
+    assert top["tel:+86170****5099"]["holder"] == "Virtual Mobile Co" and top["tel:+86170****5099"]["flagged"]
+    assert [p["port"] for p in doc["ports_shut_down"]] == ["sms:10690000999"]
+    assert doc["holders"][0]["holder"] == "Virtual Mobile Co"
+    assert (out / f"spam-list-{period}.html").read_bytes().startswith(b"<!DOCTYPE html>")
+    again = subprocess.run([*cli, "publish", period, "--out", str(tmp_path / "again"), "--target", platform.address],
+                           env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0
+    for suffix in ("json", "csv", "html"):
+        name = f"spam-list-{period}.{suffix}"
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
 def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platform) -> None:
     subjects = [SPAM, "95588", "17198765432", "13800138000", "10657000123456"]
     with platform.client() as c:
@@ -154,4 +196,4 @@ def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platf
     strip = lambda r: (r.subject, r.action, r.score, list(r.reasons), r.protected, r.version)  # noqa: E731
     assert [strip(r) for r in after] == [strip(r) for r in before]
     assert resent.duplicate
-    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 8
+    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 8 + 10
