@@ -533,7 +533,7 @@ def status(ctx: click.Context, target: str | None) -> None:
     with Client(_target(ctx, target)) as client:
         s = _grpc_call(client.status)
     t = Table.grid(padding=(0, 2))
-    for k in ("rules_version", "rules_count", "filter_version", "filter_count", "store", "store_healthy"):
+    for k in ("rules_version", "rules_count", "filter_version", "filter_count", "store", "store_healthy", "signing_key_id"):
         t.add_row(k, str(getattr(s, k)))
     console.print(t)
 
