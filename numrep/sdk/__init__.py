@@ -1,5 +1,6 @@
 """Client-side tools for operators: a verified local copy of the blocking rules."""
 
+from numrep.sdk.local_list import LocalListClient, LocalVerdict
 from numrep.sdk.rules_mirror import RulesIntegrityError, RulesMirror
 
-__all__ = ["RulesIntegrityError", "RulesMirror"]
+__all__ = ["LocalListClient", "LocalVerdict", "RulesIntegrityError", "RulesMirror"]

@@ -55,6 +55,11 @@ class RulesMirror:
         return self._held.checksum
 
     @property
+    def index(self) -> RuleIndex:
+        """The verified rule set currently held (immutable; replaced whole on each update)."""
+        return self._held
+
+    @property
     def rules(self) -> dict[str, Rule]:
         return dict(self._held.rules)
 

@@ -18,15 +18,8 @@ from numrep.store.base import Store
 from numrep.v1 import admin_pb2, common_pb2, report_pb2, reputation_pb2, rules_pb2
 from numrep import convert
 from services.server import SERVICE_NAMES, Server
+from tests.unit.services.helpers import SPAM, block
 
-SPAM = "17012345678"
-
-
-def block(client: Client, server: Server, subject: str = SPAM, n: int = 10) -> None:
-    for i in range(n):
-        client.report(subject, f"reporter-{i}", "loans_finance")
-    pipeline.rescore_dirty(server.store, server.settings)
-    server.engine.refresh()
 
 
 def test_lookup_unknown_number_allows(client: Client) -> None:
