@@ -183,16 +183,18 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
 
 
 @main.command()
+@click.option("--processes", type=int, help="Serving processes sharing the port (NUMREP_GRPC_PROCESSES; 0 = one per core).")
 @click.pass_context
-def serve(ctx: click.Context) -> None:
+def serve(ctx: click.Context, processes: int | None) -> None:
     """Run the gRPC services only (workers run separately: `numrep worker`)."""
     from numrep.logs import setup
-    from services.server import serve as run
+    from services.server import serve_processes
 
+    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes)
     settings = _settings(ctx)
     setup(settings.log_level)
     with _startup_errors():
-        run(settings)
+        serve_processes(settings)
 
 
 @main.command()

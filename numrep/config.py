@@ -63,6 +63,7 @@ class Settings(BaseModel):
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
+    grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
     grpc_max_workers: int = Field(16, ge=1, le=1024)
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     grpc_grace_seconds: float = Field(5.0, ge=0)
@@ -163,14 +164,29 @@ class Settings(BaseModel):
         if not path.exists():
             if self.hash_key_file is not None:
                 raise ConfigError(f"NUMREP_HASH_KEY_FILE: {path} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
+            create_secret_file(path, secrets.token_hex(32).encode())
         key = path.read_text().strip()
         if len(key) < 32:
             raise ConfigError(f"hash key in {path} is too short (need at least 32 characters)")
         return key.encode()
+
+
+def create_secret_file(path: Path, data: bytes) -> None:
+    """Create ``path`` (mode 0600) with ``data`` unless it exists — atomically, so that
+    processes starting together all end up reading the same complete file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # fails if another process got there first: theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 _LIST_FIELDS = {"cassandra_hosts", "allowlist_extra"}

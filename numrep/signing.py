@@ -10,7 +10,6 @@ snapshot alike.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from numrep.config import Settings
+from numrep.config import Settings, create_secret_file
 from numrep.errors import ConfigError
 
 DOMAIN = "numrep.rules.v1"
@@ -57,17 +56,10 @@ class Signer:
         if not path.exists():
             if settings.rules_signing_key_file is not None:
                 raise ConfigError(f"NUMREP_RULES_SIGNING_KEY_FILE: {path} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             pem = Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process created it first: use theirs
-                pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(pem)
+            create_secret_file(path, pem)
         try:
             key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
         except (ValueError, TypeError) as exc:

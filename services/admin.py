@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -135,7 +136,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         return pb.StatusResponse(
             rules_version=e.version, filter_version=e.filter_version, filter_count=e.filter_count,
             rules_count=e.rules_count, store=self.store.name, store_healthy=e.store_healthy,
-            signing_key_id=self.signing_key_id,
+            signing_key_id=self.signing_key_id, server_pid=os.getpid(),
         )
 
 

@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from numrep.config import Settings
+from numrep.errors import ConfigError
 from numrep.lookup import LookupEngine
 from numrep.signing import Signer
 from numrep.store import Store, open_store
@@ -57,6 +58,7 @@ class Server:
         opts = [
             ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
             ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+            ("grpc.so_reuseport", 1),  # several serving processes share one port; the kernel spreads connections
         ]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
@@ -130,3 +132,51 @@ def serve(settings: Settings, on_started: Callable[[Server], None] | None = None
         on_started(server)
     done.wait()
     server.stop()
+
+
+def _serve_child(settings: Settings) -> None:
+    from numrep.logs import setup
+
+    setup(settings.log_level)
+    serve(settings)
+
+
+def serve_processes(settings: Settings) -> None:
+    """Run ``grpc_processes`` serving processes on one port (SO_REUSEPORT), one per core when 0.
+
+    gRPC Python serves from one process per interpreter lock; several
+    processes, each with its own engine and store connections, use every core.
+    SIGTERM/SIGINT to this parent stops every child gracefully.
+    """
+    import multiprocessing
+    import os
+
+    n = settings.grpc_processes or os.cpu_count() or 1
+    if n == 1:
+        serve(settings)
+        return
+    if settings.grpc_port == 0:
+        raise ConfigError("NUMREP_GRPC_PORT: several serving processes need a fixed port, not 0")
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_serve_child, args=(settings,), name=f"numrep-serve-{i}") for i in range(n)]
+    for child in children:
+        child.start()
+    log.info("numrep serving", extra={"address": settings.grpc_address, "processes": n})
+    done = threading.Event()
+
+    def _signal(signum: int, _frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    while not done.wait(0.5):
+        if any(not c.is_alive() for c in children):
+            log.error("a serving process exited; stopping the others")
+            break
+    for child in children:
+        if child.is_alive() and child.pid is not None:
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join(settings.grpc_grace_seconds + 10)
+    if any(c.exitcode not in (0, None) for c in children) and not done.is_set():
+        raise SystemExit(1)

@@ -204,7 +204,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("rules_version", "filter_version", "filter_count", "rules_count", "store", "store_healthy", "signing_key_id")
+    __slots__ = ("rules_version", "filter_version", "filter_count", "rules_count", "store", "store_healthy", "signing_key_id", "server_pid")
     RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
     FILTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     FILTER_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +212,7 @@ class StatusResponse(_message.Message):
     STORE_FIELD_NUMBER: _ClassVar[int]
     STORE_HEALTHY_FIELD_NUMBER: _ClassVar[int]
     SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERVER_PID_FIELD_NUMBER: _ClassVar[int]
     rules_version: int
     filter_version: int
     filter_count: int
@@ -219,4 +220,5 @@ class StatusResponse(_message.Message):
     store: str
     store_healthy: bool
     signing_key_id: str
-    def __init__(self, rules_version: _Optional[int] = ..., filter_version: _Optional[int] = ..., filter_count: _Optional[int] = ..., rules_count: _Optional[int] = ..., store: _Optional[str] = ..., store_healthy: _Optional[bool] = ..., signing_key_id: _Optional[str] = ...) -> None: ...
+    server_pid: int
+    def __init__(self, rules_version: _Optional[int] = ..., filter_version: _Optional[int] = ..., filter_count: _Optional[int] = ..., rules_count: _Optional[int] = ..., store: _Optional[str] = ..., store_healthy: _Optional[bool] = ..., signing_key_id: _Optional[str] = ..., server_pid: _Optional[int] = ...) -> None: ...
