@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from numrep.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from numrep.client import Client
 from numrep.errors import ConfigError
 
 console = Console()
@@ -51,6 +54,13 @@ def _startup_errors() -> Iterator[None]:
 
 def _target(ctx: click.Context, target: str | None) -> str:
     return target or _settings(ctx).grpc_address
+
+
+def _client(ctx: click.Context, target: str | None, timeout: float = 5.0) -> "Client":
+    """A client for the server, sending NUMREP_API_KEY when set."""
+    from numrep.client import Client
+
+    return Client(_target(ctx, target), timeout=timeout, api_key=_settings(ctx).api_key)
 
 
 def _grpc_call(fn: Callable[[], Any]) -> Any:
@@ -270,10 +280,9 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
     """Ask "block, label or pass?" for one or more numbers or SMS ports."""
     from google.protobuf.json_format import MessageToDict
 
-    from numrep.client import Client
     from numrep.v1 import common_pb2, reputation_pb2
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         if len(subjects) == 1:
             try:
                 results = [_grpc_call(lambda: client.lookup(subjects[0], channel))]
@@ -323,9 +332,8 @@ CATEGORIES = ["fraud", "loans_finance", "retail", "insurance", "education_traini
 def report(ctx: click.Context, subject: str, reporter: str, category: str, channel: str | None, source: str,
            report_id: str | None, text: str, target: str | None) -> None:
     """Submit a complaint about a number or SMS port."""
-    from numrep.client import Client
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         r = _grpc_call(lambda: client.report(subject, reporter, category, channel, report_id, source, text))
     state = "already received (not counted again)" if r.duplicate else "accepted"
     console.print(f"report {r.report_id} about {r.subject}: {state}")
@@ -344,9 +352,8 @@ def allowlist() -> None:
 @click.pass_context
 def allowlist_add(ctx: click.Context, subject: str, reason: str, added_by: str, target: str | None) -> None:
     """Add SUBJECT to the allowlist."""
-    from numrep.client import Client
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         e = _grpc_call(lambda: client.allowlist_add(subject, reason, added_by))
     console.print(f"{e.subject} is protected: {e.reason}")
 
@@ -357,9 +364,8 @@ def allowlist_add(ctx: click.Context, subject: str, reason: str, added_by: str, 
 @click.pass_context
 def allowlist_remove(ctx: click.Context, subject: str, target: str | None) -> None:
     """Remove SUBJECT from the allowlist."""
-    from numrep.client import Client
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         r = _grpc_call(lambda: client.allowlist_remove(subject))
     console.print(f"{r.subject} removed from the allowlist")
 
@@ -369,9 +375,8 @@ def allowlist_remove(ctx: click.Context, subject: str, target: str | None) -> No
 @click.pass_context
 def allowlist_list(ctx: click.Context, target: str | None) -> None:
     """List the allowlist (the built-in emergency and bank numbers always apply too)."""
-    from numrep.client import Client
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         entries = _grpc_call(client.allowlist)
     t = Table("subject", "reason", "added by", "added at")
     for e in entries:
@@ -408,7 +413,6 @@ def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, 
         console.print(f"{file.name}: {result.rows} {noun} valid, {result.changed} new or changed")
         return
 
-    from numrep.client import Client
     from numrep.v1 import admin_pb2
 
     def chunks(advance: Callable[[int], None]) -> Iterator[admin_pb2.ImportChunk]:
@@ -419,7 +423,7 @@ def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, 
                 first = False
                 advance(len(data))
 
-    with Client(_target(ctx, target), timeout=3600) as client, Progress(*columns, console=err_console) as bar:
+    with _client(ctx, target, timeout=3600) as client, Progress(*columns, console=err_console) as bar:
         task = bar.add_task(f"uploading {file.name}", total=size)
         call = client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations
         r = _grpc_call(lambda: call(chunks(lambda n: bar.advance(task, n)), timeout=3600))
@@ -490,10 +494,9 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
                 store.close()
         label = p.label
     else:
-        from numrep.client import Client
         from numrep.v1 import admin_pb2
 
-        with Client(_target(ctx, target), timeout=300) as client:
+        with _client(ctx, target, timeout=300) as client:
             r = _grpc_call(lambda: client.admin.PublishSpamList(
                 admin_pb2.PublishSpamListRequest(period=period, unmasked=unmasked), timeout=300))
         files, label = {"json": r.json, "csv": r.csv, "html": r.html}, r.period
@@ -507,10 +510,9 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
 @click.pass_context
 def holder(ctx: click.Context, subject: str, target: str | None) -> None:
     """Show which operator or reseller holds a number (longest allocated prefix)."""
-    from numrep.client import Client
     from numrep.v1 import admin_pb2
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         a = _grpc_call(lambda: client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject=subject), timeout=5))
     console.print(f"{subject}: {a.holder} ({a.holder_type}), range {a.prefix}, {a.size} numbers allocated", highlight=False)
 
@@ -525,14 +527,70 @@ def _print_problems(name: str, problems: list[tuple[int, str]], more: int) -> No
         err_console.print(f"… and {more} more problems")
 
 
+@main.group()
+def keys() -> None:
+    """Operators' API keys (stored hashed; a key is shown once, at creation)."""
+
+
+@keys.command("create")
+@click.option("--operator", required=True, help="Who the key is for.")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["lookup", "report", "rules", "admin"]),
+              help="What it may call; repeat for several.")
+@click.pass_context
+def keys_create(ctx: click.Context, operator: str, scopes: tuple[str, ...]) -> None:
+    """Create an API key in the configured store and print it once."""
+    from numrep import auth
+    from numrep.models import Scope
+    from numrep.store import open_store
+
+    settings = _settings(ctx)
+    with _startup_errors():
+        store = open_store(settings)
+        raw, key = auth.create_key(store, settings, operator, [Scope(s) for s in scopes])
+        store.close()
+    console.print(f"API key for {key.operator} ({', '.join(sorted(s.value for s in key.scopes))}); shown only now:")
+    click.echo(raw)
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List keys by operator (hashes only)."""
+    from numrep.store import open_store
+
+    with _startup_errors():
+        store = open_store(_settings(ctx))
+        rows = store.list_api_keys()
+        store.close()
+    t = Table("key hash", "operator", "scopes", "created", "state")
+    for k in rows:
+        t.add_row(k.key_hash[3:19], k.operator, ",".join(sorted(s.value for s in k.scopes)),
+                  k.created_at.isoformat(timespec="seconds"), "revoked" if k.revoked else "active")
+    console.print(t)
+
+
+@keys.command("revoke")
+@click.argument("key_hash")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_hash: str) -> None:
+    """Revoke the key whose hash starts with KEY_HASH (as `numrep keys list` shows it)."""
+    from numrep import auth
+    from numrep.store import open_store
+
+    with _startup_errors():
+        store = open_store(_settings(ctx))
+        key = auth.revoke(store, "h1:" + key_hash.removeprefix("h1:"))
+        store.close()
+    console.print(f"revoked the key of {key.operator}; servers stop accepting it within NUMREP_AUTH_CACHE_SECONDS")
+
+
 @main.command()
 @target_option
 @click.pass_context
 def status(ctx: click.Context, target: str | None) -> None:
     """Show the versions and counts the server holds."""
-    from numrep.client import Client
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         s = _grpc_call(client.status)
     t = Table.grid(padding=(0, 2))
     for k in ("rules_version", "rules_count", "filter_version", "filter_count", "store", "store_healthy", "signing_key_id"):
@@ -549,10 +607,9 @@ def rules(ctx: click.Context, since_version: int, target: str | None, as_json: b
     """Fetch the blocking rules (a delta since a version, or a full snapshot)."""
     from google.protobuf.json_format import MessageToDict
 
-    from numrep.client import Client
     from numrep.v1 import common_pb2
 
-    with Client(_target(ctx, target)) as client:
+    with _client(ctx, target) as client:
         u = _grpc_call(lambda: client.get_rules(since_version))
     if as_json:
         click.echo(json.dumps(MessageToDict(u, preserving_proto_field_name=True), indent=2, ensure_ascii=False))

@@ -6,10 +6,12 @@ service config (never INVALID_ARGUMENT and friends: retrying cannot help).
 
 from __future__ import annotations
 
+import collections
 import json
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import grpc
 
@@ -28,6 +30,45 @@ SERVICE_CONFIG = json.dumps({
 })
 
 
+class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials",
+                                                             "wait_for_ready", "compression")),
+                   grpc.ClientCallDetails):
+    pass
+
+
+class ApiKeyInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                        grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds the operator's API key (x-api-key metadata) to every call."""
+
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+
+    def _details(self, d: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = [*(d.metadata or ()), ("x-api-key", self.api_key)]
+        return _CallDetails(d.method, d.timeout, metadata, d.credentials, getattr(d, "wait_for_ready", None),
+                            getattr(d, "compression", None))
+
+    def intercept_unary_unary(self, continuation: Any, details: grpc.ClientCallDetails, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: grpc.ClientCallDetails, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: grpc.ClientCallDetails, request_iterator: Any) -> Any:
+        return continuation(self._details(details), request_iterator)
+
+    def intercept_stream_stream(self, continuation: Any, details: grpc.ClientCallDetails, request_iterator: Any) -> Any:
+        return continuation(self._details(details), request_iterator)
+
+
+def open_channel(target: str, api_key: str | None = None) -> grpc.Channel:
+    """An insecure channel with retries (UNAVAILABLE), keepalive and, if given, the API key on every call."""
+    channel = grpc.insecure_channel(target, options=[
+        ("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1), ("grpc.keepalive_time_ms", 30_000),
+    ])
+    return grpc.intercept_channel(channel, ApiKeyInterceptor(api_key)) if api_key else channel
+
+
 def channel_enum(name: str | None) -> common_pb2.Channel:
     return common_pb2.Channel.Value(f"CHANNEL_{name.upper()}") if name else common_pb2.CHANNEL_UNSPECIFIED
 
@@ -35,16 +76,9 @@ def channel_enum(name: str | None) -> common_pb2.Channel:
 class Client:
     """Blocking client; use as a context manager or call ``close()``."""
 
-    def __init__(self, target: str, timeout: float = 2.0) -> None:
+    def __init__(self, target: str, timeout: float = 2.0, api_key: str | None = None) -> None:
         self.timeout = timeout
-        self.channel = grpc.insecure_channel(
-            target,
-            options=[
-                ("grpc.service_config", SERVICE_CONFIG),
-                ("grpc.enable_retries", 1),
-                ("grpc.keepalive_time_ms", 30_000),
-            ],
-        )
+        self.channel = open_channel(target, api_key)
         self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
         self.reports = report_pb2_grpc.ReportServiceStub(self.channel)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)

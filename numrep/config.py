@@ -98,6 +98,10 @@ class Settings(BaseModel):
     filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
     filter_min_capacity: int = Field(10_000, ge=100)
 
+    auth_required: bool = Field(False, description="Require an API key with the right scope on every call but health.")
+    auth_cache_seconds: float = Field(30.0, ge=0, description="How long a key lookup (or revocation) may be cached.")
+    api_key: str | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
+
     hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
     hash_key_file: Path | None = None
     rules_signing_key_file: Path | None = Field(

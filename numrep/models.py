@@ -196,6 +196,26 @@ class Allocation:
     size: int  # numbers allocated
 
 
+class Scope(str, Enum):
+    """What an API key may call."""
+
+    LOOKUP = "lookup"  # ReputationService
+    REPORT = "report"  # ReportService
+    RULES = "rules"  # RulesService
+    ADMIN = "admin"  # AdminService
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An operator's API key; only its keyed hash is ever stored."""
+
+    key_hash: str
+    operator: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    revoked: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class AllowlistEntry:
     subject: str

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from numrep.auth import Authenticator
 from numrep.config import Settings
 from numrep.errors import ConfigError
 from numrep.lookup import LookupEngine
@@ -26,6 +27,7 @@ from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
 from numrep.v1 import rules_pb2, rules_pb2_grpc
 from services.admin import AdminServicer
+from services.interceptors.auth import AuthInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.nudge import Nudger
 from services.report import ReportServicer
@@ -58,11 +60,16 @@ class Server:
         opts = [
             ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
             ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
-            ("grpc.so_reuseport", 1),  # several serving processes share one port; the kernel spreads connections
+            # Only several processes of one `numrep serve --processes N` share a port (the kernel spreads
+            # connections); otherwise a port that is taken fails loudly instead of silently sharing.
+            ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
+        interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor()]
+        if settings.auth_required:
+            interceptors.insert(0, AuthInterceptor(Authenticator(self.store, settings)))
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
-            interceptors=[ErrorInterceptor()],
+            interceptors=interceptors,
             options=opts,
         )
         reputation_pb2_grpc.add_ReputationServiceServicer_to_server(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from numrep.client import SERVICE_CONFIG
+from numrep.client import open_channel
 from numrep.convert import ACTION_FROM_PB, CHANNEL_TO_PB
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import Action, Channel
@@ -46,12 +46,10 @@ class LocalListClient:
     """Answers lookups from a local filter and rule set; calls the service only on a local hit."""
 
     def __init__(self, target: str, public_key: bytes, deadline: float = 0.2, region: str = "CN",
-                 channel: grpc.Channel | None = None) -> None:
+                 api_key: str | None = None, channel: grpc.Channel | None = None) -> None:
         self.region = region
         self.deadline = deadline
-        self.channel = channel or grpc.insecure_channel(target, options=[
-            ("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1), ("grpc.keepalive_time_ms", 30_000),
-        ])
+        self.channel = channel or open_channel(target, api_key)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
         self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
         self.mirror = RulesMirror(self.rules, public_key)

@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from numrep.models import (
     Allocation,
+    ApiKey,
     CaseEvent,
     AllowlistEntry,
     DirtyMark,
@@ -162,6 +163,19 @@ class Store(ABC):
     @abstractmethod
     def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
         """The recorded steps of these complaints."""
+
+    # ---- API keys ---------------------------------------------------------
+    @abstractmethod
+    def put_api_key(self, key: ApiKey) -> None:
+        """Insert or replace a key (by hash)."""
+
+    @abstractmethod
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, or None."""
+
+    @abstractmethod
+    def list_api_keys(self) -> list[ApiKey]:
+        """Every key, by operator then hash."""
 
     # ---- allowlist ------------------------------------------------------
     @abstractmethod

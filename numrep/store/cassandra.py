@@ -34,6 +34,7 @@ from numrep.config import Settings
 from numrep.errors import NotFound, StoreError, StoreUnavailable
 from numrep.models import (
     Allocation,
+    ApiKey,
     CaseEvent,
     CaseStep,
     AllowlistEntry,
@@ -48,6 +49,7 @@ from numrep.models import (
     Reputation,
     Rule,
     RulesDelta,
+    Scope,
     Source,
 )
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
@@ -122,6 +124,8 @@ SELECT_PORT = "SELECT * FROM port_blacklist WHERE port = ?"
 COUNT_PORTS = "SELECT COUNT(*) AS n FROM port_blacklist_by_shard WHERE shard = ?"
 INSERT_ALLOCATION = "INSERT INTO allocations (bucket, prefix, holder, holder_type, size) VALUES (0, ?, ?, ?, ?)"
 SELECT_ALLOCATIONS = "SELECT * FROM allocations WHERE bucket = 0"
+INSERT_API_KEY = "INSERT INTO api_keys (key_hash, operator, scopes, created_at, revoked) VALUES (?, ?, ?, ?, ?)"
+SELECT_API_KEY = "SELECT * FROM api_keys WHERE key_hash = ?"
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -243,8 +247,24 @@ class CassandraStore(Store):
                                                    raise_on_first_error=True)
         return [list(r.result_or_exc) for r in results]
 
-    def migrate(self) -> None:
-        """Create the keyspace (with the configured replication) and apply new CQL files."""
+    def migrate(self, attempts: int = 4) -> None:
+        """Create the keyspace (with the configured replication) and apply new CQL files.
+
+        Schema changes on a ring that is still settling can time out; every step
+        is idempotent, so the whole migration is retried with a fresh session.
+        """
+        for attempt in range(attempts):
+            try:
+                self._migrate_once()
+                return
+            except StoreUnavailable as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("CQL migration failed; retrying", extra={"attempt": attempt + 1, "error": str(exc)})
+                self.close()
+                time.sleep(2.0 * (attempt + 1))
+
+    def _migrate_once(self) -> None:
         session = self._connect(None)
         repl = replication_map(self.settings.cassandra_replication)
         with self._errors():
@@ -476,6 +496,20 @@ class CassandraStore(Store):
         parts = self._many(SELECT_CASE_EVENTS, [(rid,) for rid in sorted(set(report_ids))])
         return [_case_from_row(r) for part in parts for r in part]
 
+    # ---- API keys ---------------------------------------------------------
+    def put_api_key(self, key: ApiKey) -> None:
+        self._exec(INSERT_API_KEY, (key.key_hash, key.operator, {s.value for s in key.scopes},
+                                    to_micros(key.created_at), key.revoked))
+
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        rows = self._exec(SELECT_API_KEY, (key_hash,), LOOKUP_PROFILE)
+        return _key_from_row(rows[0]) if rows else None
+
+    def list_api_keys(self) -> list[ApiKey]:
+        with self._errors():
+            rows = list(self.session.execute("SELECT * FROM api_keys", timeout=60))
+        return sorted((_key_from_row(r) for r in rows), key=lambda k: (k.operator, k.key_hash))
+
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
         self._exec(INSERT_ALLOW, (entry.subject, entry.reason, entry.added_by, to_micros(entry.added_at)))
@@ -527,6 +561,11 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
         source=Source(row["source"]), text=row["text"] or "",
     )
+
+
+def _key_from_row(r: dict[str, Any]) -> ApiKey:
+    return ApiKey(r["key_hash"], r["operator"], frozenset(Scope(x) for x in (r["scopes"] or ())),
+                  from_micros(r["created_at"]), bool(r["revoked"]))  # type: ignore[arg-type]
 
 
 def _case_from_row(r: dict[str, Any]) -> CaseEvent:

@@ -18,6 +18,7 @@ from pathlib import Path
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import (
     Allocation,
+    ApiKey,
     CaseEvent,
     CaseStep,
     AllowlistEntry,
@@ -32,6 +33,7 @@ from numrep.models import (
     Reputation,
     Rule,
     RulesDelta,
+    Scope,
     Source,
 )
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
@@ -76,6 +78,9 @@ CREATE TABLE IF NOT EXISTS allocations (
 CREATE TABLE IF NOT EXISTS case_events (
   report_id TEXT NOT NULL, step TEXT NOT NULL, holder TEXT NOT NULL, at INTEGER NOT NULL, note TEXT NOT NULL,
   PRIMARY KEY (report_id, step));
+CREATE TABLE IF NOT EXISTS api_keys (
+  key_hash TEXT PRIMARY KEY, operator TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS allowlist (
   subject TEXT PRIMARY KEY, reason TEXT NOT NULL, added_by TEXT NOT NULL, added_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS filter_snapshots (
@@ -375,6 +380,20 @@ class SQLiteStore(Store):
         at = from_micros(r["received_at"])
         return ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), at.date(), at)  # type: ignore[union-attr,arg-type]
 
+    # ---- API keys ---------------------------------------------------------
+    def put_api_key(self, key: ApiKey) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?, ?, ?)",
+                         (key.key_hash, key.operator, ",".join(sorted(s.value for s in key.scopes)),
+                          to_micros(key.created_at), int(key.revoked)))
+
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        row = self._conn().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
+        return _key_from_row(row) if row else None
+
+    def list_api_keys(self) -> list[ApiKey]:
+        return [_key_from_row(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY operator, key_hash")]
+
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
         with self._write() as conn:
@@ -446,3 +465,8 @@ class SQLiteStore(Store):
 
 def _case_from_row(r: sqlite3.Row) -> CaseEvent:
     return CaseEvent(r["report_id"], CaseStep(r["step"]), r["holder"], from_micros(r["at"]), r["note"])  # type: ignore[arg-type]
+
+
+def _key_from_row(r: sqlite3.Row) -> ApiKey:
+    return ApiKey(r["key_hash"], r["operator"], frozenset(Scope(x) for x in r["scopes"].split(",") if x),
+                  from_micros(r["created_at"]), bool(r["revoked"]))  # type: ignore[arg-type]

@@ -55,8 +55,9 @@ class Platform:
         return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def migrate(self) -> None:
-        subprocess.run([sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT, check=True,
-                       capture_output=True)
+        done = subprocess.run([sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"numrep migrate failed:\n{done.stdout}\n{done.stderr[-3000:]}"
 
     def start_server(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pytest
 
 from numrep import publication
 from numrep.models import Action, Allocation, Category, Channel, HolderType, PortBlacklistEntry, Report, Reputation, Source

@@ -18,7 +18,7 @@ from numrep.store.base import Store
 from numrep.v1 import admin_pb2, common_pb2, report_pb2, reputation_pb2, rules_pb2
 from numrep import convert
 from services.server import SERVICE_NAMES, Server
-from tests.unit.services.helpers import SPAM, block
+from tests.unit.services.helpers import SPAM, block, nudged
 
 
 
@@ -44,7 +44,7 @@ def test_unknown_enum_value_is_invalid_argument(client: Client) -> None:
 
 def test_reports_then_rescore_then_block_with_reasons(client: Client, server: Server, nudges: list[int]) -> None:
     block(client, server)
-    assert nudges, "intake should nudge the worker"
+    assert nudged(nudges), "intake should nudge the worker"
     r = client.lookup(SPAM)
     assert r.action == common_pb2.ACTION_BLOCK and r.source == reputation_pb2.VERDICT_SOURCE_STORE
     assert r.top_category == common_pb2.CATEGORY_LOANS_FINANCE and r.score >= 80
@@ -192,7 +192,7 @@ def test_port_blacklist_import_over_grpc(client: Client, server: Server, nudges:
     assert not r.applied and [(p.line, p.message) for p in r.problems] == [(3, "port '13800138000': SMS ports start with 106")]
     assert server.store.count_port_blacklist() == 0
     r = client.admin.ImportPortBlacklist(_chunks("ports.csv", good), timeout=10)
-    assert (r.applied, r.rows, r.changed) == (True, 1, 1) and nudges
+    assert (r.applied, r.rows, r.changed) == (True, 1, 1) and nudged(nudges)
     assert client.admin.ImportPortBlacklist(_chunks("ports.csv", good), timeout=10).changed == 0
     pipeline.rescore_dirty(server.store, server.settings)
     server.engine.refresh()

@@ -230,3 +230,14 @@ def test_report_summaries_by_received_day(store: Store) -> None:
     got = sorted(store.report_summaries(date(2026, 11, 1), date(2026, 11, 3)), key=lambda r: r.report_id)
     assert [(r.report_id[-1], r.day) for r in got] == [("1", date(2026, 11, 1)), ("2", date(2026, 11, 2))]
     assert got[0].subject == "tel:+8617012345678" and got[0].category is Category.LOANS_FINANCE
+
+
+def test_api_keys_round_trip(store: Store) -> None:
+    from numrep.models import ApiKey, Scope
+
+    k = ApiKey("h1:abc", "China Mobile", frozenset({Scope.LOOKUP, Scope.RULES}), NOW)
+    store.put_api_key(k)
+    assert store.get_api_key("h1:abc") == k and store.get_api_key("h1:zzz") is None
+    revoked = ApiKey("h1:abc", "China Mobile", k.scopes, NOW, revoked=True)
+    store.put_api_key(revoked)
+    assert store.list_api_keys() == [revoked]

@@ -1,0 +1,109 @@
+"""Per-operator API keys with scopes.
+
+A key is a random token shown once at creation (``nrk_…``); the platform
+stores only its keyed hash (HMAC with the reporter-hash key, kept apart from
+the data). Each gRPC service needs one scope: ReputationService ``lookup``,
+ReportService ``report``, RulesService ``rules``, AdminService ``admin``;
+health checking and reflection are open. Clients send the key in the
+``x-api-key`` metadata.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from numrep.config import Settings
+from numrep.errors import Forbidden, NumrepError, ValidationError
+from numrep.models import ApiKey, Scope
+from numrep.privacy import keyed_hash
+from numrep.store.base import Store
+
+METADATA_KEY = "x-api-key"
+KEY_PREFIX = "nrk_"
+SCOPE_BY_SERVICE = {
+    "numrep.v1.ReputationService": Scope.LOOKUP,
+    "numrep.v1.ReportService": Scope.REPORT,
+    "numrep.v1.RulesService": Scope.RULES,
+    "numrep.v1.AdminService": Scope.ADMIN,
+}
+
+
+class Unauthenticated(NumrepError):
+    """No key, or a key that is unknown or revoked."""
+
+    status = "UNAUTHENTICATED"
+
+
+def required_scope(method: str) -> Scope | None:
+    """The scope a full method name (``/pkg.Service/Method``) needs; None when open."""
+    service = method.lstrip("/").split("/", 1)[0]
+    return SCOPE_BY_SERVICE.get(service)
+
+
+def key_hash(settings: Settings, raw: str) -> str:
+    return keyed_hash(settings.hmac_key, raw)
+
+
+def create_key(store: Store, settings: Settings, operator: str, scopes: Iterable[Scope]) -> tuple[str, ApiKey]:
+    """Make a key; returns the raw token (show it once) and what is stored."""
+    operator = operator.strip()
+    if not operator:
+        raise ValidationError("operator: required")
+    wanted = frozenset(scopes)
+    if not wanted:
+        raise ValidationError("scopes: at least one of lookup, report, rules, admin")
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(key_hash(settings, raw), operator, wanted, datetime.now(timezone.utc))
+    store.put_api_key(key)
+    return raw, key
+
+
+def revoke(store: Store, hash_prefix: str) -> ApiKey:
+    """Revoke the one key whose stored hash starts with ``hash_prefix`` (as `numrep keys list` shows it)."""
+    matches = [k for k in store.list_api_keys() if k.key_hash.startswith(hash_prefix) and len(hash_prefix) >= 8]
+    if len(matches) != 1:
+        raise ValidationError(f"key {hash_prefix!r}: matches {len(matches)} keys; give at least 8 characters of one hash")
+    key = matches[0]
+    revoked = ApiKey(key.key_hash, key.operator, key.scopes, key.created_at, revoked=True)
+    store.put_api_key(revoked)
+    return revoked
+
+
+class Authenticator:
+    """Checks keys against the store, caching answers (and revocations) for ``auth_cache_seconds``."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def _lookup(self, digest: str) -> ApiKey | None:
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        key = self.store.get_api_key(digest)
+        with self._lock:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[digest] = (now + self.settings.auth_cache_seconds, key)
+        return key
+
+    def check(self, raw: str | None, method: str) -> ApiKey | None:
+        """The caller's key if it may call ``method``; raises Unauthenticated or Forbidden."""
+        scope = required_scope(method)
+        if scope is None:
+            return None
+        if not raw:
+            raise Unauthenticated(f"missing API key: send it in the {METADATA_KEY} metadata")
+        key = self._lookup(key_hash(self.settings, raw.strip()))
+        if key is None or key.revoked:
+            raise Unauthenticated("unknown or revoked API key")
+        if scope not in key.scopes:
+            raise Forbidden(f"the key of {key.operator} lacks the {scope.value!r} scope needed for {method}")
+        return key
