@@ -61,11 +61,20 @@ class ApiKeyInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClient
         return continuation(self._details(details), request_iterator)
 
 
-def open_channel(target: str, api_key: str | None = None) -> grpc.Channel:
-    """An insecure channel with retries (UNAVAILABLE), keepalive and, if given, the API key on every call."""
-    channel = grpc.insecure_channel(target, options=[
-        ("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1), ("grpc.keepalive_time_ms", 30_000),
-    ])
+def open_channel(target: str, api_key: str | None = None, root_ca: bytes | None = None,
+                 client_cert: bytes | None = None, client_key: bytes | None = None) -> grpc.Channel:
+    """A channel with retries (UNAVAILABLE), keepalive and, if given, the API key on every call.
+
+    ``root_ca`` switches to TLS (verifying the server against that CA);
+    ``client_cert``/``client_key`` add the operator's certificate for mutual TLS.
+    """
+    options = [("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1), ("grpc.keepalive_time_ms", 30_000)]
+    if root_ca is None:
+        channel = grpc.insecure_channel(target, options=options)
+    else:
+        creds = grpc.ssl_channel_credentials(root_certificates=root_ca, private_key=client_key,
+                                             certificate_chain=client_cert)
+        channel = grpc.secure_channel(target, creds, options=options)
     return grpc.intercept_channel(channel, ApiKeyInterceptor(api_key)) if api_key else channel
 
 
@@ -76,9 +85,10 @@ def channel_enum(name: str | None) -> common_pb2.Channel:
 class Client:
     """Blocking client; use as a context manager or call ``close()``."""
 
-    def __init__(self, target: str, timeout: float = 2.0, api_key: str | None = None) -> None:
+    def __init__(self, target: str, timeout: float = 2.0, api_key: str | None = None, root_ca: bytes | None = None,
+                 client_cert: bytes | None = None, client_key: bytes | None = None) -> None:
         self.timeout = timeout
-        self.channel = open_channel(target, api_key)
+        self.channel = open_channel(target, api_key, root_ca, client_cert, client_key)
         self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
         self.reports = report_pb2_grpc.ReportServiceStub(self.channel)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)

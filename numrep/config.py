@@ -67,6 +67,12 @@ class Settings(BaseModel):
     grpc_max_workers: int = Field(16, ge=1, le=1024)
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     grpc_grace_seconds: float = Field(5.0, ge=0)
+    grpc_max_concurrent_rpcs: int = Field(
+        1000, ge=1, description="In-flight calls per process; beyond it calls are shed at once with RESOURCE_EXHAUSTED."
+    )
+    tls_cert_file: Path | None = Field(None, description="Server certificate chain (PEM): serve TLS instead of plaintext.")
+    tls_key_file: Path | None = Field(None, description="The certificate's private key (PEM).")
+    tls_client_ca_file: Path | None = Field(None, description="CA of client certificates: require mutual TLS.")
     max_batch: int = Field(1000, ge=1, le=100_000)
 
     refresh_interval_seconds: float = Field(0.5, gt=0, description="How often services poll for new versions.")
@@ -133,6 +139,18 @@ class Settings(BaseModel):
         if any(w < 0 or w > 10 for w in v.values()):
             raise ValueError("weights must lie in [0, 10]")
         return v
+
+    @model_validator(mode="after")
+    def _tls(self) -> "Settings":
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE go together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("NUMREP_TLS_CLIENT_CA_FILE (mutual TLS) needs NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE")
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"NUMREP_{name.upper()}: {path} is not a readable file")
+        return self
 
     @model_validator(mode="after")
     def _thresholds(self) -> "Settings":

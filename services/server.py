@@ -44,6 +44,15 @@ SERVICE_NAMES = (
 )
 
 
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS (and mutual TLS when a client CA is configured) from the PEM files in settings; None for plaintext."""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
+    client_ca = settings.tls_client_ca_file.read_bytes() if settings.tls_client_ca_file else None
+    return grpc.ssl_server_credentials([pair], root_certificates=client_ca, require_client_auth=client_ca is not None)
+
+
 class Server:
     """One serving process: gRPC server, lookup engine, refresher, nudger."""
 
@@ -71,6 +80,8 @@ class Server:
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
             interceptors=interceptors,
             options=opts,
+            # load shedding: beyond this many in-flight calls gRPC answers RESOURCE_EXHAUSTED at once
+            maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
         )
         reputation_pb2_grpc.add_ReputationServiceServicer_to_server(
             ReputationServicer(self.engine, settings.max_batch), self.grpc
@@ -88,7 +99,11 @@ class Server:
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), self.grpc)
-        self.port = self.grpc.add_insecure_port(settings.grpc_address)
+        credentials = server_credentials(settings)
+        if credentials is None:
+            self.port = self.grpc.add_insecure_port(settings.grpc_address)
+        else:
+            self.port = self.grpc.add_secure_port(settings.grpc_address, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.grpc_address}")
 
