@@ -10,13 +10,14 @@ marks that were not renewed meanwhile).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from numrep import filter as bloom
 from numrep.config import Settings
-from numrep.models import FilterSnapshotMeta, Reputation, RuleKind
+from numrep.models import FilterSnapshotMeta, Reputation, Rule, RuleKind
 from numrep.numbers import SMS
 from numrep.protected import ProtectedSet
 from numrep.rules import diff, rules_for
@@ -56,13 +57,15 @@ def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime
     ]
 
 
-def publish_for(store: Store, reputations: list[Reputation], as_of: datetime) -> int | None:
-    """Publish the rule changes these reputations call for; the new version, or None."""
-    desired: dict = {}
+def _rules_of(reputations: Iterable[Reputation], as_of: datetime) -> dict[str, Rule]:
+    desired: dict[str, Rule] = {}
     for rep in reputations:
         desired.update(rules_for(rep, as_of))
-    current = store.active_rules({r.subject for r in reputations})
-    current = {rid: r for rid, r in current.items() if r.kind is not RuleKind.RANGE}
+    return desired
+
+
+def _publish_changes(store: Store, current: dict[str, Rule], desired: dict[str, Rule], as_of: datetime) -> int | None:
+    """Publish what turns ``current`` into ``desired``; the new version, or None if nothing changes."""
     upserts, removed = diff(current, desired)
     if not upserts and not removed:
         return None
@@ -70,6 +73,16 @@ def publish_for(store: Store, reputations: list[Reputation], as_of: datetime) ->
     if version is not None:
         log.info("rules published", extra={"version": version, "upserts": len(upserts), "removed": len(removed)})
     return version
+
+
+def _of_kind(rules: dict[str, Rule], ranges: bool) -> dict[str, Rule]:
+    return {rid: r for rid, r in rules.items() if (r.kind is RuleKind.RANGE) is ranges}
+
+
+def publish_for(store: Store, reputations: list[Reputation], as_of: datetime) -> int | None:
+    """Publish the rule changes these reputations call for; the new version, or None."""
+    current = _of_kind(store.active_rules({r.subject for r in reputations}), ranges=False)
+    return _publish_changes(store, current, _rules_of(reputations, as_of), as_of)
 
 
 def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterSnapshotMeta | None:
@@ -137,14 +150,7 @@ def reconcile_rules(store: Store) -> int | None:
     """Batch path: make the active exact/port rules match the stored reputations exactly."""
     as_of = _now()
     flagged = [rep for s in store.flagged_subjects() if (rep := store.get_reputation(s)) is not None]
-    desired: dict = {}
-    for rep in flagged:
-        desired.update(rules_for(rep, as_of))
-    current = {rid: r for rid, r in store.active_rules().items() if r.kind is not RuleKind.RANGE}
-    upserts, removed = diff(current, desired)
-    if not upserts and not removed:
-        return None
-    return store.publish_rules(upserts, removed, as_of)
+    return _publish_changes(store, _of_kind(store.active_rules(), ranges=False), _rules_of(flagged, as_of), as_of)
 
 
 def publish_range_rules(store: Store, settings: Settings) -> int | None:
@@ -153,10 +159,4 @@ def publish_range_rules(store: Store, settings: Settings) -> int | None:
 
     protected = load_protected(store, settings)
     desired = holders.range_rules(store, settings, protected.subjects())
-    current = {rid: r for rid, r in store.active_rules().items() if r.kind is RuleKind.RANGE}
-    upserts, removed = diff(current, desired)
-    if not upserts and not removed:
-        return None
-    version = store.publish_rules(upserts, removed, _now())
-    log.info("range rules published", extra={"version": version, "upserts": len(upserts), "removed": len(removed)})
-    return version
+    return _publish_changes(store, _of_kind(store.active_rules(), ranges=True), desired, _now())

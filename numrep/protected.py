@@ -59,8 +59,8 @@ BUILTIN: dict[str, str] = {
 }
 
 
-def builtin_protected(region: str = "CN") -> dict[str, str]:
-    """The built-in list as normalised subjects -> description."""
+def builtin_protected() -> dict[str, str]:
+    """The built-in list (China's numbers, so normalised in CN) as subjects -> description."""
     return {normalize(number, "CN"): what for number, what in BUILTIN.items()}
 
 
@@ -72,7 +72,7 @@ class ProtectedSet:
     """
 
     def __init__(self, extra: Iterable[str] = (), region: str = "CN") -> None:
-        self._fixed: dict[str, str] = builtin_protected(region)
+        self._fixed: dict[str, str] = builtin_protected()
         for raw in extra:
             self._fixed[normalize(raw, region)] = "configured allowlist"
         self._allowlist: dict[str, str] = {}
