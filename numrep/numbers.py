@@ -15,8 +15,10 @@ reason. The two namespaces never mix:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import Enum
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, shortnumberinfo
@@ -134,8 +136,71 @@ def _tel(text: str, digits: str, region: str) -> str:
     raise InvalidSubject(f"not a valid number in {where}")
 
 
+_E164_INPUT = re.compile(r"(?:tel:)?\+([1-9][0-9]{3,14})")
+# The number types libphonenumber's is_valid_number accepts, most common first.
+_VALID_TYPES = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
+                "personal_number", "pager", "uan", "voicemail")
+_Desc = tuple[frozenset[int], "re.Pattern[str]"]
+
+
+@lru_cache(maxsize=64)
+def _e164_validator(region: str) -> tuple[str, _Desc, tuple[_Desc, ...], "re.Pattern[str] | None"] | None:
+    """The region's calling code and its metadata compiled for the fast path, or None."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None or not metadata.general_desc.national_number_pattern:
+        return None
+    general_lengths = frozenset(metadata.general_desc.possible_length)
+
+    def desc(d: phonenumbers.PhoneNumberDesc) -> _Desc:
+        return frozenset(d.possible_length) or general_lengths, re.compile(d.national_number_pattern)
+
+    types = tuple(desc(d) for name in _VALID_TYPES
+                  if (d := getattr(metadata, name)) is not None and d.national_number_pattern)
+    strip = metadata.national_prefix_for_parsing or metadata.national_prefix
+    return str(metadata.country_code), desc(metadata.general_desc), types, re.compile(strip) if strip else None
+
+
+def _fast_e164(raw: str, region: str) -> str | None:
+    """The canonical subject of an already-E.164 number of ``region``; None → take the full path.
+
+    Switches send ``+8613800138000``; parsing that with libphonenumber costs
+    ~40 µs, this ~1 µs. It answers only when the answer is certain: ASCII
+    ``+`` and digits in the region's calling code, a national number that
+    matches libphonenumber's own metadata for a valid type, and nothing the
+    parser would strip as a national or carrier prefix. Everything else
+    (other countries, short numbers, odd formats, invalid numbers — for
+    their precise error) goes the full way. ``tests/unit/test_numbers.py``
+    checks both paths agree.
+    """
+    m = _E164_INPUT.fullmatch(raw)
+    if m is None:
+        return None
+    compiled = _e164_validator(region)
+    if compiled is None:
+        return None
+    code, (general_lengths, general), types, strip = compiled
+    digits = m.group(1)
+    if not digits.startswith(code):
+        return None
+    national = digits[len(code):]
+    if len(national) not in general_lengths or general.fullmatch(national) is None:
+        return None
+    if strip is not None and strip.match(national) is not None:
+        return None
+    for lengths, pattern in types:
+        if len(national) in lengths and pattern.fullmatch(national) is not None:
+            return TEL + "+" + digits
+    return None
+
+
 def normalize(raw: object, region: str = "CN") -> str:
     """Return the canonical subject for ``raw`` or raise InvalidSubject."""
+    if type(raw) is str and (fast := _fast_e164(raw, region)) is not None:
+        return fast
+    return _normalize_full(raw, region)
+
+
+def _normalize_full(raw: object, region: str) -> str:
     scheme, text = _clean(raw)
     digits = _digits(text)
     if not digits:
