@@ -10,6 +10,7 @@ marks that were not renewed meanwhile).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 import time
 from dataclasses import dataclass
@@ -107,7 +108,10 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
         delta = store.rules_since(0)
         version = delta.version
         subjects = [r.subject for r in delta.added if r.kind is not RuleKind.RANGE]
-        snapshot = bloom.build(subjects, version, settings.filter_error_rate, settings.filter_min_capacity)
+        shards = 1
+        if len(subjects) >= settings.filter_shard_min_count:
+            shards = settings.filter_build_processes or os.cpu_count() or 1
+        snapshot = bloom.build_from_list(subjects, version, settings.filter_error_rate, settings.filter_min_capacity, shards)
     meta = store.put_filter_snapshot(
         snapshot.version, snapshot.count, snapshot.capacity, snapshot.error_rate, snapshot.to_bytes(), _now()
     )

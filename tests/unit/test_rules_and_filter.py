@@ -59,7 +59,27 @@ def test_extend_adds_without_touching_the_base() -> None:
     ext = bloom.extend(base, ["tel:+86b", "tel:+86a"], 2)
     assert ext is not None and ext.version == 2 and ext.count == 2
     assert "tel:+86b" in ext and "tel:+86b" not in base
-    assert bloom.extend(base, [f"tel:+86{i}" for i in range(200)], 3) is None  # over capacity
+    assert base.capacity == 1 + bloom.MIN_HEADROOM
+    assert bloom.extend(base, [f"tel:+86{i}" for i in range(2000)], 3) is None  # over capacity
+
+
+def test_a_fresh_filter_is_within_five_percent_of_the_bloom_optimum() -> None:
+    subjects = [f"tel:+86170{i:08d}" for i in range(200_000)]
+    snap = bloom.build(subjects, 1, 0.001, 10_000)
+    assert snap.bits / bloom.optimal_bits(snap.count, 0.001) <= 1.05
+    rate, _ = bloom.measured_error_rate(snap, (f"tel:+86138{i:08d}" for i in range(100_000)))
+    assert rate < 0.002
+
+
+def test_a_sharded_build_is_the_same_filter() -> None:
+    subjects = [f"tel:+86171{i:08d}" for i in range(30_000)]
+    single = bloom.build(subjects, 4, 0.001, 100)
+    sharded = bloom.build_from_list(subjects, 4, 0.001, 100, shards=3)
+    n = single.bits
+    assert sharded.bloom.bitarray[:n] == single.bloom.bitarray[:n] and not sharded.bloom.bitarray[n:].any()
+    assert (sharded.count, sharded.capacity, sharded.version) == (30_000, single.capacity, 4)
+    again = bloom.FilterSnapshot.from_bytes(4, 0.001, sharded.to_bytes())
+    assert all(s in again for s in subjects)
 
 
 def test_optimal_bits() -> None:
