@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -34,3 +34,7 @@ clean:
 
 bench-store: setup-dev
 	.venv/bin/python -m scripts.bench_store
+
+# the lookup benchmark of issue 5: ghz, redis-benchmark, the SDK, filter builds (prints figures and ratios)
+bench: setup-dev
+	.venv/bin/python -m scripts.bench --json

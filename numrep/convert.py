@@ -24,6 +24,7 @@ CATEGORY_TO_PB = {c: common_pb.Category.Value(f"CATEGORY_{c.name}") for c in Cat
 CATEGORY_FROM_PB = {v: k for k, v in CATEGORY_TO_PB.items()}
 SOURCE_FROM_PB = {report_pb.ReportSource.Value(f"REPORT_SOURCE_{s.name}"): s for s in Source}
 VERDICT_SOURCE_TO_PB = {s: reputation_pb.VerdictSource.Value(f"VERDICT_SOURCE_{s.name}") for s in VerdictSource}
+_FILTER_PB = VERDICT_SOURCE_TO_PB[VerdictSource.FILTER]
 RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in RuleKind}
 RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
 
@@ -53,6 +54,11 @@ def from_timestamp(ts: Timestamp) -> datetime:
 
 
 def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
+    if v.source is VerdictSource.FILTER:  # the hot path: a filter miss has nothing more to say
+        return reputation_pb.LookupResponse(
+            subject=v.subject, channel=CHANNEL_TO_PB[v.channel], action=ACTION_TO_PB[v.action],
+            source=_FILTER_PB, version=v.version, request_id=request_id,
+        )
     return reputation_pb.LookupResponse(
         subject=v.subject,
         channel=CHANNEL_TO_PB[v.channel],

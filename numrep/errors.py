@@ -10,6 +10,8 @@ translates them at the edge.
     │   └── InvalidReport            a report with a bad or missing field
     ├── NotFound                     NOT_FOUND
     ├── Forbidden                    PERMISSION_DENIED
+    ├── RateLimited                  RESOURCE_EXHAUSTED
+    ├── Aborted                      ABORTED
     ├── StoreError                   UNAVAILABLE
     │   └── StoreUnavailable         the backend cannot be reached
     └── ConfigError                  (start-up only) a bad setting
@@ -65,6 +67,22 @@ class Forbidden(NumrepError, PermissionError):
     """The caller may not act on this object (e.g. a complaint routed to another holder)."""
 
     status = "PERMISSION_DENIED"
+
+
+class RateLimited(NumrepError):
+    """Too many requests from one reporter or operator; ``retry_after`` seconds until the next is allowed."""
+
+    status = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Aborted(NumrepError):
+    """A multi-call read saw the data change under it; start it again."""
+
+    status = "ABORTED"
 
 
 class StoreError(NumrepError):

@@ -26,7 +26,7 @@ from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import Action, Category, Channel, Reputation
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.protected import ProtectedSet
-from numrep.rules import RuleIndex, apply_delta, rule_id
+from numrep.rules import RuleIndex, apply_delta
 from numrep.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ class LookupEngine:
         if r is not None:
             return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, published.version,
                            top_category=r.category, reasons=(r.reason,))
-        if subject not in self._filter and rule_id(subject, ch) not in published.rules:
+        if subject not in self._filter and subject not in published.subjects:
             return Verdict(subject, ch, Action.ALLOW, VerdictSource.FILTER, published.version)
         return self._confirm(subject, ch, published)
 

@@ -152,7 +152,7 @@ def _e164_validator(region: str) -> tuple[str, _Desc, tuple[_Desc, ...], "re.Pat
     general_lengths = frozenset(metadata.general_desc.possible_length)
 
     def desc(d: phonenumbers.PhoneNumberDesc) -> _Desc:
-        return frozenset(d.possible_length) or general_lengths, re.compile(d.national_number_pattern)
+        return frozenset(d.possible_length) or general_lengths, re.compile(d.national_number_pattern or "")
 
     types = tuple(desc(d) for name in _VALID_TYPES
                   if (d := getattr(metadata, name)) is not None and d.national_number_pattern)

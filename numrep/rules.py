@@ -80,11 +80,13 @@ class RuleIndex:
     rules: dict[str, Rule]
     ranges: dict[tuple[str, Channel], Rule]
     range_lengths: tuple[int, ...]  # distinct prefix lengths, longest first
+    subjects: frozenset[str]  # subjects with an exact or port rule on any channel
 
     @classmethod
     def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "RuleIndex":
         ranges = {(r.subject, r.channel): r for r in rules.values() if r.kind is RuleKind.RANGE}
-        return cls(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)))
+        subjects = frozenset(r.subject for r in rules.values() if r.kind is not RuleKind.RANGE)
+        return cls(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)), subjects)
 
     def exact(self, subject: str, channel: Channel) -> Rule | None:
         return self.rules.get(rule_id(subject, channel))

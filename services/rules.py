@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import grpc
 
 from numrep.config import Settings
-from numrep.errors import NotFound, ValidationError
+from numrep.errors import Aborted, NotFound, ValidationError
+from numrep.models import RulesDelta
 from numrep.signing import Signer, raw_public
 from numrep.store.base import Store
 from numrep.v1 import rules_pb2 as pb
@@ -16,6 +17,8 @@ from numrep.v1 import rules_pb2_grpc as pb_grpc
 from numrep import convert
 
 FILTER_CHUNK_BYTES = 1 << 20
+DEFAULT_PAGE_SIZE = 10_000  # ~1.2 MB of rules: well under the 4 MB message limit
+MAX_PAGE_SIZE = 50_000
 
 
 class RulesServicer(pb_grpc.RulesServiceServicer):
@@ -24,25 +27,82 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         self.settings = settings
         self.signer = signer
         self.stopping = stopping or threading.Event()
+        self._snapshot_lock = threading.Lock()
+        self._snapshot: RulesDelta | None = None  # the last full snapshot, rules sorted, for paging
 
-    def _update(self, since: int) -> pb.RulesUpdate:
+    # ---- paging -----------------------------------------------------------
+    @staticmethod
+    def _page_size(request: pb.GetRulesRequest) -> int:
+        if request.page_size > MAX_PAGE_SIZE:
+            raise ValidationError(f"page_size: at most {MAX_PAGE_SIZE}")
+        return request.page_size or DEFAULT_PAGE_SIZE
+
+    def _full(self, version: int | None = None) -> RulesDelta:
+        """The full snapshot (at ``version`` if given, or raise Aborted), kept for the following pages."""
+        with self._snapshot_lock:
+            snap = self._snapshot
+            if snap is None or (version is None and snap.version != self.store.rules_version()) or (
+                version is not None and snap.version != version
+            ):
+                full = self.store.rules_since(0)
+                snap = RulesDelta(full.version, 0, True, tuple(sorted(full.added, key=lambda r: r.rule_id)), (), full.checksum)
+                self._snapshot = snap
+            if version is not None and snap.version != version:
+                raise Aborted(f"the rules moved on from version {version} to {snap.version} while paging; start again")
+            return snap
+
+    def _page(self, snap: RulesDelta, offset: int, size: int) -> pb.RulesUpdate:
+        part = RulesDelta(snap.version, 0, True, snap.added[offset : offset + size], (), snap.checksum)
+        msg = convert.rules_update(part, self.settings.rules_min_wait_seconds, self.signer)
+        if offset + size < len(snap.added):
+            msg.next_page_token = f"{snap.version}.{offset + size}"
+        return msg
+
+    def _first_page(self, since: int, size: int) -> pb.RulesUpdate:
+        """A delta from ``since`` if it fits a page, else page one of a full snapshot."""
         if since < 0:
             raise ValidationError("since_version: must be 0 or a version held")
-        return convert.rules_update(self.store.rules_since(since), self.settings.rules_min_wait_seconds, self.signer)
+        if since > 0:
+            delta = self.store.rules_since(since)
+            if not delta.full_snapshot and len(delta.added) + len(delta.removed) <= size:
+                return convert.rules_update(delta, self.settings.rules_min_wait_seconds, self.signer)
+        return self._page(self._full(), 0, size)
 
+    def _next_page(self, token: str, size: int) -> pb.RulesUpdate:
+        try:
+            version, offset = (int(x) for x in token.split("."))
+        except ValueError:
+            raise ValidationError("page_token: not a token this service issued") from None
+        if version < 1 or offset < 1:
+            raise ValidationError("page_token: not a token this service issued")
+        return self._page(self._full(version), offset, size)
+
+    def _all_pages(self, since: int, size: int) -> Iterator[pb.RulesUpdate]:
+        page = self._first_page(since, size)
+        yield page
+        while page.next_page_token:
+            page = self._next_page(page.next_page_token, size)
+            yield page
+
+    # ---- RPCs -------------------------------------------------------------
     def GetRules(self, request: pb.GetRulesRequest, context: grpc.ServicerContext) -> pb.RulesUpdate:
-        return self._update(request.since_version)
+        size = self._page_size(request)
+        if request.page_token:
+            return self._next_page(request.page_token, size)
+        return self._first_page(request.since_version, size)
 
     def WatchRules(self, request: pb.GetRulesRequest, context: grpc.ServicerContext) -> Iterator[pb.RulesUpdate]:
-        update = self._update(request.since_version)
-        yield update
-        held = update.version
+        size = self._page_size(request)
+        held = request.since_version
+        for page in self._all_pages(held, size):
+            held = page.version
+            yield page
         while context.is_active() and not self.stopping.wait(self.settings.refresh_interval_seconds):
             if self.store.rules_version() == held:
                 continue
-            update = self._update(held)
-            held = update.version
-            yield update
+            for page in self._all_pages(held, size):
+                held = page.version
+                yield page
 
     def GetSigningKey(self, request: pb.GetSigningKeyRequest, context: grpc.ServicerContext) -> pb.SigningKey:
         return pb.SigningKey(key_id=self.signer.key_id, algorithm="Ed25519", public_key=raw_public(self.signer.public))

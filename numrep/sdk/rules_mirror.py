@@ -36,8 +36,10 @@ class RulesIntegrityError(Exception):
 class RulesMirror:
     """A verified local rule set. Reads (``match``) are lock-free; updates swap atomically."""
 
-    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes, timeout: float = 10.0) -> None:
+    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes, timeout: float = 10.0,
+                 page_size: int = 0) -> None:
         self.stub = stub
+        self.page_size = page_size  # rules per page of a large snapshot (0: the server's default)
         self.public_key = public_key
         self.timeout = timeout
         self._held = RuleIndex.build(0, EMPTY_CHECKSUM, {})
@@ -72,9 +74,26 @@ class RulesMirror:
     def sync(self) -> int:
         """Poll once; returns the version held afterwards."""
         with self._lock:
-            update = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=self._held.version), timeout=self.timeout)
-            self._apply(update)
+            self._apply(self._get(self._held.version))
         return self._held.version
+
+    def _get(self, since: int, attempts: int = 3) -> rules_pb2.RulesUpdate:
+        """GetRules, with the pages of a large snapshot fetched and joined into one update."""
+        for attempt in range(attempts):
+            update = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=since, page_size=self.page_size),
+                                        timeout=self.timeout)
+            try:
+                while update.next_page_token:
+                    page = self.stub.GetRules(
+                        rules_pb2.GetRulesRequest(page_token=update.next_page_token, page_size=self.page_size),
+                        timeout=self.timeout,
+                    )
+                    update = _joined(update, page)
+                return update
+            except grpc.RpcError as exc:  # the rules moved on while paging: start again
+                if exc.code() is not grpc.StatusCode.ABORTED or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def watch(self, stop: threading.Event) -> None:
         """Follow WatchRules until ``stop`` is set; returns quietly then.
@@ -82,11 +101,18 @@ class RulesMirror:
         A stream that ends or fails for another reason raises, so the caller
         can reconnect (and resume from the held version).
         """
-        stream = self.stub.WatchRules(rules_pb2.GetRulesRequest(since_version=self._held.version))
+        stream = self.stub.WatchRules(rules_pb2.GetRulesRequest(since_version=self._held.version, page_size=self.page_size))
         canceller = threading.Thread(target=lambda: (stop.wait(), stream.cancel()), daemon=True)
         canceller.start()
         try:
+            pending: rules_pb2.RulesUpdate | None = None
             for update in stream:
+                if pending is not None:
+                    update = _joined(pending, update)
+                if update.next_page_token:  # more pages follow on the stream
+                    pending = update
+                    continue
+                pending = None
                 with self._lock:
                     self._apply(update)
         except grpc.RpcError as exc:
@@ -122,10 +148,20 @@ class RulesMirror:
 
     def _resync(self) -> RuleIndex:
         self.resyncs += 1
-        snapshot = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=0), timeout=self.timeout)
+        snapshot = self._get(0)
         new = self._verified(snapshot, self._held)
         if new is None or not snapshot.full_snapshot:
             raise RulesIntegrityError(
                 f"full snapshot at version {snapshot.version} failed verification; keeping version {self._held.version}"
             )
         return new
+
+
+def _joined(first: rules_pb2.RulesUpdate, page: rules_pb2.RulesUpdate) -> rules_pb2.RulesUpdate:
+    """``first`` with the next page of the same snapshot appended (verification comes after the last page)."""
+    if not (first.full_snapshot and page.full_snapshot and page.version == first.version
+            and page.checksum == first.checksum):
+        raise RulesIntegrityError(f"a page of version {page.version} does not continue the snapshot of {first.version}")
+    first.added.extend(page.added)
+    first.next_page_token = page.next_page_token
+    return first

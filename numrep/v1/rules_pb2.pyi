@@ -46,13 +46,17 @@ class Rule(_message.Message):
     def __init__(self, rule_id: _Optional[str] = ..., kind: _Optional[_Union[RuleKind, str]] = ..., subject: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., action: _Optional[_Union[_common_pb2.Action, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., reason: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetRulesRequest(_message.Message):
-    __slots__ = ("since_version",)
+    __slots__ = ("since_version", "page_token", "page_size")
     SINCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     since_version: int
-    def __init__(self, since_version: _Optional[int] = ...) -> None: ...
+    page_token: str
+    page_size: int
+    def __init__(self, since_version: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class RulesUpdate(_message.Message):
-    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait", "signature", "key_id")
+    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait", "signature", "key_id", "next_page_token")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
     FULL_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +66,7 @@ class RulesUpdate(_message.Message):
     MIN_WAIT_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     version: int
     from_version: int
     full_snapshot: bool
@@ -71,7 +76,8 @@ class RulesUpdate(_message.Message):
     min_wait: _duration_pb2.Duration
     signature: bytes
     key_id: str
-    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetSigningKeyRequest(_message.Message):
     __slots__ = ()

@@ -146,3 +146,86 @@ def test_watch_applies_streamed_updates_and_match_uses_ranges(client: Client, st
     assert mirror.match("tel:+8617099999999", Channel.VOICE) == rng
     assert mirror.match("tel:+8617099999999", Channel.SMS) is None
     assert convert.rule(exact).rule_id == exact.rule_id
+
+
+def _exact_rules(n: int, prefix: str = "13") -> list[Rule]:
+    return [Rule(f"tel:+86{prefix}{i:09d}#voice", RuleKind.EXACT, f"tel:+86{prefix}{i:09d}", Channel.VOICE,
+                 Action.BLOCK, Category.FRAUD, "paged", NOW) for i in range(n)]
+
+
+def test_large_snapshots_come_in_pages_and_assemble(client: Client, store: Store) -> None:
+    store.publish_rules(_exact_rules(23), [], NOW)
+    first = client.rules.GetRules(rules_pb2.GetRulesRequest(page_size=10), timeout=5)
+    assert first.full_snapshot and len(first.added) == 10 and first.next_page_token
+    pages = [first]
+    while pages[-1].next_page_token:
+        pages.append(client.rules.GetRules(rules_pb2.GetRulesRequest(page_token=pages[-1].next_page_token, page_size=10),
+                                           timeout=5))
+    assert [len(p.added) for p in pages] == [10, 10, 3]
+    assert len({r.rule_id for p in pages for r in p.added}) == 23
+    mirror = RulesMirror(client.rules, public_key(client), page_size=10)
+    assert mirror.sync() == store.rules_version() and len(mirror.rules) == 23
+    # a delta larger than a page comes as a paged snapshot too; a small one as a delta
+    store.publish_rules(_exact_rules(15, "15"), [], NOW)
+    mirror.sync()
+    store.publish_rules(_exact_rules(2, "18"), [], NOW)
+    mirror.sync()
+    assert mirror.checksum == store.rules_since(0).checksum and len(mirror.rules) == 40
+    assert mirror.resyncs == 0 and mirror.rejected == 0
+
+
+def test_a_page_of_a_superseded_version_is_aborted_and_the_mirror_starts_again(client: Client, store: Store) -> None:
+    import grpc
+
+    store.publish_rules(_exact_rules(12), [], NOW)
+    first = client.rules.GetRules(rules_pb2.GetRulesRequest(page_size=5), timeout=5)
+    # Pages are served from the snapshot kept for that version: consistent even if the rules move on ...
+    store.publish_rules(_exact_rules(1, "15"), [], NOW)
+    second = client.rules.GetRules(rules_pb2.GetRulesRequest(page_token=first.next_page_token, page_size=5), timeout=5)
+    assert second.version == first.version and len(second.added) == 5
+    # ... until the service no longer holds it (another client fetched the newer snapshot, or another pod answers)
+    client.rules.GetRules(rules_pb2.GetRulesRequest(page_size=5), timeout=5)
+    with pytest.raises(grpc.RpcError) as err:
+        client.rules.GetRules(rules_pb2.GetRulesRequest(page_token=first.next_page_token, page_size=5), timeout=5)
+    assert err.value.code() is grpc.StatusCode.ABORTED and "start again" in (err.value.details() or "")
+    with pytest.raises(grpc.RpcError) as bad:
+        client.rules.GetRules(rules_pb2.GetRulesRequest(page_token="nonsense"), timeout=5)
+    assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+    class MovingRelay(Relay):
+        """Publishes a new version right after the first page has been served."""
+
+        moved = False
+
+        def GetRules(self, request: rules_pb2.GetRulesRequest, timeout: float | None = None) -> rules_pb2.RulesUpdate:
+            update = self.stub.GetRules(request, timeout=timeout)
+            if not self.moved and update.next_page_token:
+                self.moved = True
+                store.publish_rules(_exact_rules(1, "18"), [], NOW)
+                self.stub.GetRules(rules_pb2.GetRulesRequest(page_size=5), timeout=timeout)  # another client
+            return update
+
+    mirror = RulesMirror(MovingRelay(client.rules), public_key(client), page_size=5)  # type: ignore[arg-type]
+    assert mirror.sync() == store.rules_version()
+    assert mirror.checksum == store.rules_since(0).checksum and len(mirror.rules) == 14
+
+
+def test_watch_assembles_paged_snapshots(client: Client, store: Store) -> None:
+    import time
+
+    store.publish_rules(_exact_rules(17), [], NOW)
+    mirror = RulesMirror(client.rules, public_key(client), page_size=4)
+    stop = threading.Event()
+    t = threading.Thread(target=mirror.watch, args=(stop,), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while mirror.version < store.rules_version():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    store.publish_rules(_exact_rules(9, "15"), [], NOW)  # larger than a page: a paged snapshot on the stream
+    while mirror.version < store.rules_version():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    stop.set()
+    t.join(5)
+    assert len(mirror.rules) == 26 and mirror.checksum == store.rules_since(0).checksum and mirror.rejected == 0
