@@ -94,6 +94,13 @@ class Authenticator:
             self._cache[digest] = (now + self.settings.auth_cache_seconds, key)
         return key
 
+    def operator_of(self, raw: str | None) -> str | None:
+        """The operator of a valid, unrevoked key, or None."""
+        if not raw:
+            return None
+        key = self._lookup(key_hash(self.settings, raw.strip()))
+        return None if key is None or key.revoked else key.operator
+
     def check(self, raw: str | None, method: str) -> ApiKey | None:
         """The caller's key if it may call ``method``; raises Unauthenticated or Forbidden."""
         scope = required_scope(method)

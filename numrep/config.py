@@ -66,7 +66,10 @@ class Settings(BaseModel):
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
     grpc_max_workers: int = Field(16, ge=1, le=1024)
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    grpc_grace_seconds: float = Field(5.0, ge=0)
+    grpc_grace_seconds: float = Field(5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish.")
+    grpc_drain_seconds: float = Field(
+        1.0, ge=0, description="On SIGTERM, serve on this long with health NOT_SERVING before refusing new calls."
+    )
     grpc_max_concurrent_rpcs: int = Field(
         1000, ge=1, description="In-flight calls per process; beyond it calls are shed at once with RESOURCE_EXHAUSTED."
     )
@@ -74,6 +77,14 @@ class Settings(BaseModel):
     tls_key_file: Path | None = Field(None, description="The certificate's private key (PEM).")
     tls_client_ca_file: Path | None = Field(None, description="CA of client certificates: require mutual TLS.")
     max_batch: int = Field(1000, ge=1, le=100_000)
+    reporter_reports_per_minute: float = Field(
+        10.0, ge=0, description="Sustained reports one reporter may file (0: no limit); beyond: RESOURCE_EXHAUSTED."
+    )
+    reporter_report_burst: int = Field(20, ge=1, description="Reports one reporter may file at once.")
+    operator_reports_per_second: float = Field(
+        500.0, ge=0, description="Sustained reports per operator (API key; per peer address without one), per process."
+    )
+    operator_report_burst: int = Field(5000, ge=1, description="Reports an operator may send at once.")
 
     refresh_interval_seconds: float = Field(0.5, gt=0, description="How often services poll for new versions.")
     reputation_cache_seconds: float = Field(2.0, ge=0)

@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 import grpc
 
 from numrep import intake
+from numrep.auth import METADATA_KEY, Authenticator
 from numrep.config import Settings
-from numrep.errors import ValidationError
+from numrep.errors import RateLimited, ValidationError
 from numrep.models import Category, Channel, Source
+from numrep.ratelimit import ReportLimits
 from numrep.store.base import Store
 from numrep.v1 import report_pb2 as pb
 from numrep.v1 import report_pb2_grpc as pb_grpc
@@ -29,18 +31,33 @@ def _input(m: pb.Report) -> intake.ReportInput:
 
 
 class ReportServicer(pb_grpc.ReportServiceServicer):
-    def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None,
+                 limits: ReportLimits | None = None) -> None:
         self.store = store
         self.settings = settings
         self.on_new = on_new
+        self.auth = Authenticator(store, settings)
+        self.limits = limits or ReportLimits(settings.reporter_reports_per_minute, settings.reporter_report_burst,
+                                             settings.operator_reports_per_second, settings.operator_report_burst)
 
     def _validate(self, m: pb.Report, now: datetime) -> intake.Report:
         return intake.validate(_input(m), self.settings.hmac_key, self.settings.region, now)
+
+    def _operator(self, context: grpc.ServicerContext) -> str:
+        """Who sends: the operator of the API key, else the peer's address (without the port)."""
+        raw = next((v for k, v in (context.invocation_metadata() or ()) if k == METADATA_KEY), None)
+        operator = self.auth.operator_of(raw if isinstance(raw, str) else None)
+        if operator is not None:
+            return f"key:{operator}"
+        peer = context.peer() or "unknown"
+        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer)
 
     def SubmitReport(self, request: pb.SubmitReportRequest, context: grpc.ServicerContext) -> pb.SubmitReportResponse:
         if not request.HasField("report"):
             raise ValidationError("report: required")
         report = self._validate(request.report, datetime.now(timezone.utc))
+        self.limits.operator(self._operator(context), 1)
+        self.limits.reporter(report.reporter_hash)
         [res] = intake.accept(self.store, [report])
         if not res.duplicate:
             self.on_new()
@@ -64,6 +81,17 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
                 continue
             seen[report.report_id] = i
             valid.append((i, report))
+        if valid:
+            self.limits.operator(self._operator(context), len(valid))  # the whole call, or none of it
+        within: list[tuple[int, intake.Report]] = []
+        for i, report in valid:
+            try:
+                self.limits.reporter(report.reporter_hash)
+            except RateLimited as exc:
+                results[i] = pb.ReportResult(report_id=report.report_id, accepted=False, error=exc.message, retryable=True)
+                continue
+            within.append((i, report))
+        valid = within
         accepted = intake.accept(self.store, [r for _, r in valid]) if valid else []
         for (i, _), res in zip(valid, accepted):
             results[i] = pb.ReportResult(report_id=res.report_id, accepted=True, duplicate=res.duplicate, subject=res.subject)

@@ -2,8 +2,11 @@
 
 ``Server`` wires the servicers, the error interceptor, health checking and
 reflection around one LookupEngine; ``serve()`` runs it until SIGTERM/SIGINT.
-Graceful shutdown: health turns NOT_SERVING first (load balancers stop
-sending), then ``stop(grace)`` lets in-flight calls finish.
+Graceful shutdown: health turns NOT_SERVING first; for ``grpc_drain_seconds``
+new calls are still served while load balancers and clients watching health
+move away; then new calls are refused with UNAVAILABLE (which clients retry
+elsewhere) for a moment, so none is left queued to be cancelled, and
+``stop(grace)`` lets in-flight calls — streams included — finish.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 
@@ -28,6 +32,7 @@ from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, re
 from numrep.v1 import rules_pb2, rules_pb2_grpc
 from services.admin import AdminServicer
 from services.interceptors.auth import AuthInterceptor
+from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.nudge import Nudger
 from services.report import ReportServicer
@@ -35,6 +40,7 @@ from services.reputation import ReputationServicer
 from services.rules import RulesServicer
 
 log = logging.getLogger(__name__)
+REFUSE_SECONDS = 0.5
 
 SERVICE_NAMES = (
     reputation_pb2.DESCRIPTOR.services_by_name["ReputationService"].full_name,
@@ -73,9 +79,10 @@ class Server:
             # connections); otherwise a port that is taken fails loudly instead of silently sharing.
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
-        interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor()]
+        self.refusing = threading.Event()
+        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor()]
         if settings.auth_required:
-            interceptors.insert(0, AuthInterceptor(Authenticator(self.store, settings)))
+            interceptors.insert(1, AuthInterceptor(Authenticator(self.store, settings)))
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
             interceptors=interceptors,
@@ -120,9 +127,14 @@ class Server:
         log.info("numrep serving", extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version})
         return self
 
-    def stop(self, grace: float | None = None) -> None:
-        """Health NOT_SERVING, then let in-flight calls finish within ``grace`` seconds."""
+    def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
+        """Health NOT_SERVING; keep serving for ``drain`` seconds; then let in-flight calls finish within ``grace``."""
         self.health.enter_graceful_shutdown()
+        if drain > 0:
+            log.info("draining", extra={"seconds": drain})
+            time.sleep(drain)
+            self.refusing.set()  # answer what is queued with a retryable UNAVAILABLE, not a cancel at stop
+            time.sleep(REFUSE_SECONDS)
         self.stopping.set()
         self.grpc.stop(self.settings.grpc_grace_seconds if grace is None else grace).wait()
         self.engine.stop()
@@ -153,7 +165,7 @@ def serve(settings: Settings, on_started: Callable[[Server], None] | None = None
     if on_started is not None:
         on_started(server)
     done.wait()
-    server.stop()
+    server.stop(drain=settings.grpc_drain_seconds)
 
 
 def _serve_child(settings: Settings) -> None:

@@ -67,18 +67,20 @@ class SubmitReportsRequest(_message.Message):
     def __init__(self, reports: _Optional[_Iterable[_Union[Report, _Mapping]]] = ...) -> None: ...
 
 class ReportResult(_message.Message):
-    __slots__ = ("report_id", "accepted", "duplicate", "subject", "error")
+    __slots__ = ("report_id", "accepted", "duplicate", "subject", "error", "retryable")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    RETRYABLE_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     accepted: bool
     duplicate: bool
     subject: str
     error: str
-    def __init__(self, report_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., duplicate: _Optional[bool] = ..., subject: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    retryable: bool
+    def __init__(self, report_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., duplicate: _Optional[bool] = ..., subject: _Optional[str] = ..., error: _Optional[str] = ..., retryable: _Optional[bool] = ...) -> None: ...
 
 class SubmitReportsResponse(_message.Message):
     __slots__ = ("results",)

@@ -54,7 +54,9 @@ class ReportServiceServicer:
     """
 
     def SubmitReport(self, request, context):
-        """Submit one report. Bad input fails with INVALID_ARGUMENT naming the field.
+        """Submit one report. Bad input fails with INVALID_ARGUMENT naming the field;
+        past the reporter's or the operator's rate limit, RESOURCE_EXHAUSTED
+        saying when to retry (nothing is stored then).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -62,7 +64,8 @@ class ReportServiceServicer:
 
     def SubmitReports(self, request, context):
         """Submit up to the server's `max_batch` reports in one call; each report is
-        accepted or rejected on its own.
+        accepted or rejected on its own (a reporter over its limit: retryable).
+        A call past the operator's limit fails whole with RESOURCE_EXHAUSTED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
