@@ -6,6 +6,11 @@ the data). Each gRPC service needs one scope: ReputationService ``lookup``,
 ReportService ``report``, RulesService ``rules``, AdminService ``admin``;
 health checking and reflection are open. Clients send the key in the
 ``x-api-key`` metadata.
+
+The ``holder`` scope lets a number holder (a reseller or operator named in
+the registry) handle the complaints routed to it — list, acknowledge,
+resolve — and nothing else; such a key is bound to the holder named as its
+operator, so it cannot act for another holder.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ SCOPE_BY_SERVICE = {
 }
 
 
+COMPLAINT_METHODS = frozenset({
+    "/numrep.v1.AdminService/ListComplaints",
+    "/numrep.v1.AdminService/AcknowledgeComplaint",
+    "/numrep.v1.AdminService/ResolveComplaint",
+})
+
+
 class Unauthenticated(NumrepError):
     """No key, or a key that is unknown or revoked."""
 
@@ -42,6 +54,23 @@ def required_scope(method: str) -> Scope | None:
     """The scope a full method name (``/pkg.Service/Method``) needs; None when open."""
     service = method.lstrip("/").split("/", 1)[0]
     return SCOPE_BY_SERVICE.get(service)
+
+
+def allowed_scopes(method: str) -> frozenset[Scope]:
+    """Scopes any one of which lets a key call ``method`` (empty when open)."""
+    scope = required_scope(method)
+    if scope is None:
+        return frozenset()
+    if method in COMPLAINT_METHODS:
+        return frozenset({Scope.ADMIN, Scope.HOLDER})
+    return frozenset({scope})
+
+
+def holder_binding(key: ApiKey | None) -> str | None:
+    """The only holder a key may act for; None when it may act for any (admin, or no auth)."""
+    if key is None or Scope.ADMIN in key.scopes:
+        return None
+    return key.operator if Scope.HOLDER in key.scopes else ""
 
 
 def key_hash(settings: Settings, raw: str) -> str:
@@ -55,7 +84,7 @@ def create_key(store: Store, settings: Settings, operator: str, scopes: Iterable
         raise ValidationError("operator: required")
     wanted = frozenset(scopes)
     if not wanted:
-        raise ValidationError("scopes: at least one of lookup, report, rules, admin")
+        raise ValidationError("scopes: at least one of lookup, report, rules, admin, holder")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(key_hash(settings, raw), operator, wanted, datetime.now(timezone.utc))
     store.put_api_key(key)
@@ -94,6 +123,13 @@ class Authenticator:
             self._cache[digest] = (now + self.settings.auth_cache_seconds, key)
         return key
 
+    def key_of(self, raw: str | None) -> ApiKey | None:
+        """The valid, unrevoked key for ``raw``, or None."""
+        if not raw:
+            return None
+        key = self._lookup(key_hash(self.settings, raw.strip()))
+        return None if key is None or key.revoked else key
+
     def operator_of(self, raw: str | None) -> str | None:
         """The operator of a valid, unrevoked key, or None."""
         if not raw:
@@ -103,14 +139,15 @@ class Authenticator:
 
     def check(self, raw: str | None, method: str) -> ApiKey | None:
         """The caller's key if it may call ``method``; raises Unauthenticated or Forbidden."""
-        scope = required_scope(method)
-        if scope is None:
+        allowed = allowed_scopes(method)
+        if not allowed:
             return None
         if not raw:
             raise Unauthenticated(f"missing API key: send it in the {METADATA_KEY} metadata")
         key = self._lookup(key_hash(self.settings, raw.strip()))
         if key is None or key.revoked:
             raise Unauthenticated("unknown or revoked API key")
-        if scope not in key.scopes:
-            raise Forbidden(f"the key of {key.operator} lacks the {scope.value!r} scope needed for {method}")
+        if not allowed & key.scopes:
+            needed = " or ".join(repr(s.value) for s in sorted(allowed, key=lambda s: s.value))
+            raise Forbidden(f"the key of {key.operator} lacks the {needed} scope needed for {method}")
         return key

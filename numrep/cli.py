@@ -57,10 +57,11 @@ def _target(ctx: click.Context, target: str | None) -> str:
 
 
 def _client(ctx: click.Context, target: str | None, timeout: float = 5.0) -> "Client":
-    """A client for the server, sending NUMREP_API_KEY when set."""
+    """A client for the server, sending NUMREP_API_KEY and using NUMREP_CLIENT_{CA,CERT,KEY}_FILE when set."""
     from numrep.client import Client
 
-    return Client(_target(ctx, target), timeout=timeout, api_key=_settings(ctx).api_key)
+    settings = _settings(ctx)
+    return Client(_target(ctx, target), timeout=timeout, api_key=settings.api_key, **settings.client_tls())
 
 
 def _grpc_call(fn: Callable[[], Any]) -> Any:
@@ -534,8 +535,10 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--operator", required=True, help="Who the key is for.")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["lookup", "report", "rules", "admin"]),
-              help="What it may call; repeat for several.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["lookup", "report", "rules", "admin", "holder"]),
+              help="What it may call; repeat for several. 'holder': the holder named by --operator handles "
+                   "its own complaints.")
 @click.pass_context
 def keys_create(ctx: click.Context, operator: str, scopes: tuple[str, ...]) -> None:
     """Create an API key in the configured store and print it once."""

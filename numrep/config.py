@@ -76,6 +76,11 @@ class Settings(BaseModel):
     tls_cert_file: Path | None = Field(None, description="Server certificate chain (PEM): serve TLS instead of plaintext.")
     tls_key_file: Path | None = Field(None, description="The certificate's private key (PEM).")
     tls_client_ca_file: Path | None = Field(None, description="CA of client certificates: require mutual TLS.")
+    client_ca_file: Path | None = Field(
+        None, description="CLI/SDK clients: trust this CA (PEM) and connect with TLS instead of plaintext."
+    )
+    client_cert_file: Path | None = Field(None, description="CLI/SDK clients: certificate (PEM) for mutual TLS.")
+    client_key_file: Path | None = Field(None, description="CLI/SDK clients: that certificate's private key (PEM).")
     max_batch: int = Field(1000, ge=1, le=100_000)
     reporter_reports_per_minute: float = Field(
         10.0, ge=0, description="Sustained reports one reporter may file (0: no limit); beyond: RESOURCE_EXHAUSTED."
@@ -161,11 +166,24 @@ class Settings(BaseModel):
             raise ValueError("NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE go together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("NUMREP_TLS_CLIENT_CA_FILE (mutual TLS) needs NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE")
-        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+        if (self.client_cert_file is None) != (self.client_key_file is None):
+            raise ValueError("NUMREP_CLIENT_CERT_FILE and NUMREP_CLIENT_KEY_FILE go together")
+        if self.client_cert_file is not None and self.client_ca_file is None:
+            raise ValueError("NUMREP_CLIENT_CERT_FILE (mutual TLS) needs NUMREP_CLIENT_CA_FILE")
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "client_ca_file", "client_cert_file",
+                     "client_key_file"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ValueError(f"NUMREP_{name.upper()}: {path} is not a readable file")
         return self
+
+    def client_tls(self) -> dict[str, bytes | None]:
+        """The client-side TLS material as ``Client`` takes it (all None: plaintext)."""
+        def read(path: Path | None) -> bytes | None:
+            return Path(path).read_bytes() if path is not None else None
+
+        return {"root_ca": read(self.client_ca_file), "client_cert": read(self.client_cert_file),
+                "client_key": read(self.client_key_file)}
 
     @model_validator(mode="after")
     def _thresholds(self) -> "Settings":

@@ -203,6 +203,7 @@ class Scope(str, Enum):
     REPORT = "report"  # ReportService
     RULES = "rules"  # RulesService
     ADMIN = "admin"  # AdminService
+    HOLDER = "holder"  # a number holder handling its own routed complaints (key operator = holder name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from numrep.models import CaseStep
 from numrep.periods import Period
 from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
 from numrep.store.base import Store
-from numrep.errors import NotFound, ValidationError
+from numrep.auth import METADATA_KEY, Authenticator, holder_binding
+from numrep.errors import Forbidden, NotFound, ValidationError
 from numrep.lookup import LookupEngine
 from numrep.models import AllowlistEntry
 from numrep.numbers import normalize
@@ -31,6 +32,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def __init__(self, engine: LookupEngine, signing_key_id: str = "", on_change: Callable[[], None] = lambda: None) -> None:
         self.engine = engine
         self.store = engine.store
+        self.auth = Authenticator(engine.store, engine.settings)
         self.signing_key_id = signing_key_id
         self.on_change = on_change  # nudges the worker: changed ports are dirty
 
@@ -81,24 +83,38 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def _sla(self) -> timeliness.SLA:
         return timeliness.SLA.from_settings(self.engine.settings)
 
+    def _holder(self, asked: str, context: grpc.ServicerContext) -> str:
+        """The holder a complaint call acts for: as asked, within what the caller's key allows."""
+        asked = asked.strip()
+        key = None
+        if self.engine.settings.auth_required:
+            raw = next((v for k, v in (context.invocation_metadata() or ()) if k == METADATA_KEY), None)
+            key = self.auth.key_of(raw if isinstance(raw, str) else None)
+        bound = holder_binding(key)
+        if bound is None:  # an admin key, or no authentication configured
+            if not asked:
+                raise ValidationError("holder: required")
+            return asked
+        if asked and asked != bound:
+            raise Forbidden(f"the key of {bound} handles only {bound}'s complaints, not {asked}'s")
+        return bound
+
     def ListComplaints(self, request: pb.ListComplaintsRequest, context: grpc.ServicerContext) -> pb.ListComplaintsResponse:
-        if not request.holder.strip():
-            raise ValidationError("holder: required")
-        found = timeliness.cases(self.store, Period.parse(request.period), self._sla(), holder=request.holder.strip())
+        holder = self._holder(request.holder, context)
+        found = timeliness.cases(self.store, Period.parse(request.period), self._sla(), holder=holder)
         return pb.ListComplaintsResponse(complaints=[_complaint(c) for c in found])
 
-    def _step(self, request: pb.ComplaintStepRequest, step: CaseStep) -> pb.Complaint:
-        if not request.holder.strip():
-            raise ValidationError("holder: required")
-        case = timeliness.record(self.store, request.report_id.strip().lower(), request.holder.strip(), step,
+    def _step(self, request: pb.ComplaintStepRequest, step: CaseStep, context: grpc.ServicerContext) -> pb.Complaint:
+        holder = self._holder(request.holder, context)
+        case = timeliness.record(self.store, request.report_id.strip().lower(), holder, step,
                                  datetime.now(timezone.utc), self._sla(), request.note.strip()[:MAX_REASON_CHARS])
         return _complaint(case)
 
     def AcknowledgeComplaint(self, request: pb.ComplaintStepRequest, context: grpc.ServicerContext) -> pb.Complaint:
-        return self._step(request, CaseStep.ACKNOWLEDGED)
+        return self._step(request, CaseStep.ACKNOWLEDGED, context)
 
     def ResolveComplaint(self, request: pb.ComplaintStepRequest, context: grpc.ServicerContext) -> pb.Complaint:
-        return self._step(request, CaseStep.RESOLVED)
+        return self._step(request, CaseStep.RESOLVED, context)
 
     def GetTimeliness(self, request: pb.GetTimelinessRequest, context: grpc.ServicerContext) -> pb.TimelinessResponse:
         period = Period.parse(request.period)

@@ -5,7 +5,10 @@ in sync from the rules feed, and answers most calls without a network round
 trip: a number that is neither in the filter nor in the rules passes at
 once; only a local hit asks the service (with a short deadline), and if the
 service cannot answer in time the local rules decide — fail safe, never a
-block on a filter hit alone.
+block on a filter hit alone. Answers from the service are kept for
+``confirm_cache_seconds`` (default 30 s) while the rules version stays the
+same, like Safe Browsing's full-hash cache: spam numbers call many people,
+so the same hit is asked about again and again.
 
     client = LocalListClient("numrep.example.net:50051", public_key=PINNED_KEY)
     client.sync()                 # or client.start() for a background refresher
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -38,7 +42,7 @@ class LocalVerdict:
     subject: str
     channel: Channel
     action: Action
-    source: str  # "local-miss", "protected", "range-rule", "service", "local-rules"
+    source: str  # "local-miss", "protected", "range-rule", "service", "service-cached", "local-rules"
     reasons: tuple[str, ...] = ()
 
 
@@ -46,9 +50,13 @@ class LocalListClient:
     """Answers lookups from a local filter and rule set; calls the service only on a local hit."""
 
     def __init__(self, target: str, public_key: bytes, deadline: float = 0.2, region: str = "CN",
-                 api_key: str | None = None, channel: grpc.Channel | None = None) -> None:
+                 api_key: str | None = None, channel: grpc.Channel | None = None,
+                 confirm_cache_seconds: float = 30.0) -> None:
         self.region = region
         self.deadline = deadline
+        self.confirm_cache_seconds = confirm_cache_seconds
+        # (subject, channel) -> (expires at, rules version asked at, the service's verdict)
+        self._confirmed: dict[tuple[str, Channel], tuple[float, int, LocalVerdict]] = {}
         self.channel = channel or open_channel(target, api_key)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
         self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
@@ -104,11 +112,22 @@ class LocalListClient:
         exact = index.exact(subject, ch)
         if subject not in self._filter and exact is None:
             return LocalVerdict(subject, ch, Action.ALLOW, "local-miss")
+        now = time.monotonic()
+        cached = self._confirmed.get((subject, ch))
+        if cached is not None and cached[0] > now and cached[1] == index.version:
+            return cached[2]
         self.service_calls += 1
         try:
             r = self.reputation.Lookup(reputation_pb2.LookupRequest(subject=subject, channel=CHANNEL_TO_PB[ch]),
                                        timeout=self.deadline)
-            return LocalVerdict(subject, ch, ACTION_FROM_PB[r.action], "service", tuple(r.reasons))
+            verdict = LocalVerdict(subject, ch, ACTION_FROM_PB[r.action], "service", tuple(r.reasons))
+            if self.confirm_cache_seconds > 0:
+                if len(self._confirmed) >= 100_000:
+                    self._confirmed = {}
+                self._confirmed[(subject, ch)] = (now + self.confirm_cache_seconds, index.version,
+                                                  LocalVerdict(subject, ch, verdict.action, "service-cached",
+                                                               verdict.reasons))
+            return verdict
         except grpc.RpcError as exc:  # unreachable or too slow: the verified local rules decide
             log.warning("service lookup failed; answering from local rules", extra={"code": exc.code().name})
             if exact is None:

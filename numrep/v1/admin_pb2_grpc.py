@@ -167,6 +167,9 @@ class AdminServiceServicer:
 
     def ListComplaints(self, request, context):
         """Complaints of a period routed to a holder (by the registry), with their SLA state.
+        The three complaint calls take an `admin` key (any holder) or a `holder`
+        key, which acts only for the holder it was made for: another holder's name
+        gets PERMISSION_DENIED, an empty one means the key's own.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -79,3 +79,44 @@ def test_key_creation_validates(settings: Settings, sqlite_store: Store) -> None
         auth.create_key(sqlite_store, settings, " ", [Scope.LOOKUP])
     with pytest.raises(auth.ValidationError, match="scopes"):
         auth.create_key(sqlite_store, settings, "op", [])
+
+
+def test_a_holder_key_handles_only_its_own_complaints(secured: Server) -> None:
+    import uuid
+    from datetime import datetime, timezone
+
+    from numrep.periods import Period
+
+    store, settings = secured.store, secured.settings
+    admin, _ = auth.create_key(store, settings, "regulator analysts", [Scope.ADMIN, Scope.REPORT])
+    telecom, _ = auth.create_key(store, settings, "China Telecom", [Scope.HOLDER])
+    reseller, _ = auth.create_key(store, settings, "Virtual Mobile Co", [Scope.HOLDER])
+    period = Period.containing(datetime.now(timezone.utc).date(), "month").label
+    rid = str(uuid.uuid4())
+    with Client(secured.address, timeout=5, api_key=admin) as c:
+        data = b"prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n"
+        c.admin.ImportAllocations(iter([admin_pb2.ImportChunk(filename="r.csv", data=data)]), timeout=10)
+        c.report("17012345678", "alice", "fraud", report_id=rid)
+    with Client(secured.address, timeout=5, api_key=telecom) as c:
+        mine = c.admin.ListComplaints(admin_pb2.ListComplaintsRequest(period=period), timeout=5).complaints
+        assert [x.report_id for x in mine] == [rid]  # empty holder: the key's own
+        with pytest.raises(grpc.RpcError) as exc:
+            c.admin.ListComplaints(admin_pb2.ListComplaintsRequest(holder="Virtual Mobile Co", period=period), timeout=5)
+        assert exc.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        assert exc.value.details() == "the key of China Telecom handles only China Telecom's complaints, not Virtual Mobile Co's"
+        done = c.admin.ResolveComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, note="suspended"), timeout=5)
+        assert done.state == "resolved" and done.holder == "China Telecom"
+        with pytest.raises(grpc.RpcError) as other:  # nothing but complaints
+            c.admin.GetStatus(admin_pb2.GetStatusRequest(), timeout=5)
+        assert other.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        assert "'admin' scope" in (other.value.details() or "")
+    with Client(secured.address, timeout=5, api_key=reseller) as c:
+        with pytest.raises(grpc.RpcError) as exc:  # the complaint is routed to China Telecom, not to this holder
+            c.admin.AcknowledgeComplaint(admin_pb2.ComplaintStepRequest(report_id=rid), timeout=5)
+        assert exc.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.RpcError) as exc:  # and naming the other holder does not help
+            c.admin.AcknowledgeComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, holder="China Telecom"), timeout=5)
+        assert exc.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    with Client(secured.address, timeout=5, api_key=admin) as c:  # an admin key acts for any holder
+        assert len(c.admin.ListComplaints(admin_pb2.ListComplaintsRequest(holder="China Telecom", period=period),
+                                          timeout=5).complaints) == 1

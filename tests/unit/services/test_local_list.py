@@ -29,7 +29,13 @@ def test_local_list_answers_misses_locally_and_confirms_hits(client: Client, ser
         hit = local.lookup("+86 170 1234 5678")
         assert (hit.action, hit.source, local.service_calls) == (Action.BLOCK, "service", 1)
         assert hit.reasons[0].startswith("10 reporters")
+        again = local.lookup("17012345678")  # the confirmed answer is cached while the rules version holds
+        assert (again.action, again.source, again.reasons, local.service_calls) == (
+            Action.BLOCK, "service-cached", hit.reasons, 1)
+        local._confirmed = {k: (exp, ver - 1, v) for k, (exp, ver, v) in local._confirmed.items()}  # as if older
+        assert local.lookup("17012345678").source == "service" and local.service_calls == 2
 
+        local._confirmed.clear()  # as when the cached confirmation has expired
         server.stop(grace=0)  # the service is gone: the verified local rules decide
         down = local.lookup("17012345678", Channel.VOICE)
         assert (down.action, down.source) == (Action.BLOCK, "local-rules")

@@ -89,3 +89,30 @@ def test_overload_is_shed_at_once_with_resource_exhausted(settings: Settings, st
                     time.sleep(0.1)
     finally:
         srv.stop(grace=0)
+
+
+def test_the_cli_speaks_mutual_tls_from_settings(settings: Settings, store: Store, certs: dict[str, Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from numrep.cli import main
+
+    srv = started(settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"],
+                  tls_client_ca_file=certs["ca"])
+    try:
+        for k in [k for k in __import__("os").environ if k.startswith("NUMREP_")]:
+            monkeypatch.delenv(k)
+        monkeypatch.setenv("NUMREP_DATA_DIR", str(settings.data_dir))
+        runner = CliRunner()
+        plain = runner.invoke(main, ["lookup", "110", "--target", srv.address])
+        assert plain.exit_code != 0 and "UNAVAILABLE" in plain.output
+        env = {"NUMREP_CLIENT_CA_FILE": str(certs["ca"]), "NUMREP_CLIENT_CERT_FILE": str(certs["client"]),
+               "NUMREP_CLIENT_KEY_FILE": str(certs["client_key"])}
+        ok = runner.invoke(main, ["lookup", "110", "--target", srv.address, "--json"], env=env)
+        assert ok.exit_code == 0, ok.output
+        assert '"protected": true' in ok.output
+        half = runner.invoke(main, ["lookup", "110", "--target", srv.address],
+                             env={"NUMREP_CLIENT_CERT_FILE": str(certs["client"])})
+        assert half.exit_code != 0 and "NUMREP_CLIENT_CERT_FILE and NUMREP_CLIENT_KEY_FILE go together" in half.output
+    finally:
+        srv.stop(grace=0)
