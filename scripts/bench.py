@@ -348,6 +348,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10, help="length of each measured run")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serving processes (and SDK clients)")
     ap.add_argument("--filter-sizes", default="10M,100M", help="filter builds to time ('' for none)")
+    ap.add_argument("--grpc-workers", type=int, default=0,
+                    help="worker threads per serving process (NUMREP_GRPC_MAX_WORKERS; 0: the platform default)")
     ap.add_argument("--json", action="store_true", help="also write artifacts/bench.json")
     ns = ap.parse_args()
     ghz_bin = ghz_path()
@@ -363,6 +365,11 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
         env.update(NUMREP_DATA_DIR=str(work / "data"), NUMREP_GRPC_PORT=str(free_port()), PYTHONPATH=str(ROOT),
                    NUMREP_LOG_LEVEL="WARNING", NUMREP_GRPC_MAX_CONCURRENT_RPCS="10000")
+        if ns.grpc_workers:
+            env["NUMREP_GRPC_MAX_WORKERS"] = str(ns.grpc_workers)
+        from numrep.config import load_settings
+
+        results["grpc_workers"] = load_settings(environ=env).grpc_max_workers
         say(f"seeding {fmt(ns.flagged)} flagged subjects …")
         results["seed"] = seed(env, flagged)
         say(f"  {results['seed']['seconds']:.1f} s; filter snapshot {fmt(results['seed']['filter_bytes'])} bytes")
@@ -375,7 +382,8 @@ def main() -> None:
             say(f"  {fmt(flat.rps)}/s  p50 {flat.p50_ms:.2f} ms  p99 {flat.p99_ms:.2f} ms  errors {flat.errors}")
             half_rate = max(1, int(flat.rps / 2))
             say(f"ghz: unary Lookup at half that ({fmt(half_rate)}/s) …")
-            half = ghz(ghz_bin, addr, "Lookup", unary_data, ns.seconds, 32, 8, rps=half_rate, workdir=work)
+            # eight callers, as a few switches with a couple of connections each would be
+            half = ghz(ghz_bin, addr, "Lookup", unary_data, ns.seconds, 8, 4, rps=half_rate, workdir=work)
             say(f"  {fmt(half.rps)}/s  p50 {half.p50_ms:.2f} ms  p99 {half.p99_ms:.2f} ms  errors {half.errors}")
             batches = [{"requests": [{"subject": s} for s in mix[i : i + BATCH]]} for i in range(0, len(mix), BATCH)]
             say(f"ghz: BatchLookup of {BATCH} …")
@@ -436,7 +444,8 @@ def report(r: dict[str, Any]) -> None:
     ]
     say("")
     say(f"numrep lookup benchmark — {r['machine']['cores']} cores, Python {r['machine']['python']}, "
-        f"{fmt(r['flagged'])} flagged, {r['processes']} serving processes, {r['seconds']:.0f} s per run")
+        f"{fmt(r['flagged'])} flagged, {r['processes']} serving processes x {r['grpc_workers']} threads, "
+        f"{r['seconds']:.0f} s per run")
     say(f"{'measure':<26}{'numrep/s':>14}{'peer/s':>14}  {'peer':<18}{'ratio':>7}{'target':>8}  met")
     for name, ours, peer, peer_name, target in rows:
         ratio = ours / peer if peer else 0.0
