@@ -337,6 +337,29 @@ def parse_count(text: str) -> int:
     return int(float(text.rstrip("KM")) * mult)
 
 
+# ---- where a lookup's time goes -----------------------------------------------------
+def per_lookup_costs(flagged: list[str], mix: list[str]) -> dict[str, float]:
+    """Median microseconds per call of each step of the in-process lookup path (misses mostly)."""
+    import timeit
+
+    from numrep import filter as bloom
+    from numrep.numbers import normalize
+
+    snap = bloom.build(flagged, 1, 0.001, 10_000)
+    subjects = [normalize(n) for n in mix]
+    exact = set(flagged)
+
+    def each(fn: Any, items: list[str]) -> float:
+        runs = timeit.repeat(lambda: [fn(x) for x in items], number=1, repeat=5)
+        return statistics.median(runs) / len(items) * 1e6
+
+    return {
+        "normalize (E.164 fast path)": each(normalize, mix),
+        "filter contains (pybloom-live)": each(snap.__contains__, subjects),
+        "set contains (reference)": each(exact.__contains__, subjects),
+    }
+
+
 # ---- report -----------------------------------------------------------------------
 def fmt(n: float) -> str:
     return f"{n:,.0f}"
@@ -418,6 +441,8 @@ def main() -> None:
         say(f"  unpipelined {fmt(unpiped)}/s, pipelined (16) {fmt(piped)}/s; "
             f"set of {fmt(ns.flagged)} = {fmt(results['redis_set_bytes'])} bytes in Redis")
 
+    say("in-process costs per lookup step …")
+    results["costs_us"] = per_lookup_costs(flagged, mix)
     builds = []
     for size in [parse_count(s) for s in ns.filter_sizes.split(",") if s.strip()]:
         say(f"filter build of {fmt(size)} subjects, {ns.processes} shards …")
@@ -456,6 +481,9 @@ def report(r: dict[str, Any]) -> None:
     ok = "yes" if half["p99_ms"] <= 2.0 else "NO"
     say(f"unary at half max ({fmt(half['rps'])}/s): p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms "
         f"(target p99 <= 2 ms: {ok})")
+    sdk_us = 1e6 / g["local_list"]["per_process"] if g["local_list"]["per_process"] else 0.0
+    say(f"one SDK local-list lookup: {sdk_us:.2f} us of one core, of which " + ", ".join(
+        f"{name} {us:.2f} us" for name, us in r.get("costs_us", {}).items()))
     for b in r["filter_builds"]:
         ratio = b["bits"] / b["optimal_bits"]
         from numrep.filter import optimal_bits
