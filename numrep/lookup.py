@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from enum import Enum
+from types import MappingProxyType
+from typing import NamedTuple
 
 from numrep.config import Settings
 from numrep.errors import StoreUnavailable
@@ -40,15 +41,19 @@ class VerdictSource(str, Enum):
     PUBLISHED_RULES = "published_rules"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+NO_CATEGORIES: Mapping[Category, int] = MappingProxyType({})
+
+
+class Verdict(NamedTuple):
+    """One answer. A NamedTuple: built on every lookup, and cheaper to build than a frozen dataclass."""
+
     subject: str
     channel: Channel
     action: Action
     source: VerdictSource
     version: int
     score: int = 0
-    categories: dict[Category, int] = field(default_factory=dict)
+    categories: Mapping[Category, int] = NO_CATEGORIES
     top_category: Category | None = None
     reasons: tuple[str, ...] = ()
     protected: bool = False

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import grpc
 
@@ -29,7 +29,7 @@ from numrep.client import open_channel
 from numrep.convert import ACTION_FROM_PB, CHANNEL_TO_PB
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import Action, Channel
-from numrep.numbers import Namespace, namespace, normalize
+from numrep.numbers import SMS, normalize
 from numrep.protected import ProtectedSet
 from numrep.sdk.rules_mirror import RulesMirror
 from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
@@ -37,8 +37,9 @@ from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class LocalVerdict:
+class LocalVerdict(NamedTuple):
+    """A local-list answer and where it came from."""
+
     subject: str
     channel: Channel
     action: Action
@@ -102,16 +103,16 @@ class LocalListClient:
     def lookup(self, raw: str, channel: Channel | None = None) -> LocalVerdict:
         """Decide locally when possible; raises InvalidSubject for malformed input (no call made)."""
         subject = normalize(raw, self.region)
-        ch = channel or (Channel.SMS if namespace(subject) is Namespace.SMS else Channel.VOICE)
+        ch = channel or (Channel.SMS if subject.startswith(SMS) else Channel.VOICE)
         if subject in self.protected:
             return LocalVerdict(subject, ch, Action.ALLOW, "protected")
         index = self.mirror.index
-        ranged = index.range_match(subject, ch)
+        ranged = index.range_match(subject, ch) if index.range_lengths else None
         if ranged is not None:
             return LocalVerdict(subject, ch, ranged.action, "range-rule", (ranged.reason,))
-        exact = index.exact(subject, ch)
-        if subject not in self._filter and exact is None:
+        if subject not in self._filter and subject not in index.subjects:  # the common case: no allocation
             return LocalVerdict(subject, ch, Action.ALLOW, "local-miss")
+        exact = index.exact(subject, ch)
         now = time.monotonic()
         cached = self._confirmed.get((subject, ch))
         if cached is not None and cached[0] > now and cached[1] == index.version:
