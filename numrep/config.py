@@ -119,6 +119,9 @@ class Settings(BaseModel):
 
     filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
     filter_min_capacity: int = Field(10_000, ge=100)
+    filter_impl: Literal["pybloom", "blake2"] = Field(
+        "pybloom", description="Bloom filter implementation of new snapshots: pybloom-live, or numrep's faster blake2."
+    )
     filter_build_processes: int = Field(0, ge=0, description="Processes sharing a full filter rebuild (0: one per core).")
     filter_shard_min_count: int = Field(
         1_000_000, ge=1, description="Rebuilds of at least this many subjects are sharded across processes."

@@ -13,23 +13,131 @@ from the store and swap it in with one reference assignment.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import math
 import os
+import struct
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
+from bitarray import bitarray
 from pybloom_live import BloomFilter
+
+Impl = Literal["pybloom", "blake2"]
 
 
 class SubjectFilter(Protocol):
     """What the lookup path needs from a filter implementation."""
 
     def __contains__(self, subject: object) -> bool: ...
+
+
+class Blake2Bloom:
+    """A standard Bloom filter: BLAKE2b-128 of the subject, k probes by double hashing.
+
+    The faster alternative to pybloom-live (``NUMREP_FILTER_IMPL=blake2``):
+    one C hash call per lookup instead of pybloom's generator of salted
+    hashes, and probes that stop at the first clear bit, so a miss — the
+    common case — costs about half. Sized like an ideal Bloom filter
+    (m = n·ln(1/p)/ln²2 bits, k = round(m/n·ln 2)). Same interface as
+    pybloom's ``BloomFilter`` as far as numrep uses it; serialised with its
+    own header (``NRB2``), so snapshots say which implementation built them.
+    """
+
+    MAGIC = b"NRB2"
+    _HEADER = struct.Struct("<4sBQBQQd")  # magic, format version, m, k, capacity, count, error rate
+
+    def __init__(self, capacity: int, error_rate: float, _bits: bitarray | None = None, _k: int = 0) -> None:
+        if capacity < 1 or not 0 < error_rate < 1:
+            raise ValueError("capacity must be positive and error_rate in (0, 1)")
+        self.capacity = capacity
+        self.error_rate = error_rate
+        self.num_bits = _bits.__len__() if _bits is not None else max(8, math.ceil(optimal_bits(capacity, error_rate)))
+        self.num_slices = _k or max(1, round(self.num_bits / capacity * math.log(2)))
+        self.bitarray = _bits if _bits is not None else bitarray(self.num_bits)
+        if _bits is None:
+            self.bitarray.setall(0)
+        self.count = 0
+
+    def _start(self, key: str) -> tuple[int, int]:
+        h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "little")
+        m = self.num_bits
+        return h % m, ((h >> 64) | 1) % m or 1
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "little")
+        m, bits = self.num_bits, self.bitarray
+        step = ((h >> 64) | 1) % m or 1
+        h %= m
+        for _ in range(self.num_slices):
+            if not bits[h]:
+                return False
+            h += step
+            if h >= m:
+                h -= m
+        return True
+
+    def add(self, key: str, skip_check: bool = False) -> bool:
+        """Add ``key``; True if it (probably) was there already (not counted again)."""
+        h, step = self._start(key)
+        m, bits, present = self.num_bits, self.bitarray, True
+        for _ in range(self.num_slices):
+            if not bits[h]:
+                present = False
+                bits[h] = 1
+            h += step
+            if h >= m:
+                h -= m
+        if skip_check or not present:
+            self.count += 1
+            return False
+        return True
+
+    def copy(self) -> "Blake2Bloom":
+        new = Blake2Bloom(self.capacity, self.error_rate, self.bitarray.copy(), self.num_slices)
+        new.count = self.count
+        return new
+
+    def tofile(self, f: BinaryIO) -> None:
+        f.write(self._HEADER.pack(self.MAGIC, 1, self.num_bits, self.num_slices, self.capacity, self.count,
+                                  self.error_rate))
+        f.write(self.bitarray.tobytes())
+
+    @classmethod
+    def fromfile(cls, f: BinaryIO) -> "Blake2Bloom":
+        head = f.read(cls._HEADER.size)
+        magic, fmt, m, k, capacity, count, error_rate = cls._HEADER.unpack(head)
+        if magic != cls.MAGIC or fmt != 1:
+            raise ValueError("not a numrep blake2 filter snapshot")
+        bits = bitarray()
+        bits.frombytes(f.read())
+        if len(bits) < m:
+            raise ValueError(f"truncated filter snapshot: {len(bits)} of {m} bits")
+        del bits[m:]
+        bloom = cls(capacity, error_rate, bits, k)
+        bloom.count = count
+        return bloom
+
+
+def new_bloom(impl: Impl, capacity: int, error_rate: float) -> Any:
+    """An empty filter of the chosen implementation."""
+    if impl == "blake2":
+        return Blake2Bloom(capacity, error_rate)
+    return BloomFilter(capacity=capacity, error_rate=error_rate)
+
+
+def load_bloom(f: BinaryIO) -> Any:
+    """Read a serialised filter of either implementation (told apart by the header)."""
+    start = f.read(4)
+    f.seek(-len(start), io.SEEK_CUR)
+    return Blake2Bloom.fromfile(f) if start == Blake2Bloom.MAGIC else BloomFilter.fromfile(f)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +148,7 @@ class FilterSnapshot:
     count: int
     capacity: int
     error_rate: float
-    bloom: BloomFilter
+    bloom: Any  # pybloom_live.BloomFilter or Blake2Bloom
 
     def __contains__(self, subject: object) -> bool:
         return subject in self.bloom
@@ -56,7 +164,7 @@ class FilterSnapshot:
 
     @classmethod
     def from_bytes(cls, version: int, error_rate: float, data: bytes) -> "FilterSnapshot":
-        bloom = BloomFilter.fromfile(io.BytesIO(data))
+        bloom = load_bloom(io.BytesIO(data))
         return cls(version, int(bloom.count), int(bloom.capacity), error_rate, bloom)
 
 
@@ -85,11 +193,12 @@ def capacity_for(count: int, minimum: int) -> int:
     return max(minimum, count + max(int(count * HEADROOM), MIN_HEADROOM))
 
 
-def build(subjects: Iterable[str], version: int, error_rate: float, min_capacity: int) -> FilterSnapshot:
+def build(subjects: Iterable[str], version: int, error_rate: float, min_capacity: int,
+          impl: Impl = "pybloom") -> FilterSnapshot:
     """A fresh filter of exactly these subjects."""
     items = set(subjects)
     capacity = capacity_for(len(items), min_capacity)
-    bloom = BloomFilter(capacity=capacity, error_rate=error_rate)
+    bloom = new_bloom(impl, capacity, error_rate)
     add = bloom.add
     for s in items:
         add(s, skip_check=True)
@@ -100,8 +209,9 @@ ShardSource = Callable[[int, int], Iterable[str]]
 """``source(shard, shards)`` yields the subjects of one shard; the shards are disjoint."""
 
 
-def _build_shard(source: ShardSource, shard: int, shards: int, capacity: int, error_rate: float, out: str) -> int:
-    bloom = BloomFilter(capacity=capacity, error_rate=error_rate)
+def _build_shard(source: ShardSource, shard: int, shards: int, capacity: int, error_rate: float, out: str,
+                 impl: Impl) -> int:
+    bloom = new_bloom(impl, capacity, error_rate)
     add, n = bloom.add, 0
     for s in source(shard, shards):
         add(s, skip_check=True)
@@ -112,7 +222,7 @@ def _build_shard(source: ShardSource, shard: int, shards: int, capacity: int, er
 
 
 def build_sharded(source: ShardSource, count: int, version: int, error_rate: float, min_capacity: int,
-                  shards: int | None = None) -> FilterSnapshot:
+                  shards: int | None = None, impl: Impl = "pybloom") -> FilterSnapshot:
     """Build one filter of ``count`` subjects in ``shards`` processes (default: one per core).
 
     Every shard fills a filter of the same size and hash functions with its
@@ -127,12 +237,12 @@ def build_sharded(source: ShardSource, count: int, version: int, error_rate: flo
         outs = [str(Path(tmp) / f"shard-{i}.bloom") for i in range(shards)]
         with ProcessPoolExecutor(max_workers=shards) as pool:
             counts = list(pool.map(_build_shard, [source] * shards, range(shards), [shards] * shards,
-                                   [capacity] * shards, [error_rate] * shards, outs))
+                                   [capacity] * shards, [error_rate] * shards, outs, [impl] * shards))
         with open(outs[0], "rb") as f:
-            bloom = BloomFilter.fromfile(f)
+            bloom = load_bloom(f)
         for out in outs[1:]:
             with open(out, "rb") as f:
-                bloom.bitarray |= BloomFilter.fromfile(f).bitarray
+                bloom.bitarray |= load_bloom(f).bitarray
             os.unlink(out)
     total = sum(counts)
     if total > capacity:
@@ -164,11 +274,11 @@ def _lines_of(paths: list[str], shard: int, shards: int) -> Iterable[str]:
 
 
 def build_from_list(subjects: Iterable[str], version: int, error_rate: float, min_capacity: int,
-                    shards: int) -> FilterSnapshot:
+                    shards: int, impl: Impl = "pybloom") -> FilterSnapshot:
     """:func:`build`, sharded over ``shards`` processes when there is more than one."""
     items = set(subjects)
     if shards <= 1:
-        return build(items, version, error_rate, min_capacity)
+        return build(items, version, error_rate, min_capacity, impl)
     with tempfile.TemporaryDirectory(prefix="numrep-subjects-") as tmp:
         paths = [str(Path(tmp) / f"{i}.txt") for i in range(shards)]
         files = [open(p, "w", encoding="utf-8") for p in paths]
@@ -178,7 +288,8 @@ def build_from_list(subjects: Iterable[str], version: int, error_rate: float, mi
         finally:
             for f in files:
                 f.close()
-        return build_sharded(functools.partial(_lines_of, paths), len(items), version, error_rate, min_capacity, shards)
+        return build_sharded(functools.partial(_lines_of, paths), len(items), version, error_rate, min_capacity, shards,
+                             impl)
 
 
 def measured_error_rate(snapshot: FilterSnapshot, probes: Iterable[str]) -> tuple[float, int]:

@@ -111,7 +111,8 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
         shards = 1
         if len(subjects) >= settings.filter_shard_min_count:
             shards = settings.filter_build_processes or os.cpu_count() or 1
-        snapshot = bloom.build_from_list(subjects, version, settings.filter_error_rate, settings.filter_min_capacity, shards)
+        snapshot = bloom.build_from_list(subjects, version, settings.filter_error_rate, settings.filter_min_capacity, shards,
+                                         settings.filter_impl)
     meta = store.put_filter_snapshot(
         snapshot.version, snapshot.count, snapshot.capacity, snapshot.error_rate, snapshot.to_bytes(), _now()
     )

@@ -301,25 +301,26 @@ def synthetic(count: int, shard: int, shards: int) -> Iterable[str]:
         yield f"tel:+86{13000000000 + i}"
 
 
-def _filter_build(count: int, shards: int, error_rate: float, out: Any) -> None:
+def _filter_build(count: int, shards: int, error_rate: float, impl: str, out: Any) -> None:
     import functools
 
     from numrep import filter as bloom
 
     t = time.perf_counter()
-    snap = bloom.build_sharded(functools.partial(synthetic, count), count, 1, error_rate, 10_000, shards)
+    snap = bloom.build_sharded(functools.partial(synthetic, count), count, 1, error_rate, 10_000, shards,
+                               impl)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t
     probes = (f"tel:+86{15000000000 + i}" for i in range(1_000_000))
     rate, n = bloom.measured_error_rate(snap, probes)
     out.put({"count": snap.count, "bits": snap.bits, "seconds": seconds, "measured_error_rate": rate, "probes": n,
-             "optimal_bits": bloom.optimal_bits(snap.count, error_rate), "bytes": len(snap.to_bytes())})
+             "optimal_bits": bloom.optimal_bits(snap.count, error_rate), "bytes": len(snap.to_bytes()), "impl": impl})
 
 
-def filter_build(count: int, shards: int, error_rate: float) -> dict[str, Any]:
+def filter_build(count: int, shards: int, error_rate: float, impl: str) -> dict[str, Any]:
     """Build in a child process; peak memory is the sum of RSS over its whole process tree."""
     ctx = get_context("spawn")
     out = ctx.Queue()
-    proc = ctx.Process(target=_filter_build, args=(count, shards, error_rate, out))
+    proc = ctx.Process(target=_filter_build, args=(count, shards, error_rate, impl, out))
     proc.start()
     peak = 0
     result = None
@@ -356,6 +357,7 @@ def per_lookup_costs(flagged: list[str], mix: list[str]) -> dict[str, float]:
     from numrep.numbers import normalize
 
     snap = bloom.build(flagged, 1, 0.001, 10_000)
+    fast = bloom.build(flagged, 1, 0.001, 10_000, "blake2")
     subjects = [normalize(n) for n in mix]
     exact = set(flagged)
 
@@ -366,6 +368,7 @@ def per_lookup_costs(flagged: list[str], mix: list[str]) -> dict[str, float]:
     return {
         "normalize (E.164 fast path)": each(normalize, mix),
         "filter contains (pybloom-live)": each(snap.__contains__, subjects),
+        "filter contains (blake2)": each(fast.__contains__, subjects),
         "set contains (reference)": each(exact.__contains__, subjects),
     }
 
@@ -381,6 +384,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10, help="length of each measured run")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serving processes (and SDK clients)")
     ap.add_argument("--filter-sizes", default="10M,100M", help="filter builds to time ('' for none)")
+    ap.add_argument("--filter-impls", default="pybloom,blake2", help="filter implementations to build")
+    ap.add_argument("--filter-impl", default="", help="the platform's filter (NUMREP_FILTER_IMPL; default: pybloom)")
     ap.add_argument("--grpc-workers", type=int, default=0,
                     help="worker threads per serving process (NUMREP_GRPC_MAX_WORKERS; 0: the platform default)")
     ap.add_argument("--json", action="store_true", help="also write artifacts/bench.json")
@@ -400,9 +405,12 @@ def main() -> None:
                    NUMREP_LOG_LEVEL="WARNING", NUMREP_GRPC_MAX_CONCURRENT_RPCS="10000")
         if ns.grpc_workers:
             env["NUMREP_GRPC_MAX_WORKERS"] = str(ns.grpc_workers)
+        if ns.filter_impl:
+            env["NUMREP_FILTER_IMPL"] = ns.filter_impl
         from numrep.config import load_settings
 
         results["grpc_workers"] = load_settings(environ=env).grpc_max_workers
+        results["filter_impl"] = load_settings(environ=env).filter_impl
         say(f"seeding {fmt(ns.flagged)} flagged subjects …")
         results["seed"] = seed(env, flagged)
         say(f"  {results['seed']['seconds']:.1f} s; filter snapshot {fmt(results['seed']['filter_bytes'])} bytes")
@@ -455,10 +463,11 @@ def main() -> None:
     results["costs_us"] = per_lookup_costs(flagged, mix)
     builds = []
     for size in [parse_count(s) for s in ns.filter_sizes.split(",") if s.strip()]:
-        say(f"filter build of {fmt(size)} subjects, {ns.processes} shards …")
-        b = filter_build(size, ns.processes, 0.001)
-        builds.append(b)
-        say(f"  {b['seconds']:.1f} s, peak {b['peak_rss'] / 2**20:,.0f} MiB, {b['bits'] / b['count']:.2f} bits/subject")
+        for impl in [i.strip() for i in ns.filter_impls.split(",") if i.strip()]:
+            say(f"filter build of {fmt(size)} subjects ({impl}), {ns.processes} shards …")
+            b = filter_build(size, ns.processes, 0.001, impl)
+            builds.append(b)
+            say(f"  {b['seconds']:.1f} s, peak {b['peak_rss'] / 2**20:,.0f} MiB, {b['bits'] / b['count']:.2f} bits/subject")
     results["filter_builds"] = builds
 
     report(results)
@@ -479,7 +488,8 @@ def report(r: dict[str, Any]) -> None:
     ]
     say("")
     say(f"numrep lookup benchmark — {r['machine']['cores']} cores, Python {r['machine']['python']}, "
-        f"{fmt(r['flagged'])} flagged, {r['processes']} serving processes x {r['grpc_workers']} threads, "
+        f"{fmt(r['flagged'])} flagged ({r['filter_impl']} filter), {r['processes']} serving processes x "
+        f"{r['grpc_workers']} threads, "
         f"{r['seconds']:.0f} s per run")
     say(f"{'measure':<26}{'numrep/s':>14}{'peer/s':>14}  {'peer':<18}{'ratio':>7}{'target':>8}  met")
     for name, ours, peer, peer_name, target in rows:
@@ -499,7 +509,7 @@ def report(r: dict[str, Any]) -> None:
         from numrep.filter import optimal_bits
 
         measured_opt = optimal_bits(b["count"], b["measured_error_rate"]) if b["measured_error_rate"] else 0
-        say(f"filter {fmt(b['count'])}: {b['bits'] / b['count']:.2f} bits/subject, {ratio:.3f}x the optimum for "
+        say(f"filter {fmt(b['count'])} ({b['impl']}): {b['bits'] / b['count']:.2f} bits/subject, {ratio:.3f}x the optimum for "
             f"p=0.001 (target <= 1.05x: {'yes' if ratio <= 1.05 else 'NO'}); measured p={b['measured_error_rate']:.5f} "
             f"over {fmt(b['probes'])} probes ({b['bits'] / measured_opt if measured_opt else 0:.3f}x its optimum); "
             f"build {b['seconds']:.1f} s in {b['shards']} shards, peak {b['peak_rss'] / 2**20:,.0f} MiB, "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from numrep import pipeline
 from numrep.config import Settings
 from numrep.filter import FilterSnapshot
@@ -85,7 +87,9 @@ def test_batch_path_delists_decayed_subjects(store: Store, settings: Settings) -
     assert pipeline.mark_flagged_dirty(store) == 1
 
 
-def test_filter_extends_then_rebuilds_without_removed_subjects(store: Store, settings: Settings) -> None:
+@pytest.mark.parametrize("impl", ["pybloom", "blake2"])
+def test_filter_extends_then_rebuilds_without_removed_subjects(store: Store, settings: Settings, impl: str) -> None:
+    settings = settings.model_copy(update={"filter_impl": impl})
     store.add_reports(reports(10))
     pipeline.rescore_dirty(store, settings)
     store.add_reports(reports(10, subject="tel:+8617198765432", start=100))
@@ -97,6 +101,7 @@ def test_filter_extends_then_rebuilds_without_removed_subjects(store: Store, set
     assert SPAM in loaded_filter(store)  # extension keeps stale members (harmless: hits are confirmed)
     meta = pipeline.sync_filter(store, settings, full=True)
     assert meta is not None and meta.count == 1 and SPAM not in loaded_filter(store)
+    assert type(loaded_filter(store).bloom).__name__ == {"pybloom": "BloomFilter", "blake2": "Blake2Bloom"}[impl]
 
 
 def test_reconcile_repairs_drift(store: Store, settings: Settings) -> None:
