@@ -64,7 +64,11 @@ class Settings(BaseModel):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
-    grpc_max_workers: int = Field(16, ge=1, le=1024)
+    grpc_max_workers: int = Field(16, ge=1, le=1024, description="Threads serving calls, per process.")
+    grpc_max_watch_streams: int = Field(
+        0, ge=0, description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
+        "this they are refused with RESOURCE_EXHAUSTED and lookups keep their threads (0: half of grpc_max_workers).",
+    )
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     grpc_grace_seconds: float = Field(5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish.")
     grpc_drain_seconds: float = Field(
@@ -204,6 +208,10 @@ class Settings(BaseModel):
     @property
     def celery_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @property
+    def watch_streams_limit(self) -> int:
+        return self.grpc_max_watch_streams or max(1, self.grpc_max_workers // 2)
 
     @property
     def grpc_address(self) -> str:

@@ -11,6 +11,7 @@ translates them at the edge.
     ├── NotFound                     NOT_FOUND
     ├── Forbidden                    PERMISSION_DENIED
     ├── RateLimited                  RESOURCE_EXHAUSTED
+    ├── Overloaded                   RESOURCE_EXHAUSTED
     ├── Aborted                      ABORTED
     ├── StoreError                   UNAVAILABLE
     │   └── StoreUnavailable         the backend cannot be reached
@@ -77,6 +78,12 @@ class RateLimited(NumrepError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Overloaded(NumrepError):
+    """This server cannot take more of this kind of call now; try later or another server."""
+
+    status = "RESOURCE_EXHAUSTED"
 
 
 class Aborted(NumrepError):

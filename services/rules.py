@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import grpc
 
 from numrep.config import Settings
-from numrep.errors import Aborted, NotFound, ValidationError
+from numrep.errors import Aborted, NotFound, Overloaded, ValidationError
 from numrep.models import RulesDelta
 from numrep.signing import Signer, raw_public
 from numrep.store.base import Store
@@ -28,6 +28,8 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         self.signer = signer
         self.stopping = stopping or threading.Event()
         self._snapshot_lock = threading.Lock()
+        # A sync gRPC server gives every call a thread for its whole life: cap the watchers so lookups keep theirs.
+        self._watchers = threading.BoundedSemaphore(settings.watch_streams_limit)
         self._snapshot: RulesDelta | None = None  # the last full snapshot, rules sorted, for paging
 
     # ---- paging -----------------------------------------------------------
@@ -93,7 +95,16 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
 
     def WatchRules(self, request: pb.GetRulesRequest, context: grpc.ServicerContext) -> Iterator[pb.RulesUpdate]:
         size = self._page_size(request)
-        held = request.since_version
+        if not self._watchers.acquire(blocking=False):
+            raise Overloaded(f"this server already has {self.settings.watch_streams_limit} rules-feed watchers; "
+                             "poll GetRules (honouring min_wait) or watch on another server")
+        try:
+            yield from self._watch(request.since_version, size, context)
+        finally:
+            self._watchers.release()
+
+    def _watch(self, since: int, size: int, context: grpc.ServicerContext) -> Iterator[pb.RulesUpdate]:
+        held = since
         for page in self._all_pages(held, size):
             held = page.version
             yield page

@@ -91,6 +91,40 @@ def test_overload_is_shed_at_once_with_resource_exhausted(settings: Settings, st
         srv.stop(grace=0)
 
 
+def test_rules_feed_watchers_cannot_take_every_thread(settings: Settings, store: Store) -> None:
+    """Each WatchRules stream holds a serving thread; beyond the cap they are refused, lookups keep going."""
+    srv = started(settings, store, grpc_max_workers=4)  # at most 2 watchers
+    streams: list[Any] = []
+    try:
+        with Client(srv.address, timeout=5) as c:
+            for _ in range(2):
+                s = c.rules.WatchRules(rules_pb2.GetRulesRequest(), timeout=30)
+                next(s)
+                streams.append(s)
+            with pytest.raises(grpc.RpcError) as exc:
+                next(c.rules.WatchRules(rules_pb2.GetRulesRequest(), timeout=5))
+            assert exc.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "already has 2 rules-feed watchers; poll GetRules" in (exc.value.details() or "")
+            for i in range(20):  # the other threads still answer
+                assert c.lookup(f"138001380{i:02d}").action
+            assert c.get_rules().version == 0  # and polling the feed works
+            streams.pop().cancel()
+            deadline = time.monotonic() + 10
+            while True:  # the cancelled watcher's place is free again
+                try:
+                    s = c.rules.WatchRules(rules_pb2.GetRulesRequest(), timeout=30)
+                    next(s)
+                    streams.append(s)
+                    break
+                except grpc.RpcError as err:
+                    assert err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and time.monotonic() < deadline
+                    time.sleep(0.1)
+    finally:
+        for s in streams:
+            s.cancel()
+        srv.stop(grace=0)
+
+
 def test_the_cli_speaks_mutual_tls_from_settings(settings: Settings, store: Store, certs: dict[str, Path],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
