@@ -50,6 +50,12 @@ class Unauthenticated(NumrepError):
     status = "UNAUTHENTICATED"
 
 
+def api_key_in(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    """The raw API key a call sent in its metadata, if any."""
+    raw = next((v for k, v in (metadata or ()) if k == METADATA_KEY), None)
+    return raw if isinstance(raw, str) else None
+
+
 def required_scope(method: str) -> Scope | None:
     """The scope a full method name (``/pkg.Service/Method``) needs; None when open."""
     service = method.lstrip("/").split("/", 1)[0]
@@ -132,10 +138,8 @@ class Authenticator:
 
     def operator_of(self, raw: str | None) -> str | None:
         """The operator of a valid, unrevoked key, or None."""
-        if not raw:
-            return None
-        key = self._lookup(key_hash(self.settings, raw.strip()))
-        return None if key is None or key.revoked else key.operator
+        key = self.key_of(raw)
+        return None if key is None else key.operator
 
     def check(self, raw: str | None, method: str) -> ApiKey | None:
         """The caller's key if it may call ``method``; raises Unauthenticated or Forbidden."""
@@ -144,8 +148,8 @@ class Authenticator:
             return None
         if not raw:
             raise Unauthenticated(f"missing API key: send it in the {METADATA_KEY} metadata")
-        key = self._lookup(key_hash(self.settings, raw.strip()))
-        if key is None or key.revoked:
+        key = self.key_of(raw)
+        if key is None:
             raise Unauthenticated("unknown or revoked API key")
         if not allowed & key.scopes:
             needed = " or ".join(repr(s.value) for s in sorted(allowed, key=lambda s: s.value))

@@ -72,6 +72,7 @@ class Blake2Bloom:
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
+        # _start inlined: this is the lookup hot path, and a call costs as much as the probes of a miss
         h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "little")
         m, bits = self.num_bits, self.bitarray
         step = ((h >> 64) | 1) % m or 1
@@ -246,7 +247,7 @@ def build_sharded(source: ShardSource, count: int, version: int, error_rate: flo
             os.unlink(out)
     total = sum(counts)
     if total > capacity:
-        raise ValueError(f"the shards yielded {total} subjects, more than the {count} announced")
+        raise ValueError(f"the shards yielded {total} subjects, more than the filter sized for {count} holds")
     bloom.count = total
     return FilterSnapshot(version, total, capacity, error_rate, bloom)
 

@@ -31,6 +31,7 @@ class TokenBuckets:
         self.burst = burst
         self.what = what
         self._clock = clock
+        self._sweep_at = max_keys  # sweep when this many keys are held; doubled while they are all busy
         self._max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
         self._lock = threading.Lock()
@@ -55,12 +56,17 @@ class TokenBuckets:
                     retry_after=wait,
                 )
             self._buckets[key] = (tokens - n, now)
-            if len(self._buckets) > self._max_keys:
+            if len(self._buckets) > self._sweep_at:
                 self._sweep(now)
 
     def _sweep(self, now: float) -> None:
-        """Drop buckets that have refilled: they are indistinguishable from new ones."""
+        """Drop buckets that have refilled (they are indistinguishable from new ones).
+
+        If most are still in use, the next sweep waits until twice as many are
+        held, so sweeping stays amortised O(1) per take.
+        """
         self._buckets = {k: v for k, v in self._buckets.items() if self._tokens(k, now) < self.burst}
+        self._sweep_at = max(self._max_keys, 2 * len(self._buckets))
 
 
 class ReportLimits:

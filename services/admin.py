@@ -15,7 +15,7 @@ from numrep.models import CaseStep
 from numrep.periods import Period
 from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
 from numrep.store.base import Store
-from numrep.auth import METADATA_KEY, Authenticator, holder_binding
+from numrep.auth import Authenticator, api_key_in, holder_binding
 from numrep.errors import Forbidden, NotFound, ValidationError
 from numrep.lookup import LookupEngine
 from numrep.models import AllowlistEntry
@@ -29,10 +29,11 @@ Importer = Callable[[Store, Path, "str | None", str], ImportResult]
 
 
 class AdminServicer(pb_grpc.AdminServiceServicer):
-    def __init__(self, engine: LookupEngine, signing_key_id: str = "", on_change: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, engine: LookupEngine, signing_key_id: str = "", on_change: Callable[[], None] = lambda: None,
+                 auth: Authenticator | None = None) -> None:
         self.engine = engine
         self.store = engine.store
-        self.auth = Authenticator(engine.store, engine.settings)
+        self.auth = auth or Authenticator(engine.store, engine.settings)
         self.signing_key_id = signing_key_id
         self.on_change = on_change  # nudges the worker: changed ports are dirty
 
@@ -88,8 +89,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         asked = asked.strip()
         key = None
         if self.engine.settings.auth_required:
-            raw = next((v for k, v in (context.invocation_metadata() or ()) if k == METADATA_KEY), None)
-            key = self.auth.key_of(raw if isinstance(raw, str) else None)
+            key = self.auth.key_of(api_key_in(context.invocation_metadata()))
         bound = holder_binding(key)
         if bound is None:  # an admin key, or no authentication configured
             if not asked:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import grpc
 
 from numrep import intake
-from numrep.auth import METADATA_KEY, Authenticator
+from numrep.auth import Authenticator, api_key_in
 from numrep.config import Settings
 from numrep.errors import RateLimited, ValidationError
 from numrep.models import Category, Channel, Source
@@ -32,11 +32,11 @@ def _input(m: pb.Report) -> intake.ReportInput:
 
 class ReportServicer(pb_grpc.ReportServiceServicer):
     def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None,
-                 limits: ReportLimits | None = None) -> None:
+                 limits: ReportLimits | None = None, auth: Authenticator | None = None) -> None:
         self.store = store
         self.settings = settings
         self.on_new = on_new
-        self.auth = Authenticator(store, settings)
+        self.auth = auth or Authenticator(store, settings)
         self.limits = limits or ReportLimits(settings.reporter_reports_per_minute, settings.reporter_report_burst,
                                              settings.operator_reports_per_second, settings.operator_report_burst)
 
@@ -45,8 +45,7 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
 
     def _operator(self, context: grpc.ServicerContext) -> str:
         """Who sends: the operator of the API key, else the peer's address (without the port)."""
-        raw = next((v for k, v in (context.invocation_metadata() or ()) if k == METADATA_KEY), None)
-        operator = self.auth.operator_of(raw if isinstance(raw, str) else None)
+        operator = self.auth.operator_of(api_key_in(context.invocation_metadata()))
         if operator is not None:
             return f"key:{operator}"
         peer = context.peer() or "unknown"

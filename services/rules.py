@@ -39,16 +39,19 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             raise ValidationError(f"page_size: at most {MAX_PAGE_SIZE}")
         return request.page_size or DEFAULT_PAGE_SIZE
 
+    def _keep(self, full: RulesDelta) -> RulesDelta:
+        """Keep a full snapshot, rules sorted, for the pages that follow. Call with the lock held."""
+        self._snapshot = RulesDelta(full.version, 0, True, tuple(sorted(full.added, key=lambda r: r.rule_id)), (),
+                                    full.checksum)
+        return self._snapshot
+
     def _full(self, version: int | None = None) -> RulesDelta:
         """The full snapshot (at ``version`` if given, or raise Aborted), kept for the following pages."""
         with self._snapshot_lock:
             snap = self._snapshot
-            if snap is None or (version is None and snap.version != self.store.rules_version()) or (
-                version is not None and snap.version != version
-            ):
-                full = self.store.rules_since(0)
-                snap = RulesDelta(full.version, 0, True, tuple(sorted(full.added, key=lambda r: r.rule_id)), (), full.checksum)
-                self._snapshot = snap
+            wanted = self.store.rules_version() if version is None else version
+            if snap is None or snap.version != wanted:
+                snap = self._keep(self.store.rules_since(0))
             if version is not None and snap.version != version:
                 raise Aborted(f"the rules moved on from version {version} to {snap.version} while paging; start again")
             return snap
@@ -66,7 +69,10 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             raise ValidationError("since_version: must be 0 or a version held")
         if since > 0:
             delta = self.store.rules_since(since)
-            if not delta.full_snapshot and len(delta.added) + len(delta.removed) <= size:
+            if delta.full_snapshot:  # the delta log no longer reaches `since`: that read is the snapshot
+                with self._snapshot_lock:
+                    return self._page(self._keep(delta), 0, size)
+            if len(delta.added) + len(delta.removed) <= size:
                 return convert.rules_update(delta, self.settings.rules_min_wait_seconds, self.signer)
         return self._page(self._full(), 0, size)
 

@@ -81,8 +81,9 @@ class Server:
         ]
         self.refusing = threading.Event()
         interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
-            interceptors.insert(1, AuthInterceptor(Authenticator(self.store, settings)))
+            interceptors.insert(1, AuthInterceptor(auth))
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
             interceptors=interceptors,
@@ -94,14 +95,14 @@ class Server:
             ReputationServicer(self.engine, settings.max_batch), self.grpc
         )
         report_pb2_grpc.add_ReportServiceServicer_to_server(
-            ReportServicer(self.store, settings, self.nudger.poke), self.grpc
+            ReportServicer(self.store, settings, self.nudger.poke, auth=auth), self.grpc
         )
         self.signer = Signer.from_settings(settings)
         rules_pb2_grpc.add_RulesServiceServicer_to_server(
             RulesServicer(self.store, settings, self.signer, self.stopping), self.grpc
         )
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(self.engine, self.signer.key_id, self.nudger.poke), self.grpc
+            AdminServicer(self.engine, self.signer.key_id, self.nudger.poke, auth=auth), self.grpc
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

@@ -7,11 +7,11 @@ from typing import Any
 
 import grpc
 
-from numrep.auth import METADATA_KEY, Authenticator
+from numrep.auth import Authenticator, api_key_in
 from numrep.errors import NumrepError
 
 
-def _denied(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
+def denied(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
     """The same kind of handler, answering ``code`` without running the method."""
 
     def abort(_request: Any, context: grpc.ServicerContext) -> Any:
@@ -34,9 +34,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
         handler = continuation(details)
         if handler is None:
             return None
-        raw = next((v for k, v in (details.invocation_metadata or ()) if k == METADATA_KEY), None)
         try:
-            self.auth.check(raw if isinstance(raw, str) else None, details.method)
+            self.auth.check(api_key_in(details.invocation_metadata), details.method)
         except NumrepError as exc:
-            return _denied(handler, getattr(grpc.StatusCode, exc.status), exc.message)
+            return denied(handler, getattr(grpc.StatusCode, exc.status), exc.message)
         return handler

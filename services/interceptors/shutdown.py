@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from services.interceptors.auth import _denied
+from services.interceptors.auth import denied
 
 HEALTH = "/grpc.health.v1.Health/"
 
@@ -27,4 +27,4 @@ class ShutdownInterceptor(grpc.ServerInterceptor):
         handler = continuation(details)
         if handler is None or not self.refusing.is_set() or details.method.startswith(HEALTH):
             return handler
-        return _denied(handler, grpc.StatusCode.UNAVAILABLE, "server shutting down: retry on another server")
+        return denied(handler, grpc.StatusCode.UNAVAILABLE, "server shutting down: retry on another server")

@@ -111,3 +111,14 @@ def test_in_a_batch_a_reporter_over_its_limit_is_rejected_as_retryable(limited: 
         results = c.submit_reports(msgs)
     assert [(r.accepted, r.retryable) for r in results] == [(True, False), (True, False), (False, True), (False, False)]
     assert "rate limit of the reporter" in results[2].error and "invalid report: subject" in results[3].error
+
+
+def test_sweeping_busy_buckets_is_amortised() -> None:
+    clock = FakeClock()
+    b = TokenBuckets(rate=0.001, burst=2, what="reporter", clock=clock, max_keys=10)
+    for i in range(11):
+        b.take(f"k{i}")  # none refills: the sweep at the 11th keeps them all
+    assert len(b._buckets) == 11 and b._sweep_at == 22
+    for i in range(11, 22):
+        b.take(f"k{i}")
+    assert len(b._buckets) == 22  # no sweep until more than 22 are held
