@@ -20,7 +20,7 @@ from rich.table import Table
 from numrep.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from numrep.client import Client
+    from numrep.sdk.client import Client
 from numrep.errors import ConfigError
 
 console = Console()
@@ -58,7 +58,7 @@ def _target(ctx: click.Context, target: str | None) -> str:
 
 def _client(ctx: click.Context, target: str | None, timeout: float = 5.0) -> "Client":
     """A client for the server, sending NUMREP_API_KEY and using NUMREP_CLIENT_{CA,CERT,KEY}_FILE when set."""
-    from numrep.client import Client
+    from numrep.sdk.client import Client
 
     settings = _settings(ctx)
     return Client(_target(ctx, target), timeout=timeout, api_key=settings.api_key, **settings.client_tls())
@@ -389,10 +389,10 @@ def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, 
     """Validate and apply an import file, directly or through AdminService, with a progress bar."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    from numrep import blacklist, registry
-    from numrep.imports import ImportRejected
+    from numrep.regulator import port_blacklist, registry
+    from numrep.regulator.imports import ImportRejected
 
-    importer = {"ports": blacklist.import_file, "ranges": registry.import_file}[kind]
+    importer = {"ports": port_blacklist.import_file, "ranges": registry.import_file}[kind]
     noun = {"ports": "ports", "ranges": "ranges"}[kind]
     size = file.stat().st_size
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
@@ -480,8 +480,8 @@ def import_ranges(ctx: click.Context, file: Path, fmt: str | None, direct: bool,
 @click.pass_context
 def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: bool, target: str | None) -> None:
     """Publish the spam reporting list of PERIOD (2026-W47, 2026-11 or 2026-Q4) as JSON, CSV and HTML."""
-    from numrep import publication
-    from numrep.periods import Period
+    from numrep.regulator import spam_list
+    from numrep.regulator.periods import Period
 
     if direct:
         from numrep.store import open_store
@@ -490,7 +490,7 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
             p = Period.parse(period)
             store = open_store(_settings(ctx))
             try:
-                files = publication.render(publication.build(store, p, masked=not unmasked))
+                files = spam_list.render(spam_list.build(store, p, masked=not unmasked))
             finally:
                 store.close()
         label = p.label
@@ -501,7 +501,7 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
             r = _grpc_call(lambda: client.admin.PublishSpamList(
                 admin_pb2.PublishSpamListRequest(period=period, unmasked=unmasked), timeout=300))
         files, label = {"json": r.json, "csv": r.csv, "html": r.html}, r.period
-    for path in publication.publish_to(out, files, label):
+    for path in spam_list.publish_to(out, files, label):
         console.print(f"wrote {path} ({path.stat().st_size:,} bytes)")
 
 

@@ -1,4 +1,4 @@
-"""The lookup path (DESIGN §3): protected → range rules → Bloom filter → store.
+"""The lookup path (docs/ARCHITECTURE.md §3): protected → range rules → Bloom filter → store.
 
 :class:`LookupEngine` holds everything the hot path reads in memory — the
 protected set, the published rules (exact, port and range), the current

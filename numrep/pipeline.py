@@ -160,7 +160,7 @@ def reconcile_rules(store: Store) -> int | None:
 
 def publish_range_rules(store: Store, settings: Settings) -> int | None:
     """Batch path: make the active range rules match the registry and the flagged subjects."""
-    from numrep import holders
+    from numrep.regulator import holders
 
     protected = load_protected(store, settings)
     desired = holders.range_rules(store, settings, protected.subjects())

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from numrep import blacklist
+from numrep.regulator import port_blacklist
 from numrep.store.sqlite import SQLiteStore
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     floor = time.perf_counter() - t
 
     t = time.perf_counter()
-    entries = blacklist.parse_file(path)
+    entries = port_blacklist.parse_file(path)
     parse = time.perf_counter() - t
     store = SQLiteStore(tmp / "store.sqlite3")
     store.migrate()
@@ -44,7 +44,7 @@ def main() -> None:
     changed = store.add_port_blacklist(entries)
     apply = time.perf_counter() - t
     t = time.perf_counter()
-    again = blacklist.import_file(store, path)
+    again = port_blacklist.import_file(store, path)
     reimport = time.perf_counter() - t
 
     print(f"file: {ns.rows} rows, {size / 1e6:.0f} MB")

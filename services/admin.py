@@ -10,10 +10,10 @@ from pathlib import Path
 
 import grpc
 
-from numrep import blacklist, publication, registry, timeliness
+from numrep.regulator import port_blacklist, registry, spam_list, timeliness
 from numrep.models import CaseStep
-from numrep.periods import Period
-from numrep.imports import MAX_BYTES, ImportRejected, ImportResult
+from numrep.regulator.periods import Period
+from numrep.regulator.imports import MAX_BYTES, ImportRejected, ImportResult
 from numrep.store.base import Store
 from numrep.auth import Authenticator, api_key_in, holder_binding
 from numrep.errors import Forbidden, NotFound, ValidationError
@@ -61,7 +61,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         return pb.ListAllowlistResponse(entries=[convert.allowlist_entry(e) for e in self.store.list_allowlist()])
 
     def ImportPortBlacklist(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
-        result = self._import(request_iterator, blacklist.import_file)
+        result = self._import(request_iterator, port_blacklist.import_file)
         if result.applied and result.changed:
             self.on_change()
         return result
@@ -78,7 +78,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     def PublishSpamList(self, request: pb.PublishSpamListRequest, context: grpc.ServicerContext) -> pb.SpamListPublication:
         period = Period.parse(request.period)
-        files = publication.render(publication.build(self.store, period, masked=not request.unmasked, sla=self._sla()))
+        files = spam_list.render(spam_list.build(self.store, period, masked=not request.unmasked, sla=self._sla()))
         return pb.SpamListPublication(period=period.label, json=files["json"], csv=files["csv"], html=files["html"])
 
     def _sla(self) -> timeliness.SLA:

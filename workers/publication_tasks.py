@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from numrep import pipeline, publication
+from numrep import pipeline
+from numrep.regulator import spam_list
 from numrep.errors import StoreError
-from numrep.periods import Kind, Period
+from numrep.regulator.periods import Kind, Period
 from workers.celery_app import PUBLISH_RANGE_RULES, PUBLISH_SPAM_LIST, app, settings, store
 
 
@@ -20,8 +21,8 @@ def last_complete(kind: Kind, today: datetime | None = None) -> Period:
 def publish_spam_list_task(kind: str = "month", period: str | None = None) -> list[str]:
     """Write spam-list-<period>.{json,csv,html} to <data_dir>/publications (same data, same bytes)."""
     p = Period.parse(period) if period else last_complete(kind)  # type: ignore[arg-type]
-    files = publication.render(publication.build(store(), p))
-    return [str(path) for path in publication.publish_to(settings().data_dir / "publications", files, p.label)]
+    files = spam_list.render(spam_list.build(store(), p))
+    return [str(path) for path in spam_list.publish_to(settings().data_dir / "publications", files, p.label)]
 
 
 @app.task(name=PUBLISH_RANGE_RULES, autoretry_for=(StoreError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import grpc
 
-from numrep.client import open_channel
+from numrep.sdk.client import open_channel
 from numrep.convert import ACTION_FROM_PB, CHANNEL_TO_PB
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import Action, Channel

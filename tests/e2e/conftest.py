@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import load_settings
 from numrep.store import Store, open_store
 

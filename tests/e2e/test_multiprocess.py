@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from numrep.client import Client
+from numrep.sdk.client import Client
 from tests.e2e.conftest import ROOT, Platform
 
 pytestmark = [pytest.mark.e2e]

@@ -17,7 +17,7 @@ import grpc
 import pytest
 
 from numrep import pipeline
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import StoreError
 from numrep.models import Category, Channel, Report, Source

@@ -2,7 +2,7 @@
 
 No cluster needed: kustomize renders, kubernetes-validate checks each object
 against the Kubernetes OpenAPI schemas (strict: unknown fields are errors),
-and the checks below hold the manifests to DESIGN §7.
+and the checks below hold the manifests to docs/ARCHITECTURE.md §7.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.store.base import Store
 from services.server import Server

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numrep import pipeline
-from numrep.client import Client
+from numrep.sdk.client import Client
 from services.server import Server
 
 SPAM = "17012345678"

@@ -10,7 +10,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from numrep import auth
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.models import Scope
 from numrep.store.base import Store
@@ -85,7 +85,7 @@ def test_a_holder_key_handles_only_its_own_complaints(secured: Server) -> None:
     import uuid
     from datetime import datetime, timezone
 
-    from numrep.periods import Period
+    from numrep.regulator.periods import Period
 
     store, settings = secured.store, secured.settings
     admin, _ = auth.create_key(store, settings, "regulator analysts", [Scope.ADMIN, Scope.REPORT])

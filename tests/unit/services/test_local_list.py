@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.errors import InvalidSubject
 from numrep.models import Action, Channel
 from numrep.sdk import LocalListClient

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from numrep import auth
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import RateLimited
 from numrep.models import Scope

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from numrep import convert
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.models import Action, Category, Channel, Rule, RuleKind
 from numrep.sdk import RulesIntegrityError, RulesMirror
 from numrep.store.base import Store

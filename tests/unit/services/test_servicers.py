@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from numrep import pipeline
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.rules import canonical_checksum
 from numrep.store.base import Store
@@ -217,7 +217,7 @@ def test_publish_spam_list_over_grpc(client: Client, server: Server) -> None:
     block(client, server)
     from datetime import datetime, timezone
 
-    from numrep.periods import Period
+    from numrep.regulator.periods import Period
 
     period = Period.containing(datetime.now(timezone.utc).date(), "month").label
     r = client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period=period), timeout=30)
@@ -236,7 +236,7 @@ def test_complaint_handling_over_grpc(client: Client, server: Server) -> None:
     client.report(SPAM, "alice", "fraud", report_id=rid)
     from datetime import datetime, timezone
 
-    from numrep.periods import Period
+    from numrep.regulator.periods import Period
 
     period = Period.containing(datetime.now(timezone.utc).date(), "month").label
     [c] = client.admin.ListComplaints(admin_pb2.ListComplaintsRequest(holder="China Telecom", period=period), timeout=5).complaints

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from numrep.client import Client
+from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import ConfigError
 from numrep.store.base import Store

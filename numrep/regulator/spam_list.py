@@ -24,12 +24,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from numrep.holders import HolderScore, score_holders
+from numrep.regulator.holders import HolderScore, score_holders
 from numrep.models import Category, HolderType
 from numrep.numbers import SMS, mask
-from numrep.periods import Period
-from numrep.registry import Registry
-from numrep.timeliness import SLA, timeliness
+from numrep.regulator.periods import Period
+from numrep.regulator.registry import Registry
+from numrep.regulator.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
 TOP_N = 20

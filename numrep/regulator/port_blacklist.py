@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from numrep.errors import InvalidSubject, ValidationError
-from numrep.imports import MAX_BYTES, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, parse_file as _parse, text_field
+from numrep.regulator.imports import MAX_BYTES, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, parse_file as _parse, text_field
 from numrep.models import PortBlacklistEntry
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.store.base import Store

@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 
 from numrep.config import Settings
 from numrep.models import Action, Category, Channel, HolderType, Rule, RuleKind
-from numrep.periods import Period
-from numrep.registry import Registry
+from numrep.regulator.periods import Period
+from numrep.regulator.registry import Registry
 from numrep.rules import rule_id
 from numrep.store.base import Store
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from numrep import publication, timeliness
+from numrep.regulator import spam_list, timeliness
 from numrep.errors import Forbidden, NotFound
 from numrep.models import Allocation, CaseStep, Category, Channel, HolderType, Report, Source
-from numrep.periods import Period
+from numrep.regulator.periods import Period
 from numrep.store.base import Store
 
 PERIOD = Period.parse("2026-10")
@@ -59,7 +59,7 @@ def test_holders_below_target_fail(store: Store) -> None:
     assert (rows["China Mobile"].due, rows["China Mobile"].on_time, rows["China Mobile"].failed) == (4, 4, False)
     listed = timeliness.cases(store, PERIOD, SLA, holder="China Mobile")
     assert [c.state for c in listed] == ["resolved"] * 4
-    doc = publication.build(store, PERIOD, sla=SLA)
+    doc = spam_list.build(store, PERIOD, sla=SLA)
     assert doc.timeliness_failures == [{"holder": "Virtual Mobile Co", "due": 10, "on_time": 8, "share": 0.8}]
 
 

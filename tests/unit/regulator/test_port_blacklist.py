@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from numrep import blacklist, pipeline
+from numrep import pipeline
+from numrep.regulator import port_blacklist
 from numrep.config import Settings
 from numrep.models import Action, Channel
 from numrep.store.base import Store
@@ -28,16 +29,16 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 
 def rejected(path: Path, **kw: object) -> list[str]:
-    with pytest.raises(blacklist.ImportRejected) as exc:
-        blacklist.parse_file(path, **kw)  # type: ignore[arg-type]
+    with pytest.raises(port_blacklist.ImportRejected) as exc:
+        port_blacklist.parse_file(path, **kw)  # type: ignore[arg-type]
     return [str(e) for e in exc.value.errors]
 
 
 def test_csv_json_and_jsonl_give_the_same_entries(tmp_path: Path) -> None:
-    csv_entries = blacklist.parse_file(write(tmp_path, "ports.csv", HEADER + "\n".join(GOOD) + "\n"))
-    rows = [dict(zip(blacklist.COLUMNS, line.split(","))) for line in GOOD]
-    json_entries = blacklist.parse_file(write(tmp_path, "ports.json", json.dumps(rows, indent=2)))
-    jsonl_entries = blacklist.parse_file(write(tmp_path, "ports.jsonl", "\n".join(json.dumps(r) for r in rows)))
+    csv_entries = port_blacklist.parse_file(write(tmp_path, "ports.csv", HEADER + "\n".join(GOOD) + "\n"))
+    rows = [dict(zip(port_blacklist.COLUMNS, line.split(","))) for line in GOOD]
+    json_entries = port_blacklist.parse_file(write(tmp_path, "ports.json", json.dumps(rows, indent=2)))
+    jsonl_entries = port_blacklist.parse_file(write(tmp_path, "ports.jsonl", "\n".join(json.dumps(r) for r in rows)))
     assert csv_entries == json_entries == jsonl_entries
     assert [e.port for e in csv_entries] == ["sms:10657000123456", "sms:106550002222", "sms:10659000333"]
     assert csv_entries[0].listed_on == date(2026, 9, 30) and csv_entries[0].enterprise == "Acme Marketing"
@@ -45,7 +46,7 @@ def test_csv_json_and_jsonl_give_the_same_entries(tmp_path: Path) -> None:
 
 def test_bom_and_header_case_are_fine(tmp_path: Path) -> None:
     text = "\ufeffPort,Enterprise,Reason,Source,Date\n" + GOOD[0] + "\n"
-    assert len(blacklist.parse_file(write(tmp_path, "p.csv", text))) == 1
+    assert len(port_blacklist.parse_file(write(tmp_path, "p.csv", text))) == 1
 
 
 @pytest.mark.parametrize(
@@ -70,8 +71,8 @@ def test_bad_csv_files_get_precise_errors(tmp_path: Path, body: str, expected: l
 
 def test_every_bad_row_is_listed(tmp_path: Path) -> None:
     body = HEADER + "".join(f"bad{i},X,y,z,2026-01-01\n" for i in range(150))
-    with pytest.raises(blacklist.ImportRejected) as exc:
-        blacklist.parse_file(write(tmp_path, "many.csv", body))
+    with pytest.raises(port_blacklist.ImportRejected) as exc:
+        port_blacklist.parse_file(write(tmp_path, "many.csv", body))
     assert len(exc.value.errors) == 100 and exc.value.more == 50
     assert str(exc.value).startswith("many.csv: 150 problems, nothing imported\n  line 2: port 'bad0'")
 
@@ -98,17 +99,17 @@ def test_huge_and_binary_files_are_rejected(tmp_path: Path) -> None:
     body = HEADER + "".join(f"10657{i:09d},X,y,z,2026-01-01\n" for i in range(20))
     assert rejected(write(tmp_path, "big.csv", body), max_rows=10) == ["line 12: more than 10 rows"]
     assert rejected(write(tmp_path, "bin.csv", b"\xff\xfe\x00garbage\x00")) [0].startswith("not UTF-8 text")
-    with pytest.raises(blacklist.ValidationError, match="unknown format 'xlsx'"):
-        blacklist.parse_file(write(tmp_path, "ports.xlsx", "x"))
+    with pytest.raises(port_blacklist.ValidationError, match="unknown format 'xlsx'"):
+        port_blacklist.parse_file(write(tmp_path, "ports.xlsx", "x"))
 
 
 def test_a_bad_file_changes_nothing(tmp_path: Path, store: Store) -> None:
     good = write(tmp_path, "good.csv", HEADER + "\n".join(GOOD) + "\n")
-    assert blacklist.import_file(store, good) == blacklist.ImportResult(rows=3, changed=3)
+    assert port_blacklist.import_file(store, good) == port_blacklist.ImportResult(rows=3, changed=3)
     store.clear_dirty(store.dirty_subjects(100))
     bad = write(tmp_path, "bad.csv", HEADER + "10658000999999,New,x,y,2026-01-01\nbad,X,y,z,2026-01-01\n")
-    with pytest.raises(blacklist.ImportRejected):
-        blacklist.import_file(store, bad)
+    with pytest.raises(port_blacklist.ImportRejected):
+        port_blacklist.import_file(store, bad)
     assert store.count_port_blacklist() == 3
     assert store.port_blacklist(["sms:10658000999999"]) == {}
     assert store.dirty_subjects(100) == []
@@ -116,18 +117,18 @@ def test_a_bad_file_changes_nothing(tmp_path: Path, store: Store) -> None:
 
 def test_reimport_is_idempotent_and_changes_are_picked_up(tmp_path: Path, store: Store) -> None:
     path = write(tmp_path, "p.csv", HEADER + "\n".join(GOOD) + "\n")
-    assert blacklist.import_file(store, path).changed == 3
+    assert port_blacklist.import_file(store, path).changed == 3
     store.clear_dirty(store.dirty_subjects(100))
-    assert blacklist.import_file(store, path).changed == 0
+    assert port_blacklist.import_file(store, path).changed == 0
     assert store.dirty_subjects(100) == []
     changed = write(tmp_path, "p2.csv", HEADER + GOOD[0].replace("illegal loan ads", "fraud") + "\n")
-    assert blacklist.import_file(store, changed).changed == 1
+    assert port_blacklist.import_file(store, changed).changed == 1
     assert [m.subject for m in store.dirty_subjects(100)] == ["sms:10657000123456"]
     assert store.port_blacklist(["sms:10657000123456"])["sms:10657000123456"].reason == "fraud"
 
 
 def test_a_blacklisted_port_is_blocked_on_sms_with_the_reason(tmp_path: Path, store: Store, settings: Settings) -> None:
-    blacklist.import_file(store, write(tmp_path, "p.csv", HEADER + GOOD[0] + "\n"))
+    port_blacklist.import_file(store, write(tmp_path, "p.csv", HEADER + GOOD[0] + "\n"))
     pipeline.rescore_dirty(store, settings)
     rep = store.get_reputation("sms:10657000123456")
     assert rep is not None and rep.action(Channel.SMS) is Action.BLOCK and rep.score == 100

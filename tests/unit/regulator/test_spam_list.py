@@ -11,9 +11,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 
-from numrep import publication
+from numrep.regulator import spam_list
 from numrep.models import Action, Allocation, Category, Channel, HolderType, PortBlacklistEntry, Report, Reputation, Source
-from numrep.periods import Period
+from numrep.regulator.periods import Period
 from numrep.store.base import Store
 from tests.conftest import missing_backend
 
@@ -53,7 +53,7 @@ def load(store: Store) -> None:
 
 def test_content_follows_the_period(store: Store) -> None:
     load(store)
-    doc = publication.build(store, PERIOD)
+    doc = spam_list.build(store, PERIOD)
     assert doc.totals == {"complaints": 1000, "reported_numbers": 250, "reported_ports": 7, "flagged_reported": 1,
                           "ports_shut_down": 1}
     shares = {c["category"]: c["share"] for c in doc.categories}
@@ -63,15 +63,15 @@ def test_content_follows_the_period(store: Store) -> None:
     assert [p["port"] for p in doc.ports_shut_down] == ["sms:10657000003"]
     assert doc.holders[0]["holder"] == "Virtual Mobile Co" and doc.holders[0]["tier"] == "C"
     assert [o["holder"] for o in doc.operators] == ["China Mobile", "China Telecom"]
-    assert publication.build(store, PERIOD, masked=False).top_numbers[0]["subject"].startswith("tel:+8617001200")
+    assert spam_list.build(store, PERIOD, masked=False).top_numbers[0]["subject"].startswith("tel:+8617001200")
 
 
 def test_publishing_twice_is_byte_identical_in_every_format(store: Store, tmp_path: Path) -> None:
     load(store)
-    first = publication.render(publication.build(store, PERIOD))
-    second = publication.render(publication.build(store, PERIOD))
+    first = spam_list.render(spam_list.build(store, PERIOD))
+    second = spam_list.render(spam_list.build(store, PERIOD))
     assert first == second
-    paths = publication.publish_to(tmp_path, first, PERIOD.label)
+    paths = spam_list.publish_to(tmp_path, first, PERIOD.label)
     assert sorted(p.name for p in paths) == ["spam-list-2026-Q3.csv", "spam-list-2026-Q3.html", "spam-list-2026-Q3.json"]
     assert json.loads(first["json"])["period"] == "2026-Q3"
     rows = list(csv.reader(io.StringIO(first["csv"].decode())))
@@ -89,7 +89,7 @@ def chromium() -> str:
 
 def test_html_charts_draw_in_headless_chromium(store: Store, tmp_path: Path) -> None:
     load(store)
-    [html_path] = [p for p in publication.publish_to(tmp_path, publication.render(publication.build(store, PERIOD)),
+    [html_path] = [p for p in spam_list.publish_to(tmp_path, spam_list.render(spam_list.build(store, PERIOD)),
                                                      PERIOD.label) if p.suffix == ".html"]
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
              f"--user-data-dir={tmp_path / 'profile'}"]

@@ -4,7 +4,7 @@ Import files carry ``prefix, holder, holder_type, size``: the prefix of the
 range (``+86 170``, ``tel:+861700``, a national ``1700`` in the default
 region, or an SMS port prefix ``sms:10657``), the holder's name, ``operator``
 or ``reseller``, and how many numbers were allocated. Validation and
-all-or-nothing behaviour are those of every importer (numrep.imports).
+all-or-nothing behaviour are those of every importer (numrep.regulator.imports).
 
 :class:`Registry` resolves any subject to its holder by the longest prefix:
 a reseller's sub-allocation inside an operator's block wins over the block.
@@ -19,7 +19,7 @@ from pathlib import Path
 import phonenumbers
 
 from numrep.errors import InvalidSubject
-from numrep.imports import MAX_ROWS, ImportResult, Progress, RowError, parse_file as _parse, text_field
+from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, parse_file as _parse, text_field
 from numrep.models import Allocation, HolderType
 from numrep.numbers import MAX_E164_DIGITS, SMS, SMS_PORT_MAX_DIGITS, TEL, normalize_prefix
 from numrep.store.base import Store

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 from numrep.config import Settings
 from numrep.errors import Forbidden, NotFound
 from numrep.models import CaseEvent, CaseStep, ReportSummary
-from numrep.periods import Period
-from numrep.registry import Registry
+from numrep.regulator.periods import Period
+from numrep.regulator.registry import Registry
 from numrep.store.base import Store
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from numrep import registry
-from numrep.imports import ImportRejected, ImportResult
+from numrep.regulator import registry
+from numrep.regulator.imports import ImportRejected, ImportResult
 from numrep.models import Allocation, HolderType
 from numrep.store.base import Store
 

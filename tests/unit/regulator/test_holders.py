@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from numrep import pipeline
 from numrep.config import Settings
-from numrep.holders import range_rules, score_holders
+from numrep.regulator.holders import range_rules, score_holders
 from numrep.lookup import LookupEngine, VerdictSource
 from numrep.models import Action, Allocation, Category, Channel, HolderType, Report, Source
-from numrep.periods import Period
+from numrep.regulator.periods import Period
 from numrep.store.base import Store
 
 PERIOD = Period.parse("2026-10")
