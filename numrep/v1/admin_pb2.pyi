@@ -9,6 +9,150 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AddHoneypotRequest(_message.Message):
+    __slots__ = ("number", "operator", "note")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    operator: str
+    note: str
+    def __init__(self, number: _Optional[str] = ..., operator: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class Honeypot(_message.Message):
+    __slots__ = ("number", "operator", "note", "added_at")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    ADDED_AT_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    operator: str
+    note: str
+    added_at: _timestamp_pb2.Timestamp
+    def __init__(self, number: _Optional[str] = ..., operator: _Optional[str] = ..., note: _Optional[str] = ..., added_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RemoveHoneypotRequest(_message.Message):
+    __slots__ = ("number",)
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    def __init__(self, number: _Optional[str] = ...) -> None: ...
+
+class ListHoneypotsRequest(_message.Message):
+    __slots__ = ("operator",)
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    def __init__(self, operator: _Optional[str] = ...) -> None: ...
+
+class ListHoneypotsResponse(_message.Message):
+    __slots__ = ("honeypots",)
+    HONEYPOTS_FIELD_NUMBER: _ClassVar[int]
+    honeypots: _containers.RepeatedCompositeFieldContainer[Honeypot]
+    def __init__(self, honeypots: _Optional[_Iterable[_Union[Honeypot, _Mapping]]] = ...) -> None: ...
+
+class ConfirmFraudRequest(_message.Message):
+    __slots__ = ("subject", "case_id", "expires_at", "actor", "reason")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    case_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    actor: str
+    reason: str
+    def __init__(self, subject: _Optional[str] = ..., case_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ConfirmedFraud(_message.Message):
+    __slots__ = ("subject", "case_id", "expires_at", "actor", "reason", "confirmed_at")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    case_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    actor: str
+    reason: str
+    confirmed_at: _timestamp_pb2.Timestamp
+    def __init__(self, subject: _Optional[str] = ..., case_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListReviewCasesRequest(_message.Message):
+    __slots__ = ("state", "limit")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    limit: int
+    def __init__(self, state: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ReviewCase(_message.Message):
+    __slots__ = ("case_id", "subject", "kind", "summary", "opened_at", "state", "decision", "actor", "reason", "decided_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    OPENED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    subject: str
+    kind: str
+    summary: str
+    opened_at: _timestamp_pb2.Timestamp
+    state: str
+    decision: str
+    actor: str
+    reason: str
+    decided_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., subject: _Optional[str] = ..., kind: _Optional[str] = ..., summary: _Optional[str] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., decision: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListReviewCasesResponse(_message.Message):
+    __slots__ = ("cases",)
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    cases: _containers.RepeatedCompositeFieldContainer[ReviewCase]
+    def __init__(self, cases: _Optional[_Iterable[_Union[ReviewCase, _Mapping]]] = ...) -> None: ...
+
+class DecideReviewCaseRequest(_message.Message):
+    __slots__ = ("case_id", "decision", "actor", "reason", "expires_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    decision: str
+    actor: str
+    reason: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SetBlockSwitchRequest(_message.Message):
+    __slots__ = ("block_to_label", "actor", "reason")
+    BLOCK_TO_LABEL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    block_to_label: bool
+    actor: str
+    reason: str
+    def __init__(self, block_to_label: _Optional[bool] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class BlockSwitch(_message.Message):
+    __slots__ = ("block_to_label", "actor", "reason", "set_at")
+    BLOCK_TO_LABEL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SET_AT_FIELD_NUMBER: _ClassVar[int]
+    block_to_label: bool
+    actor: str
+    reason: str
+    set_at: _timestamp_pb2.Timestamp
+    def __init__(self, block_to_label: _Optional[bool] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., set_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class ListComplaintsRequest(_message.Message):
     __slots__ = ("holder", "period")
     HOLDER_FIELD_NUMBER: _ClassVar[int]

@@ -95,6 +95,41 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.TimelinessResponse.FromString,
                 _registered_method=True)
+        self.AddHoneypot = channel.unary_unary(
+                '/numrep.v1.AdminService/AddHoneypot',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.AddHoneypotRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.Honeypot.FromString,
+                _registered_method=True)
+        self.RemoveHoneypot = channel.unary_unary(
+                '/numrep.v1.AdminService/RemoveHoneypot',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.RemoveHoneypotRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.Honeypot.FromString,
+                _registered_method=True)
+        self.ListHoneypots = channel.unary_unary(
+                '/numrep.v1.AdminService/ListHoneypots',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ListHoneypotsRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ListHoneypotsResponse.FromString,
+                _registered_method=True)
+        self.ConfirmFraud = channel.unary_unary(
+                '/numrep.v1.AdminService/ConfirmFraud',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ConfirmFraudRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ConfirmedFraud.FromString,
+                _registered_method=True)
+        self.ListReviewCases = channel.unary_unary(
+                '/numrep.v1.AdminService/ListReviewCases',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ListReviewCasesRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ListReviewCasesResponse.FromString,
+                _registered_method=True)
+        self.DecideReviewCase = channel.unary_unary(
+                '/numrep.v1.AdminService/DecideReviewCase',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.DecideReviewCaseRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ReviewCase.FromString,
+                _registered_method=True)
+        self.SetBlockSwitch = channel.unary_unary(
+                '/numrep.v1.AdminService/SetBlockSwitch',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.BlockSwitch.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -197,6 +232,65 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddHoneypot(self, request, context):
+        """Designate an unassigned number of the caller's own operator as a
+        honeypot: a subject that calls or texts it leaves strong evidence (one
+        hit alone never blocks). Takes a `honeypot` key (the key's operator must
+        hold the number by the registry) or an `admin` key naming the operator.
+        Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveHoneypot(self, request, context):
+        """Stop using a number as a honeypot (it is being assigned). NOT_FOUND if it
+        is not one. Hits recorded before stay evidence.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHoneypots(self, request, context):
+        """The honeypots of one operator (a `honeypot` key: its own), or all (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmFraud(self, request, context):
+        """Mark a subject as confirmed fraud (an analyst's or a police case), with
+        an expiry: authoritative evidence that blocks directly, like a shut-down
+        SMS port. Protected subjects are never blocked all the same.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReviewCases(self, request, context):
+        """Review cases (report-bombing holds, BLOCKs over the per-publication cap),
+        oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideReviewCase(self, request, context):
+        """Decide an open review case, with the actor and the reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBlockSwitch(self, request, context):
+        """The platform-wide safety switch: while on, every BLOCK is answered and
+        published as LABEL (for incidents). Takes effect at the next rescore and
+        publication.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -259,6 +353,41 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetTimeliness,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.TimelinessResponse.SerializeToString,
+            ),
+            'AddHoneypot': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddHoneypot,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.AddHoneypotRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.Honeypot.SerializeToString,
+            ),
+            'RemoveHoneypot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveHoneypot,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.RemoveHoneypotRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.Honeypot.SerializeToString,
+            ),
+            'ListHoneypots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHoneypots,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ListHoneypotsRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ListHoneypotsResponse.SerializeToString,
+            ),
+            'ConfirmFraud': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmFraud,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ConfirmFraudRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ConfirmedFraud.SerializeToString,
+            ),
+            'ListReviewCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReviewCases,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ListReviewCasesRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ListReviewCasesResponse.SerializeToString,
+            ),
+            'DecideReviewCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideReviewCase,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.DecideReviewCaseRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ReviewCase.SerializeToString,
+            ),
+            'SetBlockSwitch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBlockSwitch,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.BlockSwitch.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -586,6 +715,195 @@ class AdminService:
             '/numrep.v1.AdminService/GetTimeliness',
             numrep_dot_v1_dot_admin__pb2.GetTimelinessRequest.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.TimelinessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddHoneypot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/AddHoneypot',
+            numrep_dot_v1_dot_admin__pb2.AddHoneypotRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.Honeypot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveHoneypot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/RemoveHoneypot',
+            numrep_dot_v1_dot_admin__pb2.RemoveHoneypotRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.Honeypot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHoneypots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ListHoneypots',
+            numrep_dot_v1_dot_admin__pb2.ListHoneypotsRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ListHoneypotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmFraud(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ConfirmFraud',
+            numrep_dot_v1_dot_admin__pb2.ConfirmFraudRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ConfirmedFraud.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReviewCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/ListReviewCases',
+            numrep_dot_v1_dot_admin__pb2.ListReviewCasesRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ListReviewCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideReviewCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/DecideReviewCase',
+            numrep_dot_v1_dot_admin__pb2.DecideReviewCaseRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ReviewCase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBlockSwitch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/SetBlockSwitch',
+            numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.BlockSwitch.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,27 +26,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from numrep.v1 import common_pb2 as numrep_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16numrep/v1/report.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\xf5\x01\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x13\n\x0breporter_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12%\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x13.numrep.v1.Category\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06source\x18\x07 \x01(\x0e\x32\x17.numrep.v1.ReportSource\x12\x0c\n\x04text\x18\x08 \x01(\t\"8\n\x13SubmitReportRequest\x12!\n\x06report\x18\x01 \x01(\x0b\x32\x11.numrep.v1.Report\"M\n\x14SubmitReportResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x0f\n\x07subject\x18\x03 \x01(\t\":\n\x14SubmitReportsRequest\x12\"\n\x07reports\x18\x01 \x03(\x0b\x32\x11.numrep.v1.Report\"y\n\x0cReportResult\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x11\n\tretryable\x18\x06 \x01(\x08\"A\n\x15SubmitReportsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.numrep.v1.ReportResult*\x92\x01\n\x0cReportSource\x12\x1d\n\x19REPORT_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11REPORT_SOURCE_APP\x10\x01\x12\x19\n\x15REPORT_SOURCE_HOTLINE\x10\x02\x12\x15\n\x11REPORT_SOURCE_WEB\x10\x03\x12\x1a\n\x16REPORT_SOURCE_OPERATOR\x10\x04\x32\xb4\x01\n\rReportService\x12O\n\x0cSubmitReport\x12\x1e.numrep.v1.SubmitReportRequest\x1a\x1f.numrep.v1.SubmitReportResponse\x12R\n\rSubmitReports\x12\x1f.numrep.v1.SubmitReportsRequest\x1a .numrep.v1.SubmitReportsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16numrep/v1/report.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\x8e\x02\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x13\n\x0breporter_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12%\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x13.numrep.v1.Category\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06source\x18\x07 \x01(\x0e\x32\x17.numrep.v1.ReportSource\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x17\n\x0freporter_number\x18\t \x01(\t\"8\n\x13SubmitReportRequest\x12!\n\x06report\x18\x01 \x01(\x0b\x32\x11.numrep.v1.Report\"M\n\x14SubmitReportResponse\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x0f\n\x07subject\x18\x03 \x01(\t\":\n\x14SubmitReportsRequest\x12\"\n\x07reports\x18\x01 \x03(\x0b\x32\x11.numrep.v1.Report\"y\n\x0cReportResult\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x11\n\tretryable\x18\x06 \x01(\x08\"A\n\x15SubmitReportsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.numrep.v1.ReportResult*\x92\x01\n\x0cReportSource\x12\x1d\n\x19REPORT_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11REPORT_SOURCE_APP\x10\x01\x12\x19\n\x15REPORT_SOURCE_HOTLINE\x10\x02\x12\x15\n\x11REPORT_SOURCE_WEB\x10\x03\x12\x1a\n\x16REPORT_SOURCE_OPERATOR\x10\x04\x32\xb4\x01\n\rReportService\x12O\n\x0cSubmitReport\x12\x1e.numrep.v1.SubmitReportRequest\x1a\x1f.numrep.v1.SubmitReportResponse\x12R\n\rSubmitReports\x12\x1f.numrep.v1.SubmitReportsRequest\x1a .numrep.v1.SubmitReportsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'numrep.v1.report_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REPORTSOURCE']._serialized_start=730
-  _globals['_REPORTSOURCE']._serialized_end=876
+  _globals['_REPORTSOURCE']._serialized_start=755
+  _globals['_REPORTSOURCE']._serialized_end=901
   _globals['_REPORT']._serialized_start=95
-  _globals['_REPORT']._serialized_end=340
-  _globals['_SUBMITREPORTREQUEST']._serialized_start=342
-  _globals['_SUBMITREPORTREQUEST']._serialized_end=398
-  _globals['_SUBMITREPORTRESPONSE']._serialized_start=400
-  _globals['_SUBMITREPORTRESPONSE']._serialized_end=477
-  _globals['_SUBMITREPORTSREQUEST']._serialized_start=479
-  _globals['_SUBMITREPORTSREQUEST']._serialized_end=537
-  _globals['_REPORTRESULT']._serialized_start=539
-  _globals['_REPORTRESULT']._serialized_end=660
-  _globals['_SUBMITREPORTSRESPONSE']._serialized_start=662
-  _globals['_SUBMITREPORTSRESPONSE']._serialized_end=727
-  _globals['_REPORTSERVICE']._serialized_start=879
-  _globals['_REPORTSERVICE']._serialized_end=1059
+  _globals['_REPORT']._serialized_end=365
+  _globals['_SUBMITREPORTREQUEST']._serialized_start=367
+  _globals['_SUBMITREPORTREQUEST']._serialized_end=423
+  _globals['_SUBMITREPORTRESPONSE']._serialized_start=425
+  _globals['_SUBMITREPORTRESPONSE']._serialized_end=502
+  _globals['_SUBMITREPORTSREQUEST']._serialized_start=504
+  _globals['_SUBMITREPORTSREQUEST']._serialized_end=562
+  _globals['_REPORTRESULT']._serialized_start=564
+  _globals['_REPORTRESULT']._serialized_end=685
+  _globals['_SUBMITREPORTSRESPONSE']._serialized_start=687
+  _globals['_SUBMITREPORTSRESPONSE']._serialized_end=752
+  _globals['_REPORTSERVICE']._serialized_start=904
+  _globals['_REPORTSERVICE']._serialized_end=1084
 # @@protoc_insertion_point(module_scope)

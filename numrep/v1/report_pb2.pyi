@@ -25,7 +25,7 @@ REPORT_SOURCE_WEB: ReportSource
 REPORT_SOURCE_OPERATOR: ReportSource
 
 class Report(_message.Message):
-    __slots__ = ("report_id", "reporter_id", "subject", "channel", "category", "occurred_at", "source", "text")
+    __slots__ = ("report_id", "reporter_id", "subject", "channel", "category", "occurred_at", "source", "text", "reporter_number")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     REPORTER_ID_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class Report(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    REPORTER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     reporter_id: str
     subject: str
@@ -42,7 +43,8 @@ class Report(_message.Message):
     occurred_at: _timestamp_pb2.Timestamp
     source: ReportSource
     text: str
-    def __init__(self, report_id: _Optional[str] = ..., reporter_id: _Optional[str] = ..., subject: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[ReportSource, str]] = ..., text: _Optional[str] = ...) -> None: ...
+    reporter_number: str
+    def __init__(self, report_id: _Optional[str] = ..., reporter_id: _Optional[str] = ..., subject: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[ReportSource, str]] = ..., text: _Optional[str] = ..., reporter_number: _Optional[str] = ...) -> None: ...
 
 class SubmitReportRequest(_message.Message):
     __slots__ = ("report",)

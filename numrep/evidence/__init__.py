@@ -1,0 +1,1 @@
+"""Evidence beyond complaints: operators' call records, their sketches, and reporter trust."""

@@ -1,0 +1,134 @@
+"""HyperLogLog sketches of distinct callees: the public, mergeable contract.
+
+Operators that send hourly aggregates instead of raw records count distinct
+callees with this sketch, so that counts merge across hours and operators
+without being inflated (one callee reached in three hours is one callee).
+The contract is pinned in ``protos/numrep/v1/callrecords.proto``:
+
+* precision 12 (4,096 registers, ~1.6 % standard error);
+* ``h`` = the first 8 bytes, big-endian, of SHA-256 over the UTF-8
+  normalised callee (``tel:+8613800138000``) — a public hash, so any operator
+  builds sketches that merge with numrep's own;
+* register = the top 12 bits of ``h``; value = leading zeros of the other
+  52 bits + 1 (at most 53); a register keeps the maximum;
+* encoding: dense ``0x01`` + 4,096 register bytes, or sparse ``0x02`` +
+  (uint16 big-endian index, uint8 value) per non-zero register, ascending.
+
+A sketch reveals little about its callees (a register and a rank are ~16 bits
+of a public hash of each), and numrep stores callees themselves only as
+keyed hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from collections.abc import Iterable
+
+from numrep.errors import ValidationError
+
+P = 12
+M = 1 << P
+_REST_BITS = 64 - P
+_DENSE, _SPARSE = 0x01, 0x02
+_ALPHA = 0.7213 / (1 + 1.079 / M)
+
+
+def public_hash(normalised: str) -> int:
+    """The sketch's 64-bit hash of a normalised subject."""
+    return int.from_bytes(hashlib.sha256(normalised.encode("utf-8")).digest()[:8], "big")
+
+
+def position(h: int) -> tuple[int, int]:
+    """(register, value) for a 64-bit hash."""
+    rest = h & ((1 << _REST_BITS) - 1)
+    return h >> _REST_BITS, _REST_BITS - rest.bit_length() + 1
+
+
+class HyperLogLog:
+    """A precision-12 HyperLogLog; ``add`` takes normalised subjects."""
+
+    __slots__ = ("registers",)
+
+    def __init__(self, registers: bytearray | None = None) -> None:
+        self.registers = registers if registers is not None else bytearray(M)
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> "HyperLogLog":
+        sketch = cls()
+        for item in items:
+            sketch.add(item)
+        return sketch
+
+    def add(self, normalised: str) -> None:
+        self.add_hash(public_hash(normalised))
+
+    def add_hash(self, h: int) -> None:
+        idx, value = position(h)
+        if value > self.registers[idx]:
+            self.registers[idx] = value
+
+    def merge(self, other: "HyperLogLog") -> "HyperLogLog":
+        """Fold ``other`` into this sketch (register-wise maximum); returns self."""
+        mine, theirs = self.registers, other.registers
+        for i, v in enumerate(theirs):
+            if v > mine[i]:
+                mine[i] = v
+        return self
+
+    def estimate(self) -> float:
+        """Distinct items added, estimated (linear counting while registers are empty)."""
+        regs = self.registers
+        zeros = regs.count(0)
+        if zeros == M:
+            return 0.0
+        raw = _ALPHA * M * M / sum(2.0 ** -v for v in regs)
+        if raw <= 2.5 * M and zeros:
+            return M * math.log(M / zeros)
+        return raw
+
+    def __len__(self) -> int:
+        return int(round(self.estimate()))
+
+    def is_empty(self) -> bool:
+        return not any(self.registers)
+
+    def to_bytes(self) -> bytes:
+        """The smaller of the sparse and dense encodings."""
+        nonzero = [(i, v) for i, v in enumerate(self.registers) if v]
+        if 1 + 3 * len(nonzero) < 1 + M:
+            return bytes([_SPARSE]) + b"".join(struct.pack(">HB", i, v) for i, v in nonzero)
+        return bytes([_DENSE]) + bytes(self.registers)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "HyperLogLog":
+        """Decode either encoding; an empty byte string is an empty sketch. Raises ValidationError."""
+        if not data:
+            return cls()
+        kind, body = data[0], data[1:]
+        if kind == _DENSE:
+            if len(body) != M:
+                raise ValidationError(f"sketch: a dense sketch has {M} registers, got {len(body)}")
+            if max(body) > _REST_BITS + 1:
+                raise ValidationError(f"sketch: register values are at most {_REST_BITS + 1}")
+            return cls(bytearray(body))
+        if kind == _SPARSE:
+            if len(body) % 3:
+                raise ValidationError("sketch: a sparse sketch is a list of 3-byte (index, value) entries")
+            regs = bytearray(M)
+            last = -1
+            for idx, value in struct.iter_unpack(">HB", body):
+                if idx >= M or idx <= last:
+                    raise ValidationError("sketch: sparse indexes must be ascending and below 4096")
+                if not 0 < value <= _REST_BITS + 1:
+                    raise ValidationError(f"sketch: register values are 1 to {_REST_BITS + 1}")
+                regs[idx] = value
+                last = idx
+            return cls(regs)
+        raise ValidationError(f"sketch: unknown encoding byte 0x{kind:02x} (0x01 dense, 0x02 sparse)")
+
+
+def callee_prefix(normalised: str) -> str:
+    """The callee without its last two digits: many callees in few prefixes is sequential dialling."""
+    return normalised[:-2]
