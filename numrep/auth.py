@@ -34,6 +34,7 @@ SCOPE_BY_SERVICE = {
     "numrep.v1.ReportService": Scope.REPORT,
     "numrep.v1.RulesService": Scope.RULES,
     "numrep.v1.AdminService": Scope.ADMIN,
+    "numrep.v1.CallRecordService": Scope.RECORDS,
 }
 
 
@@ -41,6 +42,11 @@ COMPLAINT_METHODS = frozenset({
     "/numrep.v1.AdminService/ListComplaints",
     "/numrep.v1.AdminService/AcknowledgeComplaint",
     "/numrep.v1.AdminService/ResolveComplaint",
+})
+HONEYPOT_METHODS = frozenset({
+    "/numrep.v1.AdminService/AddHoneypot",
+    "/numrep.v1.AdminService/RemoveHoneypot",
+    "/numrep.v1.AdminService/ListHoneypots",
 })
 
 
@@ -69,6 +75,8 @@ def allowed_scopes(method: str) -> frozenset[Scope]:
         return frozenset()
     if method in COMPLAINT_METHODS:
         return frozenset({Scope.ADMIN, Scope.HOLDER})
+    if method in HONEYPOT_METHODS:
+        return frozenset({Scope.ADMIN, Scope.HONEYPOT})
     return frozenset({scope})
 
 
@@ -90,7 +98,7 @@ def create_key(store: Store, settings: Settings, operator: str, scopes: Iterable
         raise ValidationError("operator: required")
     wanted = frozenset(scopes)
     if not wanted:
-        raise ValidationError("scopes: at least one of lookup, report, rules, admin, holder")
+        raise ValidationError("scopes: at least one of " + ", ".join(s.value for s in Scope))
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(key_hash(settings, raw), operator, wanted, datetime.now(timezone.utc))
     store.put_api_key(key)

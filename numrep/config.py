@@ -12,6 +12,8 @@ broker on SQLite (kombu's SQLAlchemy transport) that needs no server.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import tomllib
@@ -109,6 +111,30 @@ class Settings(BaseModel):
         default_factory=lambda: {"app": 1.0, "hotline": 1.0, "web": 0.8, "operator": 1.0},
         description="Reporter trust by report source.",
     )
+    scoring: Literal["v1", "v2", "shadow"] = Field(
+        "v2", description="v2 decides; shadow: v1 decides while v2 scores alongside and the differences are logged; v1: complaints only."
+    )
+    tier_weights: dict[str, float] = Field(
+        default_factory=lambda: {"corroborated": 0.8, "attested": 0.6, "account": 0.35, "unverified": 0.25},
+        description="Scoring v2: what one reporter's complaint weighs, by how much it is vouched for.",
+    )
+    block_gate: float = Field(
+        1.0, gt=0, description="Scoring v2: strong evidence (corroborated or attested complaints, behaviour, honeypots) needed before BLOCK."
+    )
+    honeypot_weight: float = Field(0.9, gt=0, description="Scoring v2: the weight of each distinct honeypot a subject reached.")
+    behaviour_window_days: float = Field(7.0, gt=0, description="Call-record behaviour counts over this many days.")
+    record_lateness_days: float = Field(7.0, gt=0, description="Call records older than this are rejected (allowed lateness).")
+    corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
+    account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")
+    velocity_free_subjects: int = Field(
+        3, ge=1, description="A reporter may report this many subjects in 24 h at full weight; beyond, its weight shrinks."
+    )
+    surge_min_reporters: int = Field(20, ge=2, description="Weak reporters in 24 h on one subject that make a surge.")
+    surge_weak_share: float = Field(0.8, gt=0, le=1, description="... when at least this share of that day's reporters are weak.")
+    complaint_cap: int = Field(2000, ge=10, description="Reporters per subject that scoring reads; beyond, they are counted only.")
+    max_new_blocks_per_publication: int = Field(
+        1000, ge=1, description="New BLOCKs one publication may add; the excess is held at LABEL for review."
+    )
     allowlist_extra: list[str] = Field(default_factory=list, description="Subjects protected in addition to the built-in list.")
 
     range_rule_density: float = Field(
@@ -163,6 +189,18 @@ class Settings(BaseModel):
         bad = set(v) - allowed
         if bad:
             raise ValueError(f"unknown sources {sorted(bad)} (allowed: {sorted(allowed)})")
+        if any(w < 0 or w > 10 for w in v.values()):
+            raise ValueError("weights must lie in [0, 10]")
+        return v
+
+    @field_validator("tier_weights")
+    @classmethod
+    def _tier_weights(cls, v: dict[str, float]) -> dict[str, float]:
+        from numrep.models import Tier
+
+        allowed = {t.value for t in Tier}
+        if set(v) != allowed:
+            raise ValueError(f"give a weight for each of {sorted(allowed)}, got {sorted(v)}")
         if any(w < 0 or w > 10 for w in v.values()):
             raise ValueError("weights must lie in [0, 10]")
         return v
@@ -236,6 +274,22 @@ class Settings(BaseModel):
             raise ConfigError(f"hash key in {path} is too short (need at least 32 characters)")
         return key.encode()
 
+    @cached_property
+    def subscriber_key(self) -> bytes:
+        """The key for subscriber numbers: reporters' own numbers and callees hash alike, so they match."""
+        return derived_key(self.hmac_key, "subscriber-number")
+
+
+def derived_key(master: bytes, purpose: str) -> bytes:
+    """A key of its own for one kind of personal data, derived from the master hash key.
+
+    Subscriber numbers (a reporter's own number, callees in call records)
+    share one key so that they match each other; account ids keep the master
+    key. The lifecycle issue gives each kind a rotatable key of its own; this
+    is the seam.
+    """
+    return hmac.new(master, f"numrep/{purpose}/v1".encode(), hashlib.sha256).hexdigest().encode()
+
 
 def create_secret_file(path: Path, data: bytes) -> None:
     """Create ``path`` (mode 0600) with ``data`` unless it exists — atomically, so that
@@ -256,7 +310,7 @@ def create_secret_file(path: Path, data: bytes) -> None:
 
 
 _LIST_FIELDS = {"cassandra_hosts", "allowlist_extra"}
-_DICT_FIELDS = {"source_weights"}
+_DICT_FIELDS = {"source_weights", "tier_weights"}
 
 
 def _parse_env_value(name: str, raw: str) -> Any:

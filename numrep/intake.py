@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -34,6 +34,7 @@ class ReportInput:
     occurred_at: datetime | None = None
     source: Source | None = None
     text: str = ""
+    reporter_number: str = ""
 
     def __repr__(self) -> str:  # keep the raw reporter id out of logs and tracebacks
         return f"ReportInput(report_id={self.report_id!r}, subject={self.subject!r})"
@@ -46,8 +47,17 @@ class Accepted:
     duplicate: bool
 
 
-def validate(inp: ReportInput, key: bytes, region: str, now: datetime) -> Report:
-    """Turn input into a storable Report or raise InvalidReport naming the field."""
+def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscriber_key: bytes | None = None,
+             attest: Callable[[str], str] | None = None) -> Report:
+    """Turn input into a storable Report or raise InvalidReport naming the field.
+
+    The reporter's own number, when given, is normalised and kept only as a
+    keyed hash under ``subscriber_key`` (the key that hashes callees, so call
+    records can corroborate the report). ``attest`` maps that normalised
+    number to the operator that vouches for it (the sender's key holds the
+    number by the registry), or "": attestation comes from the sender's key,
+    never from what the report claims.
+    """
     try:
         report_id = str(uuid.UUID(inp.report_id.strip()))
     except (ValueError, AttributeError):
@@ -75,6 +85,18 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime) -> Report
         raise InvalidReport("occurred_at", f"older than {MAX_AGE.days} days")
     if len(inp.text) > MAX_TEXT_CHARS:
         raise InvalidReport("text", f"at most {MAX_TEXT_CHARS} characters, got {len(inp.text)}")
+    number_hash, attested_by = "", ""
+    if inp.reporter_number.strip():
+        try:
+            number = normalize(inp.reporter_number, region)
+        except InvalidSubject as exc:  # the reason never echoes the number itself
+            raise InvalidReport("reporter_number", exc.reason) from None
+        if namespace(number) is not Namespace.TEL:
+            raise InvalidReport("reporter_number", "must be a phone number, not an SMS port")
+        if number == subject:
+            raise InvalidReport("reporter_number", "a number cannot report itself")
+        number_hash = keyed_hash(subscriber_key or key, number)
+        attested_by = attest(number) if attest is not None else ""
     return Report(
         report_id=report_id,
         reporter_hash=keyed_hash(key, reporter),
@@ -85,6 +107,8 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime) -> Report
         received_at=now,
         source=inp.source or Source.APP,
         text=inp.text,
+        reporter_number_hash=number_hash,
+        attested_by=attested_by,
     )
 
 

@@ -70,6 +70,158 @@ class Report:
     received_at: datetime
     source: Source
     text: str = ""
+    #: Keyed hash (subscriber-number key) of the reporter's own number, "" when not given.
+    reporter_number_hash: str = ""
+    #: The operator that vouched for its subscriber (its own key, a number it holds), "" when none.
+    attested_by: str = ""
+
+
+class Tier(str, Enum):
+    """How much a complaint's reporter is vouched for, strongest first (docs/ARCHITECTURE.md §11)."""
+
+    CORROBORATED = "corroborated"  # call records show the subject reached the reporter before the report
+    ATTESTED = "attested"  # an operator vouched for its own subscriber
+    ACCOUNT = "account"  # an app account with a history on the platform
+    UNVERIFIED = "unverified"  # a fresh, unverified id
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """What scoring v2 needs of one reporter's latest report on a subject: no text, bounded size."""
+
+    report_id: str
+    reporter_hash: str
+    channel: Channel
+    category: Category
+    occurred_at: datetime
+    reporter_number_hash: str = ""
+    attested_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterStats:
+    """A reporter's history, in event time: when first seen, and how busy around a moment."""
+
+    reporter_hash: str
+    first_seen: datetime
+    #: Distinct subjects this reporter reported in the 24 hours before its report being weighed.
+    subjects_24h: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One call or message as an operator saw it. The callee is kept only as keyed hashes and sketch positions."""
+
+    record_id: str
+    caller: str
+    callee_hash: str  # subscriber-number keyed hash of the normalised callee
+    channel: Channel
+    start: datetime
+    ring_ms: int
+    talk_seconds: int
+    international: bool
+    operator: str
+    callee_reg: int  # HyperLogLog position of the callee: register << 6 | value
+    prefix_reg: int  # the same for the callee's prefix (sequential dialling)
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallAggregate:
+    """What one caller did in one hour on one channel, from one source.
+
+    ``source`` is ``records`` for the aggregate numrep derives from raw
+    records, or ``operator:<name>`` for an aggregate an operator sent.
+    """
+
+    caller: str
+    channel: Channel
+    hour: datetime
+    source: str
+    calls: int
+    answered: int
+    short_calls: int
+    ring_once_calls: int
+    international_calls: int
+    callees: bytes  # HyperLogLog, encoded
+    prefixes: bytes  # HyperLogLog of callee prefixes, encoded
+    honeypots: tuple[str, ...] = ()  # keyed hashes of the distinct honeypots it reached
+
+
+@dataclass(frozen=True, slots=True)
+class HourMark:
+    """A caller-hour whose records changed and must be aggregated again; ``token`` detects re-marking."""
+
+    caller: str
+    hour: datetime
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Honeypot:
+    """An unassigned number an operator designated: whoever calls it leaves strong evidence."""
+
+    number: str
+    number_hash: str  # subscriber-number keyed hash, to match callees
+    operator: str
+    note: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedFraud:
+    """Authoritative: an analyst or a police case confirmed the subject as fraud, until ``expires_at``."""
+
+    subject: str
+    case_id: str
+    expires_at: datetime
+    actor: str
+    reason: str
+    confirmed_at: datetime
+
+    def describe(self) -> str:
+        return f"confirmed fraud: case {self.case_id} ({self.reason}; by {self.actor}, until {self.expires_at:%Y-%m-%d})"
+
+
+class CaseKind(str, Enum):
+    REPORT_BOMBING = "report_bombing"
+    BLOCK_CAP = "block_cap"
+
+
+class Decision(str, Enum):
+    BLOCK = "block"
+    LABEL = "label"
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCase:
+    """A subject held for an analyst: its case id is ``<kind>:<subject>`` while open."""
+
+    case_id: str
+    subject: str
+    kind: CaseKind
+    summary: str
+    opened_at: datetime
+    decision: Decision | None = None
+    actor: str = ""
+    reason: str = ""
+    decided_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.decision is None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSwitch:
+    """The platform-wide safety switch: while on, every BLOCK is published as LABEL."""
+
+    block_to_label: bool
+    actor: str = ""
+    reason: str = ""
+    set_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +356,8 @@ class Scope(str, Enum):
     RULES = "rules"  # RulesService
     ADMIN = "admin"  # AdminService
     HOLDER = "holder"  # a number holder handling its own routed complaints (key operator = holder name)
+    HONEYPOT = "honeypot"  # an operator designating its own unassigned numbers as honeypots
+    RECORDS = "records"  # an operator submitting call records and aggregates
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from numrep import intake
 from numrep.auth import Authenticator, api_key_in
 from numrep.config import Settings
 from numrep.errors import RateLimited, ValidationError
+from numrep.evidence.trust import Attestor
 from numrep.models import Category, Channel, Source
 from numrep.ratelimit import ReportLimits
 from numrep.store.base import Store
@@ -27,6 +28,7 @@ def _input(m: pb.Report) -> intake.ReportInput:
         report_id=m.report_id, reporter_id=m.reporter_id, subject=m.subject, channel=channel,
         category=category, source=source, text=m.text,
         occurred_at=convert.from_timestamp(m.occurred_at) if m.HasField("occurred_at") else None,
+        reporter_number=m.reporter_number,
     )
 
 
@@ -37,25 +39,28 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
         self.settings = settings
         self.on_new = on_new
         self.auth = auth or Authenticator(store, settings)
+        self.attestor = Attestor(store)
         self.limits = limits or ReportLimits(settings.reporter_reports_per_minute, settings.reporter_report_burst,
                                              settings.operator_reports_per_second, settings.operator_report_burst)
 
-    def _validate(self, m: pb.Report, now: datetime) -> intake.Report:
-        return intake.validate(_input(m), self.settings.hmac_key, self.settings.region, now)
+    def _validate(self, m: pb.Report, now: datetime, attest: Callable[[str], str] | None) -> intake.Report:
+        return intake.validate(_input(m), self.settings.hmac_key, self.settings.region, now,
+                               self.settings.subscriber_key, attest)
 
-    def _operator(self, context: grpc.ServicerContext) -> str:
-        """Who sends: the operator of the API key, else the peer's address (without the port)."""
+    def _sender(self, context: grpc.ServicerContext) -> tuple[str, Callable[[str], str] | None]:
+        """Who sends (the API key's operator, else the peer's address without the port), and its attest function."""
         operator = self.auth.operator_of(api_key_in(context.invocation_metadata()))
         if operator is not None:
-            return f"key:{operator}"
+            return f"key:{operator}", self.attestor.for_operator(operator)
         peer = context.peer() or "unknown"
-        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer)
+        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer), None
 
     def SubmitReport(self, request: pb.SubmitReportRequest, context: grpc.ServicerContext) -> pb.SubmitReportResponse:
         if not request.HasField("report"):
             raise ValidationError("report: required")
-        report = self._validate(request.report, datetime.now(timezone.utc))
-        self.limits.operator(self._operator(context), 1)
+        sender, attest = self._sender(context)
+        report = self._validate(request.report, datetime.now(timezone.utc), attest)
+        self.limits.operator(sender, 1)
         self.limits.reporter(report.reporter_hash)
         [res] = intake.accept(self.store, [report])
         if not res.duplicate:
@@ -66,12 +71,13 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
         if len(request.reports) > self.settings.max_batch:
             raise ValidationError(f"reports: at most {self.settings.max_batch} per call, got {len(request.reports)}")
         now = datetime.now(timezone.utc)
+        sender, attest = self._sender(context)
         results: list[pb.ReportResult | None] = [None] * len(request.reports)
         valid: list[tuple[int, intake.Report]] = []
         seen: dict[str, int] = {}
         for i, m in enumerate(request.reports):
             try:
-                report = self._validate(m, now)
+                report = self._validate(m, now, attest)
             except ValidationError as exc:
                 results[i] = pb.ReportResult(report_id=m.report_id, accepted=False, error=exc.message)
                 continue
@@ -81,7 +87,7 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
             seen[report.report_id] = i
             valid.append((i, report))
         if valid:
-            self.limits.operator(self._operator(context), len(valid))  # the whole call, or none of it
+            self.limits.operator(sender, len(valid))  # the whole call, or none of it
         within: list[tuple[int, intake.Report]] = []
         for i, report in valid:
             try:

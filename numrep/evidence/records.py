@@ -1,0 +1,246 @@
+"""Operators' call and SMS records: validation, keyed hashing, and hourly aggregation.
+
+Raw records are the truth. Intake stores them idempotently (on
+``record_id``) with the callee only as a keyed hash (subscriber-number key)
+and its sketch positions, and marks the caller's hour. A worker then derives
+the hour's aggregate from the stored records of that hour — a pure function,
+so a redelivered or repeated aggregation writes the same row, and a resent
+record, stored once, is counted once. Operators that cannot ship raw records
+send the hourly aggregates themselves, with HyperLogLog sketches of their
+callees (``numrep.evidence.sketch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from numrep.errors import InvalidSubject, ValidationError
+from numrep.evidence.sketch import HyperLogLog, M, callee_prefix, position, public_hash
+from numrep.models import CallAggregate, CallRecord, Channel
+from numrep.numbers import Namespace, namespace, normalize
+from numrep.privacy import keyed_hash
+from numrep.scoring import FUTURE_SKEW
+
+MAX_RECORD_ID_CHARS = 128
+SHORT_CALL_SECONDS = 10
+RING_ONCE_MS = 5_000
+RECORDS_SOURCE = "records"
+MAX_RING_MS = 10 * 60 * 1000
+MAX_TALK_SECONDS = 48 * 3600
+
+
+class InvalidRecord(ValidationError):
+    """A call record or aggregate that cannot be accepted; names the field, never echoes a callee."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"invalid record: {field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    """A record as received. ``callee`` is a raw subscriber number: never log this object."""
+
+    record_id: str
+    caller: str
+    callee: str
+    channel: Channel | None
+    start: datetime | None
+    ring_ms: int = 0
+    talk_seconds: int = 0
+    international: bool = False
+
+    def __repr__(self) -> str:
+        return f"RecordInput(record_id={self.record_id!r})"
+
+
+def hour_of(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _pack(h: int) -> int:
+    idx, value = position(h)
+    return idx << 6 | value
+
+
+def _event_time(t: datetime | None, field: str, now: datetime, lateness: timedelta) -> datetime:
+    if t is None:
+        raise InvalidRecord(field, "required")
+    if t.tzinfo is None:
+        raise InvalidRecord(field, "must carry a time zone")
+    t = t.astimezone(timezone.utc)
+    if t > now + FUTURE_SKEW:
+        raise InvalidRecord(field, "lies in the future")
+    if t < now - lateness:
+        raise InvalidRecord(field, f"older than the allowed lateness ({lateness.total_seconds() / 86400:g} days)")
+    return t
+
+
+def _caller(raw: str, region: str) -> str:
+    try:
+        return normalize(raw, region)
+    except InvalidSubject as exc:
+        raise InvalidRecord("caller", exc.reason) from None
+
+
+def _channel(caller: str, channel: Channel | None) -> Channel:
+    is_port = namespace(caller) is Namespace.SMS
+    ch = channel or (Channel.SMS if is_port else Channel.VOICE)
+    if is_port and ch is Channel.VOICE:
+        raise InvalidRecord("channel", "SMS ports send messages only; use the sms channel")
+    return ch
+
+
+def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operator: str, now: datetime,
+                    lateness: timedelta) -> CallRecord:
+    """A storable record, or InvalidRecord naming the field."""
+    record_id = (inp.record_id or "").strip()
+    if not record_id:
+        raise InvalidRecord("record_id", "required")
+    if len(record_id) > MAX_RECORD_ID_CHARS:
+        raise InvalidRecord("record_id", f"at most {MAX_RECORD_ID_CHARS} characters")
+    caller = _caller(inp.caller, region)
+    try:
+        callee = normalize(inp.callee, region)
+    except InvalidSubject as exc:  # the reason never echoes the callee
+        raise InvalidRecord("callee", exc.reason) from None
+    if namespace(callee) is not Namespace.TEL:
+        raise InvalidRecord("callee", "must be a phone number")
+    if callee == caller:
+        raise InvalidRecord("callee", "a number cannot call itself")
+    channel = _channel(caller, inp.channel)
+    start = _event_time(inp.start, "start_time", now, lateness)
+    if not 0 <= inp.ring_ms <= MAX_RING_MS:
+        raise InvalidRecord("ring_ms", f"0 to {MAX_RING_MS}")
+    if not 0 <= inp.talk_seconds <= MAX_TALK_SECONDS:
+        raise InvalidRecord("talk_seconds", f"0 to {MAX_TALK_SECONDS}")
+    return CallRecord(
+        record_id=record_id, caller=caller, callee_hash=keyed_hash(subscriber_key, callee), channel=channel,
+        start=start, ring_ms=inp.ring_ms, talk_seconds=inp.talk_seconds, international=inp.international,
+        operator=operator, callee_reg=_pack(public_hash(callee)), prefix_reg=_pack(public_hash(callee_prefix(callee))),
+        received_at=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateInput:
+    caller: str
+    channel: Channel | None
+    hour: datetime | None
+    calls: int
+    answered: int
+    short_calls: int
+    ring_once_calls: int
+    international_calls: int
+    callee_sketch: bytes
+    callee_prefix_sketch: bytes
+
+
+def validate_aggregate(inp: AggregateInput, region: str, operator: str, now: datetime, lateness: timedelta) -> CallAggregate:
+    """A storable operator aggregate (source ``operator:<name>``), or InvalidRecord naming the field."""
+    caller = _caller(inp.caller, region)
+    channel = _channel(caller, inp.channel)
+    hour = _event_time(inp.hour, "hour", now, lateness + timedelta(hours=1))
+    if hour != hour_of(hour):
+        raise InvalidRecord("hour", "must be the start of an hour (minutes and seconds zero)")
+    if inp.calls <= 0:
+        raise InvalidRecord("calls", "at least 1")
+    for name in ("answered", "ring_once_calls", "international_calls"):
+        if getattr(inp, name) > inp.calls:
+            raise InvalidRecord(name, "cannot exceed calls")
+    if inp.short_calls > inp.answered:
+        raise InvalidRecord("short_calls", "cannot exceed answered")
+    if inp.ring_once_calls > inp.calls - inp.answered:
+        raise InvalidRecord("ring_once_calls", "cannot exceed unanswered calls")
+    try:
+        callees = HyperLogLog.from_bytes(inp.callee_sketch)
+        prefixes = HyperLogLog.from_bytes(inp.callee_prefix_sketch)
+    except ValidationError as exc:
+        raise InvalidRecord("callee_sketch", exc.message) from None
+    if callees.is_empty():
+        raise InvalidRecord("callee_sketch", "required (a HyperLogLog of the hour's callees)")
+    return CallAggregate(
+        caller=caller, channel=channel, hour=hour, source=f"operator:{operator}", calls=inp.calls,
+        answered=inp.answered, short_calls=inp.short_calls, ring_once_calls=inp.ring_once_calls,
+        international_calls=inp.international_calls, callees=callees.to_bytes(), prefixes=prefixes.to_bytes(),
+    )
+
+
+def aggregate_hour(caller: str, hour: datetime, records: Iterable[CallRecord],
+                   honeypots: frozenset[str] = frozenset()) -> list[CallAggregate]:
+    """The aggregates (one per channel) of one caller-hour's stored records: a pure function of them."""
+    by_channel: dict[Channel, list[CallRecord]] = {}
+    for r in records:
+        by_channel.setdefault(r.channel, []).append(r)
+    out = []
+    for ch in sorted(by_channel, key=lambda c: c.value):
+        rs = by_channel[ch]
+        callees, prefixes = bytearray(M), bytearray(M)
+        for r in rs:
+            for regs, packed in ((callees, r.callee_reg), (prefixes, r.prefix_reg)):
+                idx, value = packed >> 6, packed & 63
+                if value > regs[idx]:
+                    regs[idx] = value
+        answered = [r for r in rs if r.talk_seconds > 0]
+        out.append(CallAggregate(
+            caller=caller, channel=ch, hour=hour, source=RECORDS_SOURCE, calls=len(rs), answered=len(answered),
+            short_calls=sum(1 for r in answered if r.talk_seconds < SHORT_CALL_SECONDS),
+            ring_once_calls=sum(1 for r in rs if r.talk_seconds == 0 and r.ring_ms <= RING_ONCE_MS),
+            international_calls=sum(1 for r in rs if r.international),
+            callees=HyperLogLog(callees).to_bytes(), prefixes=HyperLogLog(prefixes).to_bytes(),
+            honeypots=tuple(sorted({r.callee_hash for r in rs} & honeypots)),
+        ))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """A subject's merged call behaviour on one channel over the behaviour window."""
+
+    calls: int = 0
+    answered: int = 0
+    short_calls: int = 0
+    ring_once_calls: int = 0
+    international_calls: int = 0
+    distinct_callees: float = 0.0
+    distinct_prefixes: float = 0.0
+    active_days: int = 0
+    honeypots: frozenset[str] = frozenset()
+
+    @property
+    def answer_rate(self) -> float:
+        return self.answered / self.calls if self.calls else 0.0
+
+    @property
+    def short_share(self) -> float:
+        return self.short_calls / self.answered if self.answered else 0.0
+
+    @property
+    def ring_once_share(self) -> float:
+        return self.ring_once_calls / self.calls if self.calls else 0.0
+
+    @property
+    def callees_per_prefix(self) -> float:
+        return self.distinct_callees / self.distinct_prefixes if self.distinct_prefixes >= 1 else 0.0
+
+
+def merge(aggregates: Sequence[CallAggregate], channel: Channel) -> Behaviour:
+    """Merge hourly aggregates of one channel (any sources): counts add, sketches merge without inflation."""
+    rows = [a for a in aggregates if a.channel is channel]
+    if not rows:
+        return Behaviour()
+    callees, prefixes = HyperLogLog(), HyperLogLog()
+    for a in rows:
+        callees.merge(HyperLogLog.from_bytes(a.callees))
+        prefixes.merge(HyperLogLog.from_bytes(a.prefixes))
+    return Behaviour(
+        calls=sum(a.calls for a in rows), answered=sum(a.answered for a in rows),
+        short_calls=sum(a.short_calls for a in rows), ring_once_calls=sum(a.ring_once_calls for a in rows),
+        international_calls=sum(a.international_calls for a in rows),
+        distinct_callees=callees.estimate(), distinct_prefixes=prefixes.estimate(),
+        active_days=len({a.hour.date() for a in rows}),
+        honeypots=frozenset(h for a in rows for h in a.honeypots),
+    )
