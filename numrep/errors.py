@@ -64,6 +64,12 @@ class NotFound(NumrepError, LookupError):
     status = "NOT_FOUND"
 
 
+class Conflict(NumrepError):
+    """The object is not in a state that allows the call (e.g. a review case decided already)."""
+
+    status = "FAILED_PRECONDITION"
+
+
 class Forbidden(NumrepError, PermissionError):
     """The caller may not act on this object (e.g. a complaint routed to another holder)."""
 

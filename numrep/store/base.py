@@ -14,7 +14,7 @@ call after a crash is harmless:
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
@@ -32,10 +32,11 @@ from numrep.models import (
     Rule,
     RulesDelta,
 )
+from numrep.store.evidence import EvidenceStore
 
 
-class Store(ABC):
-    """Persistent state of numrep."""
+class Store(EvidenceStore):
+    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``)."""
 
     #: Backend name, as in the ``store`` setting.
     name: str = "abstract"

@@ -54,6 +54,7 @@ from numrep.models import (
 )
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
 from numrep.store.base import Store
+from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(Store):
+class CassandraStore(CassandraEvidence, Store):
     name = "cassandra"
 
     def __init__(self, settings: Settings) -> None:

@@ -38,6 +38,7 @@ from numrep.models import (
 )
 from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
 from numrep.store.base import Store
+from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
 
 SCHEMA_VERSION = 1
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS filter_chunks (
 """
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteEvidence, Store):
     name = "sqlite"
 
     def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000) -> None:
@@ -134,6 +135,7 @@ class SQLiteStore(Store):
     def migrate(self) -> None:
         conn = self._conn()
         conn.executescript(SCHEMA)
+        migrate_evidence(conn)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -149,9 +151,11 @@ class SQLiteStore(Store):
         with self._write() as conn:
             for r in reports:
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO reports(report_id, reporter_hash, subject, channel, category, occurred_at, "
+                    "received_at, source, text, reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
-                     to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text),
+                     to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text,
+                     r.reporter_number_hash, r.attested_by),
                 )
                 new = cur.rowcount == 1
                 if new:
@@ -171,6 +175,7 @@ class SQLiteStore(Store):
                 occurred_at=from_micros(row["occurred_at"]),  # type: ignore[arg-type]
                 received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
                 source=Source(row["source"]), text=row["text"],
+                reporter_number_hash=row["reporter_number_hash"], attested_by=row["attested_by"],
             )
             for row in rows
         ]

@@ -1,0 +1,126 @@
+"""The evidence part of the store interface: call records, trust inputs, honeypots, cases.
+
+:class:`numrep.store.base.Store` inherits these; each backend implements
+them beside its core (``sqlite_evidence.py``, ``cassandra_evidence.py``) and
+passes the same contract tests (``tests/unit/store/test_evidence_contract.py``).
+Every write is keyed so that a retry after a crash is harmless:
+
+* raw call records are idempotent on ``record_id`` and mark their caller-hour;
+* hourly aggregates are keyed by (caller, hour, channel, source) and replaced
+  whole, so deriving one again writes the same row;
+* hour marks carry a token, like dirty subjects.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from numrep.models import (
+    BlockSwitch,
+    CallAggregate,
+    CallRecord,
+    Complaint,
+    ConfirmedFraud,
+    Decision,
+    Honeypot,
+    HourMark,
+    ReporterStats,
+    ReviewCase,
+)
+
+
+class EvidenceStore(ABC):
+    # ---- call records --------------------------------------------------
+    @abstractmethod
+    def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
+        """Store records (first one wins per ``record_id``) and mark their caller-hours.
+
+        Returns, per record, True if it is new and False if one with the same
+        id was stored already.
+        """
+
+    @abstractmethod
+    def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
+        """Every stored record of ``caller`` that started in the hour beginning at ``hour``."""
+
+    @abstractmethod
+    def dirty_hours(self, limit: int) -> list[HourMark]:
+        """Up to ``limit`` caller-hours whose records changed, oldest mark first."""
+
+    @abstractmethod
+    def clear_dirty_hours(self, marks: Iterable[HourMark]) -> None:
+        """Clear marks whose token is unchanged."""
+
+    @abstractmethod
+    def put_call_aggregates(self, aggregates: Sequence[CallAggregate]) -> None:
+        """Insert or replace aggregates by (caller, hour, channel, source); marks the callers dirty."""
+
+    @abstractmethod
+    def call_aggregates(self, callers: Iterable[str], since: datetime) -> dict[str, list[CallAggregate]]:
+        """Aggregates of these callers for hours at or after ``since`` (callers without any are left out)."""
+
+    @abstractmethod
+    def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
+        """Which claims the records bear out: indexes ``i`` of ``claims`` = (callee hash, from, to) such
+        that ``caller`` called or texted that callee between ``from`` and ``to``."""
+
+    # ---- reporter trust -------------------------------------------------
+    @abstractmethod
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+        """The latest complaint per reporter about ``subject`` since ``since``, newest first, at most
+        ``limit``; and how many more distinct reporters there are (counted, not returned)."""
+
+    @abstractmethod
+    def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
+        """Per reporter hash: first seen (earliest ``occurred_at`` of any of its reports) and the distinct
+        subjects it reported in the 24 hours up to the given moment."""
+
+    # ---- honeypots ------------------------------------------------------
+    @abstractmethod
+    def add_honeypot(self, honeypot: Honeypot) -> Honeypot:
+        """Add (or keep) a honeypot; returns the stored one."""
+
+    @abstractmethod
+    def remove_honeypot(self, number: str) -> Honeypot | None:
+        """Remove a honeypot; returns it, or None if it was not one."""
+
+    @abstractmethod
+    def honeypots(self) -> list[Honeypot]:
+        """Every honeypot, sorted by number."""
+
+    # ---- authoritative evidence and review ----------------------------
+    @abstractmethod
+    def confirm_fraud(self, entry: ConfirmedFraud) -> None:
+        """Insert or replace the confirmation of a subject and mark it dirty."""
+
+    @abstractmethod
+    def confirmed_fraud(self, subjects: Iterable[str]) -> dict[str, ConfirmedFraud]:
+        """The confirmations of these subjects (expired ones included; scoring checks expiry)."""
+
+    @abstractmethod
+    def open_case(self, case: ReviewCase) -> bool:
+        """Open a case unless one with its id is open already; True if opened."""
+
+    @abstractmethod
+    def decide_case(self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime,
+                    expires_at: datetime | None) -> ReviewCase:
+        """Decide an open case (NotFound if absent, Conflict if decided) and mark its subject dirty.
+        The decided case keeps its history under ``<case id>@<decided at>``; the id is free again."""
+
+    @abstractmethod
+    def review_cases(self, state: str = "open", limit: int = 100) -> list[ReviewCase]:
+        """Cases by state ("open", "decided", "all"), oldest first."""
+
+    @abstractmethod
+    def case_decisions(self, subjects: Iterable[str]) -> dict[str, list[ReviewCase]]:
+        """The decided cases of these subjects, oldest decision first."""
+
+    @abstractmethod
+    def get_block_switch(self) -> BlockSwitch:
+        """The platform-wide BLOCK→LABEL switch (off when never set)."""
+
+    @abstractmethod
+    def set_block_switch(self, switch: BlockSwitch) -> None:
+        """Set the switch (the caller queues the rescoring of flagged subjects)."""
