@@ -9,6 +9,7 @@ marks that were not renewed meanwhile).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable
@@ -18,11 +19,13 @@ from datetime import datetime, timezone
 
 from numrep import filter as bloom
 from numrep.config import Settings
-from numrep.models import FilterSnapshotMeta, Reputation, Rule, RuleKind
+from numrep.evidence import collect
+from numrep.models import Action, CaseKind, Channel, FilterSnapshotMeta, Reputation, ReviewCase, Rule, RuleKind
 from numrep.numbers import SMS
 from numrep.protected import ProtectedSet
 from numrep.rules import diff, rules_for
 from numrep.scoring import FUTURE_SKEW, ScoringParams, score_subject
+from numrep.scoring_v2 import ParamsV2, score_v2
 from numrep.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ def load_protected(store: Store, settings: Settings) -> ProtectedSet:
     return protected
 
 
-def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
+def score_v1(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
     params = ScoringParams.from_settings(settings)
     since = as_of - params.window - FUTURE_SKEW
     ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
@@ -56,6 +59,86 @@ def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime
                       authoritative=(ports[s].describe(),) if s in ports else ())
         for s in subjects
     ]
+
+
+def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
+    """Score a batch with the configured scoring (v2, v1, or v1 deciding while v2 runs in shadow).
+
+    v2 also opens a review case for each subject a report surge holds.
+    """
+    if settings.scoring == "v1":
+        return score_v1(store, subjects, settings, as_of, protected)
+    params = ParamsV2.from_settings(settings)
+    evidence = collect.gather(store, subjects, settings, as_of)
+    scored = [score_v2(evidence[s], as_of, params, protected.reason(s)) for s in subjects]
+    for sc in scored:
+        if sc.surge is not None:
+            _open_case(store, sc.reputation, CaseKind.REPORT_BOMBING, sc.surge, as_of)
+    v2 = [sc.reputation for sc in scored]
+    if settings.scoring == "shadow":
+        v1 = score_v1(store, subjects, settings, as_of, protected)
+        _report_shadow(v1, v2)
+        return v1
+    return v2
+
+
+def _open_case(store: Store, rep: Reputation, kind: CaseKind, summary: str, as_of: datetime) -> None:
+    if store.open_case(ReviewCase(f"{kind.value}:{rep.subject}", rep.subject, kind, summary, as_of)):
+        log.info("review case opened", extra={"kind": kind.value, "subject": rep.subject})
+
+
+def _strongest(rep: Reputation) -> Action:
+    return max(rep.actions.values(), key=lambda a: a.rank, default=Action.ALLOW)
+
+
+def _report_shadow(v1: list[Reputation], v2: list[Reputation]) -> None:
+    """Log how v2 would have decided differently from v1 (the shadow rollout's evidence)."""
+    changes: dict[str, int] = {}
+    for a, b in zip(v1, v2):
+        if _strongest(a) is not _strongest(b):
+            key = f"{_strongest(a).value}->{_strongest(b).value}"
+            changes[key] = changes.get(key, 0) + 1
+            log.info("shadow scoring differs", extra={"subject": a.subject, "v1": _strongest(a).value,
+                                                      "v2": _strongest(b).value, "v2_reasons": list(b.reasons)})
+    log.info("shadow scoring", extra={"scored": len(v1), "changed": sum(changes.values()), **changes})
+
+
+def _with_actions(rep: Reputation, actions: dict[Channel, Action], reason: str) -> Reputation:
+    return dataclasses.replace(rep, actions=actions, reasons=(*rep.reasons, reason))
+
+
+def apply_safety(store: Store, reps: list[Reputation], settings: Settings, as_of: datetime) -> list[Reputation]:
+    """The blast-radius limits: the platform-wide BLOCK→LABEL switch, then the cap on new BLOCKs.
+
+    New BLOCKs beyond ``max_new_blocks_per_publication`` (authoritative ones
+    excepted, highest scores first) are held at LABEL and open a review case;
+    they compete again at their next rescore.
+    """
+    switch = store.get_block_switch()
+    if switch.block_to_label:
+        why = f"safety switch: BLOCK answered as LABEL ({switch.reason}; by {switch.actor})"
+        return [_with_actions(r, {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()}, why)
+                if Action.BLOCK in r.actions.values() else r for r in reps]
+    blocking = [r for r in reps if Action.BLOCK in r.actions.values() and r.score < 100]
+    if len(blocking) <= settings.max_new_blocks_per_publication:
+        return reps
+    current = store.active_rules({r.subject for r in blocking})
+    already = {rule.subject for rule in current.values() if rule.action is Action.BLOCK}
+    new = sorted((r for r in blocking if r.subject not in already), key=lambda r: (-r.score, r.subject))
+    excess = {r.subject for r in new[settings.max_new_blocks_per_publication:]}
+    if not excess:
+        return reps
+    log.warning("new BLOCKs over the per-publication cap held at LABEL",
+                extra={"new_blocks": len(new), "cap": settings.max_new_blocks_per_publication, "held": len(excess)})
+    out = []
+    for r in reps:
+        if r.subject in excess:
+            summary = f"one of {len(new)} new BLOCKs in one publication (cap {settings.max_new_blocks_per_publication})"
+            _open_case(store, r, CaseKind.BLOCK_CAP, summary, as_of)
+            r = _with_actions(r, {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()},
+                              f"held at LABEL for review: {summary}")
+        out.append(r)
+    return out
 
 
 def _rules_of(reputations: Iterable[Reputation], as_of: datetime) -> dict[str, Rule]:
@@ -128,13 +211,14 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
     """
     deadline = time.monotonic() + time_budget
     scored, last_version = 0, None
+    collect.aggregate_dirty_hours(store, settings.rescore_batch, time_budget / 2)
     protected = load_protected(store, settings)
     while time.monotonic() < deadline:
         marks = store.dirty_subjects(settings.rescore_batch)
         if not marks:
             break
         when = as_of or _now()
-        reps = score(store, [m.subject for m in marks], settings, when, protected)
+        reps = apply_safety(store, score(store, [m.subject for m in marks], settings, when, protected), settings, when)
         store.put_reputations(reps)
         version = publish_for(store, reps, when)
         last_version = version or last_version
@@ -164,4 +248,9 @@ def publish_range_rules(store: Store, settings: Settings) -> int | None:
 
     protected = load_protected(store, settings)
     desired = holders.range_rules(store, settings, protected.subjects())
+    switch = store.get_block_switch()
+    if switch.block_to_label:
+        why = f" (safety switch: BLOCK answered as LABEL; {switch.reason})"
+        desired = {rid: dataclasses.replace(r, action=Action.LABEL, reason=r.reason + why) if r.action is Action.BLOCK else r
+                   for rid, r in desired.items()}
     return _publish_changes(store, _of_kind(store.active_rules(), ranges=True), desired, _now())

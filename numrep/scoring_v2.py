@@ -93,7 +93,7 @@ class Scored(NamedTuple):
 
 
 def strength_to_score(s: float) -> int:
-    return int(round(100 * (1 - math.exp(-max(s, 0.0)))))
+    return min(99, int(round(100 * (1 - math.exp(-max(s, 0.0))))))  # 100 is for authoritative evidence alone
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:

@@ -29,8 +29,9 @@ from numrep.lookup import LookupEngine
 from numrep.signing import Signer
 from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
-from numrep.v1 import rules_pb2, rules_pb2_grpc
+from numrep.v1 import callrecords_pb2, callrecords_pb2_grpc, rules_pb2, rules_pb2_grpc
 from services.admin import AdminServicer
+from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
@@ -47,6 +48,7 @@ SERVICE_NAMES = (
     report_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name,
     rules_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+    callrecords_pb2.DESCRIPTOR.services_by_name["CallRecordService"].full_name,
 )
 
 
@@ -96,6 +98,9 @@ class Server:
         )
         report_pb2_grpc.add_ReportServiceServicer_to_server(
             ReportServicer(self.store, settings, self.nudger.poke, auth=auth), self.grpc
+        )
+        callrecords_pb2_grpc.add_CallRecordServiceServicer_to_server(
+            CallRecordServicer(self.store, settings, self.nudger.poke, auth=auth), self.grpc
         )
         self.signer = Signer.from_settings(settings)
         rules_pb2_grpc.add_RulesServiceServicer_to_server(

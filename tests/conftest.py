@@ -179,8 +179,14 @@ def make_report(
     channel: Channel = Channel.VOICE,
     category: Category = Category.LOANS_FINANCE,
     source: Source = Source.APP,
+    attested_by: str = "",
+    number_hash: str = "",
 ) -> Report:
-    """A valid stored report; ``n`` picks the id (and the reporter unless given)."""
+    """A valid stored report; ``n`` picks the id (and the reporter unless given).
+
+    ``attested_by`` names the operator that vouched for the reporter (scoring v2 weighs it as attested);
+    ``number_hash`` is the reporter's own number, hashed (call records can corroborate it).
+    """
     return Report(
         report_id=f"00000000-0000-4000-8000-{n:012d}",
         reporter_hash=reporter or f"h1:reporter{n}",
@@ -190,4 +196,6 @@ def make_report(
         occurred_at=at,
         received_at=at + timedelta(seconds=1),
         source=source,
+        reporter_number_hash=number_hash,
+        attested_by=attested_by,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 
-from numrep.v1 import admin_pb2, admin_pb2_grpc, common_pb2, report_pb2, report_pb2_grpc
+from numrep.v1 import admin_pb2, admin_pb2_grpc, callrecords_pb2, callrecords_pb2_grpc, common_pb2, report_pb2, report_pb2_grpc
 from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
 
 SERVICE_CONFIG = json.dumps({
@@ -93,6 +93,7 @@ class Client:
         self.reports = report_pb2_grpc.ReportServiceStub(self.channel)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
+        self.records = callrecords_pb2_grpc.CallRecordServiceStub(self.channel)
 
     def __enter__(self) -> "Client":
         return self
@@ -121,11 +122,13 @@ class Client:
     def report(
         self, subject: str, reporter_id: str, category: str = "other", channel: str | None = None,
         report_id: str | None = None, source: str = "app", text: str = "", occurred_at: datetime | None = None,
+        reporter_number: str = "",
     ) -> report_pb2.SubmitReportResponse:
         msg = report_pb2.Report(
             report_id=report_id or str(uuid.uuid4()), reporter_id=reporter_id, subject=subject,
             channel=channel_enum(channel), category=common_pb2.Category.Value(f"CATEGORY_{category.upper()}"),
             source=report_pb2.ReportSource.Value(f"REPORT_SOURCE_{source.upper()}"), text=text,
+            reporter_number=reporter_number,
         )
         if occurred_at is not None:
             msg.occurred_at.FromDatetime(occurred_at)
@@ -134,6 +137,19 @@ class Client:
     def submit_reports(self, reports: Iterable[report_pb2.Report]) -> list[report_pb2.ReportResult]:
         resp = self.reports.SubmitReports(report_pb2.SubmitReportsRequest(reports=list(reports)), timeout=self.timeout)
         return list(resp.results)
+
+    def call_record(self, record_id: str, caller: str, callee: str, start: datetime, ring_ms: int = 3000,
+                    talk_seconds: int = 0, channel: str | None = None,
+                    international: bool = False) -> callrecords_pb2.CallRecord:
+        """One call record message (send a list of them with ``submit_call_records``)."""
+        msg = callrecords_pb2.CallRecord(record_id=record_id, caller=caller, callee=callee, channel=channel_enum(channel),
+                                         ring_ms=ring_ms, talk_seconds=talk_seconds, international=international)
+        msg.start_time.FromDatetime(start)
+        return msg
+
+    def submit_call_records(self, records: Iterable[callrecords_pb2.CallRecord]) -> callrecords_pb2.SubmitCallRecordsResponse:
+        return self.records.SubmitCallRecords(callrecords_pb2.SubmitCallRecordsRequest(records=list(records)),
+                                              timeout=self.timeout)
 
     def get_rules(self, since_version: int = 0) -> rules_pb2.RulesUpdate:
         return self.rules.GetRules(rules_pb2.GetRulesRequest(since_version=since_version), timeout=self.timeout)

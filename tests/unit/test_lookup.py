@@ -43,7 +43,7 @@ class CountingStore:
 
 @pytest.fixture
 def flagged(store: Store, settings: Settings) -> Store:
-    store.add_reports([make_report(i, at=NOW) for i in range(10)])
+    store.add_reports([make_report(i, at=NOW, attested_by="China Mobile") for i in range(10)])  # v2 blocks on attested
     store.add_reports([make_report(100 + i, subject="tel:+86110", at=NOW) for i in range(300)])
     pipeline.rescore_dirty(store, settings)
     return store
@@ -123,7 +123,7 @@ def test_range_rules_longest_prefix(store: Store, settings: Settings) -> None:
 def test_new_versions_are_picked_up(store: Store, settings: Settings) -> None:
     e = engine_for(store, settings)
     assert e.lookup(SPAM).action is Action.ALLOW and e.version == 0
-    store.add_reports([make_report(i, at=NOW) for i in range(10)])
+    store.add_reports([make_report(i, at=NOW, attested_by="China Mobile") for i in range(10)])  # v2 blocks on attested
     pipeline.rescore_dirty(store, settings)
     assert e.refresh() is True
     assert e.lookup(SPAM).action is Action.BLOCK and e.version == 1 and e.filter_version == 1

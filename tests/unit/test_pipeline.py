@@ -18,7 +18,8 @@ SPAM = "tel:+8617012345678"
 
 
 def reports(n: int, subject: str = SPAM, start: int = 0, at: datetime = NOW) -> list:
-    return [make_report(start + i, subject=subject, at=at) for i in range(n)]
+    """Reports an operator vouched for (attested): evidence scoring v2 may block on."""
+    return [make_report(start + i, subject=subject, at=at, attested_by="China Mobile") for i in range(n)]
 
 
 def loaded_filter(store: Store) -> FilterSnapshot:

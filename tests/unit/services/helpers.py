@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from numrep import pipeline
 from numrep.sdk.client import Client
 from services.server import Server
@@ -9,9 +11,19 @@ from services.server import Server
 SPAM = "17012345678"
 
 
+def victim(i: int) -> str:
+    return f"1390013{i:04d}"
+
+
 def block(client: Client, server: Server, subject: str = SPAM, n: int = 10) -> None:
+    """Evidence scoring v2 blocks on: the operator's records show ``subject`` called n people, who report it."""
+    called = datetime.now(timezone.utc) - timedelta(hours=1)
+    for start in range(0, n, 50):
+        resp = client.submit_call_records(client.call_record(f"rec-{subject}-{i}", subject, victim(i), called)
+                                          for i in range(start, min(n, start + 50)))
+        assert resp.rejected == 0
     for i in range(n):
-        client.report(subject, f"reporter-{i}", "loans_finance")
+        client.report(subject, f"reporter-{i}", "loans_finance", reporter_number=victim(i))
     pipeline.rescore_dirty(server.store, server.settings)
     server.engine.refresh()
 

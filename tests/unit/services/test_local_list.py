@@ -28,7 +28,7 @@ def test_local_list_answers_misses_locally_and_confirms_hits(client: Client, ser
             local.lookup("1380013800012345")
         hit = local.lookup("+86 170 1234 5678")
         assert (hit.action, hit.source, local.service_calls) == (Action.BLOCK, "service", 1)
-        assert hit.reasons[0].startswith("10 reporters")
+        assert hit.reasons[0].startswith("10 corroborated reporters")
         again = local.lookup("17012345678")  # the confirmed answer is cached while the rules version holds
         assert (again.action, again.source, again.reasons, local.service_calls) == (
             Action.BLOCK, "service-cached", hit.reasons, 1)

@@ -48,7 +48,7 @@ def test_reports_then_rescore_then_block_with_reasons(client: Client, server: Se
     r = client.lookup(SPAM)
     assert r.action == common_pb2.ACTION_BLOCK and r.source == reputation_pb2.VERDICT_SOURCE_STORE
     assert r.top_category == common_pb2.CATEGORY_LOANS_FINANCE and r.score >= 80
-    assert r.reasons[0].startswith("10 reporters in 30 days")
+    assert r.reasons[0].startswith("10 corroborated reporters in 30 days")
     assert r.version == 1
 
 

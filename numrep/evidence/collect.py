@@ -1,0 +1,98 @@
+"""From the store to scoring v2's inputs: hourly aggregation, and the evidence of a batch of subjects.
+
+Both are idempotent steps of the pipeline (``numrep.pipeline``): aggregating
+an hour again writes the same rows, and gathering reads only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from numrep.config import Settings
+from numrep.evidence.records import Behaviour, aggregate_hour, merge
+from numrep.models import Channel, Decision, ReviewCase
+from numrep.numbers import SMS
+from numrep.scoring import FUTURE_SKEW, channels_for
+from numrep.scoring_v2 import Evidence
+from numrep.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def aggregate_dirty_hours(store: Store, batch: int = 500, time_budget: float = 30.0) -> int:
+    """Derive the aggregates of every caller-hour whose records changed; returns the hours done.
+
+    Each aggregate is a pure function of the hour's stored records, written
+    whole (marking the caller for rescoring), and the hour's mark is cleared
+    only if no record arrived meanwhile — a crash anywhere leaves the hour to
+    be aggregated again, with the same result.
+    """
+    deadline = time.monotonic() + time_budget
+    done = 0
+    honeypots: frozenset[str] | None = None
+    while time.monotonic() < deadline:
+        marks = store.dirty_hours(batch)
+        if not marks:
+            break
+        if honeypots is None:
+            honeypots = frozenset(h.number_hash for h in store.honeypots())
+        aggregates = []
+        for m in marks:
+            aggregates.extend(aggregate_hour(m.caller, m.hour, store.call_records_in_hour(m.caller, m.hour), honeypots))
+        if aggregates:
+            store.put_call_aggregates(aggregates)
+        store.clear_dirty_hours(marks)
+        done += len(marks)
+    if done:
+        log.info("call records aggregated", extra={"hours": done})
+    return done
+
+
+def _decisions(cases: Sequence[ReviewCase], as_of: datetime, window: timedelta) -> tuple[list[str], datetime | None, bool]:
+    """(authoritative reasons, cleared before, analyst hold) from a subject's decided cases, oldest first."""
+    authoritative: list[str] = []
+    cleared: datetime | None = None
+    hold = False
+    for c in cases:
+        if c.decided_at is None or c.decided_at > as_of:
+            continue
+        if c.decision is Decision.CLEAR:
+            cleared, hold, authoritative = c.decided_at, False, []
+        elif c.decision is Decision.LABEL:
+            hold = as_of - c.decided_at <= window
+        elif c.decision is Decision.BLOCK and (c.expires_at is None or c.expires_at > as_of):
+            authoritative.append(f"analyst decision: blocked in case {c.case_id} ({c.reason}; by {c.actor})")
+    return authoritative, cleared, hold
+
+
+def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: datetime) -> dict[str, Evidence]:
+    """Scoring v2's evidence for a batch of subjects (bounded per subject)."""
+    window = timedelta(days=settings.window_days)
+    since = as_of - window - FUTURE_SKEW
+    corroboration = timedelta(days=settings.corroboration_days)
+    ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
+    fraud = store.confirmed_fraud(subjects)
+    decided = store.case_decisions(subjects)
+    aggregates = store.call_aggregates(subjects, as_of - timedelta(days=settings.behaviour_window_days))
+    out: dict[str, Evidence] = {}
+    for s in subjects:
+        complaints, more = store.complaints_for_subject(s, since, settings.complaint_cap)
+        moments: dict[str, datetime] = {}
+        for c in complaints:
+            moments[c.reporter_hash] = max(moments.get(c.reporter_hash, c.occurred_at), c.occurred_at)
+        stats = store.reporter_stats(moments) if moments else {}
+        numbered = [c for c in complaints if c.reporter_number_hash]
+        claims = [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in numbered]
+        corroborated = frozenset(numbered[i].report_id for i in store.contacted(s, claims)) if claims else frozenset()
+        rows = [a for a in aggregates.get(s, ()) if a.hour <= as_of]
+        behaviour: dict[Channel, Behaviour] = {ch: merge(rows, ch) for ch in channels_for(s)} if rows else {}
+        authoritative, cleared, hold = _decisions(decided.get(s, ()), as_of, window)
+        if s in ports:
+            authoritative.insert(0, ports[s].describe())
+        if s in fraud and fraud[s].expires_at > as_of:
+            authoritative.insert(0, fraud[s].describe())
+        out[s] = Evidence(s, tuple(complaints), more, corroborated, stats, behaviour, tuple(authoritative), cleared, hold)
+    return out

@@ -1,0 +1,126 @@
+"""CallRecordService: operators' call and SMS records, raw or hourly, into the evidence store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+
+import grpc
+from google.protobuf.message import Message
+
+from numrep.auth import Authenticator, api_key_in
+from numrep.config import Settings
+from numrep.errors import ValidationError
+from numrep.evidence.records import AggregateInput, RecordInput, validate_aggregate, validate_record
+from numrep.models import CallAggregate, CallRecord, Channel
+from numrep.store.base import Store
+from numrep.v1 import callrecords_pb2 as pb
+from numrep.v1 import callrecords_pb2_grpc as pb_grpc
+from numrep import convert
+
+
+def _unknown_fields(m: Message) -> str:
+    """A per-item error for fields this server does not know (a newer client, or a typo'd schema)."""
+    from google.protobuf.unknown_fields import UnknownFieldSet
+
+    numbers = sorted({f.field_number for f in UnknownFieldSet(m)})
+    return f"unknown field(s) {', '.join(map(str, numbers))}" if numbers else ""
+
+
+def _channel(value: int) -> Channel | None:
+    return convert.enum_or_none(convert.CHANNEL_FROM_PB, value, "channel")  # type: ignore[return-value]
+
+
+class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
+    def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None,
+                 auth: Authenticator | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.on_new = on_new
+        self.auth = auth or Authenticator(store, settings)
+        self.lateness = timedelta(days=settings.record_lateness_days)
+
+    def _operator(self, context: grpc.ServicerContext) -> str:
+        """The sending operator: its API key's, else the peer (records are evidence of whoever sends them)."""
+        operator = self.auth.operator_of(api_key_in(context.invocation_metadata()))
+        if operator is not None:
+            return operator
+        peer = context.peer() or "unknown"
+        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer)
+
+    def _check_size(self, n: int, what: str) -> None:
+        if n > self.settings.max_batch:
+            raise ValidationError(f"{what}: at most {self.settings.max_batch} per call, got {n}")
+
+    def _records(self, request: pb.SubmitCallRecordsRequest, operator: str) -> pb.SubmitCallRecordsResponse:
+        self._check_size(len(request.records), "records")
+        now = datetime.now(timezone.utc)
+        results: list[pb.CallRecordResult] = []
+        valid: list[tuple[int, CallRecord]] = []
+        seen: set[str] = set()
+        for m in request.records:
+            try:
+                unknown = _unknown_fields(m)
+                if unknown:
+                    raise ValidationError(f"invalid record: {unknown}")
+                rec = validate_record(RecordInput(
+                    record_id=m.record_id, caller=m.caller, callee=m.callee, channel=_channel(m.channel),
+                    start=convert.from_timestamp(m.start_time) if m.HasField("start_time") else None,
+                    ring_ms=m.ring_ms, talk_seconds=m.talk_seconds, international=m.international,
+                ), self.settings.subscriber_key, self.settings.region, operator, now, self.lateness)
+            except ValidationError as exc:
+                results.append(pb.CallRecordResult(record_id=m.record_id, accepted=False, error=exc.message))
+                continue
+            if rec.record_id in seen:  # the same id twice in one call counts once
+                results.append(pb.CallRecordResult(record_id=m.record_id, accepted=True, duplicate=True))
+                continue
+            seen.add(rec.record_id)
+            results.append(pb.CallRecordResult(record_id=m.record_id, accepted=True))
+            valid.append((len(results) - 1, rec))
+        fresh = self.store.add_call_records([r for _, r in valid]) if valid else []
+        for (i, _), new in zip(valid, fresh):
+            results[i].duplicate = not new
+        if any(fresh):
+            self.on_new()
+        accepted = sum(fresh)
+        rejected = sum(1 for r in results if not r.accepted)
+        return pb.SubmitCallRecordsResponse(results=results, accepted=accepted, rejected=rejected,
+                                            duplicates=len(results) - accepted - rejected)
+
+    def SubmitCallRecords(self, request: pb.SubmitCallRecordsRequest, context: grpc.ServicerContext) -> pb.SubmitCallRecordsResponse:
+        return self._records(request, self._operator(context))
+
+    def StreamCallRecords(self, request_iterator: Iterator[pb.SubmitCallRecordsRequest],
+                          context: grpc.ServicerContext) -> Iterator[pb.SubmitCallRecordsResponse]:
+        operator = self._operator(context)
+        for request in request_iterator:
+            yield self._records(request, operator)
+
+    def SubmitCallAggregates(self, request: pb.SubmitCallAggregatesRequest,
+                             context: grpc.ServicerContext) -> pb.SubmitCallAggregatesResponse:
+        self._check_size(len(request.aggregates), "aggregates")
+        operator = self._operator(context)
+        now = datetime.now(timezone.utc)
+        results: list[pb.CallAggregateResult] = []
+        accepted: dict[tuple[str, Channel, datetime], CallAggregate] = {}
+        for m in request.aggregates:
+            try:
+                unknown = _unknown_fields(m)
+                if unknown:
+                    raise ValidationError(f"invalid aggregate: {unknown}")
+                agg = validate_aggregate(AggregateInput(
+                    caller=m.caller, channel=_channel(m.channel),
+                    hour=convert.from_timestamp(m.hour) if m.HasField("hour") else None, calls=m.calls,
+                    answered=m.answered, short_calls=m.short_calls, ring_once_calls=m.ring_once_calls,
+                    international_calls=m.international_calls, callee_sketch=m.callee_sketch,
+                    callee_prefix_sketch=m.callee_prefix_sketch,
+                ), self.settings.region, operator, now, self.lateness)
+            except ValidationError as exc:
+                results.append(pb.CallAggregateResult(caller=m.caller, accepted=False, error=exc.message))
+                continue
+            accepted[(agg.caller, agg.channel, agg.hour)] = agg  # a repeat in one call: the last one stands
+            results.append(pb.CallAggregateResult(caller=agg.caller, accepted=True))
+        if accepted:
+            self.store.put_call_aggregates(list(accepted.values()))
+            self.on_new()
+        return pb.SubmitCallAggregatesResponse(results=results)
