@@ -184,7 +184,7 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
         with startup_errors():
             p = Period.parse(period)
             with open_store(ctx) as store:
-                files = spam_list.render(spam_list.build(store, p, masked=not unmasked))
+                files = spam_list.publish(store, settings_of(ctx), p, masked=not unmasked)
         label = p.label
     else:
         from numrep.v1 import admin_pb2
