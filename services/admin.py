@@ -78,7 +78,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     def PublishSpamList(self, request: pb.PublishSpamListRequest, context: grpc.ServicerContext) -> pb.SpamListPublication:
         period = Period.parse(request.period)
-        files = spam_list.render(spam_list.build(self.store, period, masked=not request.unmasked, sla=self._sla()))
+        files = spam_list.publish(self.store, self.engine.settings, period, masked=not request.unmasked)
         return pb.SpamListPublication(period=period.label, json=files["json"], csv=files["csv"], html=files["html"])
 
     def _sla(self) -> timeliness.SLA:

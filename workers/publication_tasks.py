@@ -21,7 +21,7 @@ def last_complete(kind: Kind, today: datetime | None = None) -> Period:
 def publish_spam_list_task(kind: str = "month", period: str | None = None) -> list[str]:
     """Write spam-list-<period>.{json,csv,html} to <data_dir>/publications (same data, same bytes)."""
     p = Period.parse(period) if period else last_complete(kind)  # type: ignore[arg-type]
-    files = spam_list.render(spam_list.build(store(), p))
+    files = spam_list.publish(store(), settings(), p)
     return [str(path) for path in spam_list.publish_to(settings().data_dir / "publications", files, p.label)]
 
 

@@ -21,6 +21,7 @@ MAX_FIELD_CHARS = 200
 MAX_ROWS = 5_000_000
 MAX_BYTES = 1 << 30
 MAX_ERRORS = 100
+FORMATS = ("csv", "json", "jsonl")  # the file formats every importer reads
 
 Progress = Callable[[int], None]
 
@@ -76,7 +77,7 @@ def text_field(line: int, row: dict[str, object], name: str, max_chars: int = MA
 
 def file_format(path: Path, fmt: str | None) -> str:
     fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("csv", "json", "jsonl"):
+    if fmt not in FORMATS:
         raise ValidationError(f"{path.name}: unknown format {fmt!r}; use .csv, .json or .jsonl (or --format)")
     return fmt
 

@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from numrep.config import Settings
 from numrep.regulator.holders import HolderScore, score_holders
 from numrep.models import Category, HolderType
 from numrep.numbers import SMS, mask
@@ -239,6 +240,16 @@ document.body.dataset.chartsDrawn = String(Array.from(document.querySelectorAll(
 def render(doc: SpamList) -> dict[str, bytes]:
     """The three formats, by file suffix."""
     return {"json": to_json(doc), "csv": to_csv(doc), "html": to_html(doc)}
+
+
+def publish(store: Store, settings: Settings, period: Period, masked: bool = True) -> dict[str, bytes]:
+    """The spam reporting list of ``period`` as its files by suffix, under the SLA ``settings`` configure.
+
+    The one way to publish: the Celery task, ``numrep publish --direct`` and
+    ``AdminService.PublishSpamList`` all call it, so the same store, period and
+    settings give the same bytes whichever way the list is asked for.
+    """
+    return render(build(store, period, masked=masked, sla=SLA.from_settings(settings)))
 
 
 def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Path]:

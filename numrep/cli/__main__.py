@@ -1,0 +1,5 @@
+"""``python -m numrep.cli``: the same as the ``numrep`` command."""
+
+from numrep.cli import main
+
+main()
