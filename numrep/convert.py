@@ -9,7 +9,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from numrep.lookup import Verdict, VerdictSource
 from numrep.signing import Signer
-from numrep.models import Action, AllowlistEntry, Category, Channel, Rule, RuleKind, RulesDelta, Source
+from numrep.models import (
+    Action, AllowlistEntry, BlockSwitch, Category, Channel, ConfirmedFraud, Honeypot, ReviewCase, Rule, RuleKind, RulesDelta,
+    Source,
+)
 from numrep.v1 import admin_pb2 as admin_pb
 from numrep.v1 import common_pb2 as common_pb
 from numrep.v1 import report_pb2 as report_pb
@@ -106,3 +109,24 @@ def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer) -> rule
 
 def allowlist_entry(e: AllowlistEntry) -> admin_pb.AllowlistEntry:
     return admin_pb.AllowlistEntry(subject=e.subject, reason=e.reason, added_by=e.added_by, added_at=timestamp(e.added_at))
+
+
+def honeypot(h: Honeypot) -> admin_pb.Honeypot:
+    return admin_pb.Honeypot(number=h.number, operator=h.operator, note=h.note, added_at=timestamp(h.added_at))
+
+
+def confirmed_fraud(f: ConfirmedFraud) -> admin_pb.ConfirmedFraud:
+    return admin_pb.ConfirmedFraud(subject=f.subject, case_id=f.case_id, expires_at=timestamp(f.expires_at), actor=f.actor,
+                                   reason=f.reason, confirmed_at=timestamp(f.confirmed_at))
+
+
+def review_case(c: ReviewCase) -> admin_pb.ReviewCase:
+    return admin_pb.ReviewCase(
+        case_id=c.case_id, subject=c.subject, kind=c.kind.value, summary=c.summary, opened_at=timestamp(c.opened_at),
+        state="open" if c.open else "decided", decision=c.decision.value if c.decision else "", actor=c.actor,
+        reason=c.reason, decided_at=timestamp(c.decided_at),
+    )
+
+
+def block_switch(s: BlockSwitch) -> admin_pb.BlockSwitch:
+    return admin_pb.BlockSwitch(block_to_label=s.block_to_label, actor=s.actor, reason=s.reason, set_at=timestamp(s.set_at))

@@ -18,7 +18,8 @@ from numrep.store.base import Store
 from numrep.auth import Authenticator, api_key_in, holder_binding
 from numrep.errors import Forbidden, NotFound, ValidationError
 from numrep.lookup import LookupEngine
-from numrep.models import AllowlistEntry
+from numrep.evidence import decisions
+from numrep.models import AllowlistEntry, Scope
 from numrep.numbers import normalize
 from numrep.v1 import admin_pb2 as pb
 from numrep.v1 import admin_pb2_grpc as pb_grpc
@@ -146,6 +147,63 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
                     problems=[pb.ImportProblem(line=e.line, message=e.message) for e in exc.errors],
                 )
         return pb.ImportResult(applied=True, rows=result.rows, changed=result.changed)
+
+    # ---- trust: honeypots, confirmed fraud, review, the safety switch ---------
+    def _operator_scope(self, asked: str, context: grpc.ServicerContext) -> str | None:
+        """The operator a honeypot call acts for: a honeypot key's own; any named one for admin or without auth."""
+        key = self.auth.key_of(api_key_in(context.invocation_metadata())) if self.engine.settings.auth_required else None
+        if key is None or Scope.ADMIN in key.scopes:
+            return asked.strip() or None
+        if asked.strip() and asked.strip() != key.operator:
+            raise Forbidden(f"the key of {key.operator} manages only {key.operator}'s honeypots, not {asked.strip()}'s")
+        return key.operator
+
+    def AddHoneypot(self, request: pb.AddHoneypotRequest, context: grpc.ServicerContext) -> pb.Honeypot:
+        operator = self._operator_scope(request.operator, context)
+        if operator is None:
+            raise ValidationError("operator: required")
+        pot = decisions.add_honeypot(self.store, self.engine.settings, request.number, operator, request.note,
+                                     datetime.now(timezone.utc))
+        return convert.honeypot(pot)
+
+    def RemoveHoneypot(self, request: pb.RemoveHoneypotRequest, context: grpc.ServicerContext) -> pb.Honeypot:
+        operator = self._operator_scope("", context)
+        return convert.honeypot(decisions.remove_honeypot(self.store, self.engine.settings, request.number, operator))
+
+    def ListHoneypots(self, request: pb.ListHoneypotsRequest, context: grpc.ServicerContext) -> pb.ListHoneypotsResponse:
+        operator = self._operator_scope(request.operator, context)
+        pots = [h for h in self.store.honeypots() if operator is None or h.operator == operator]
+        return pb.ListHoneypotsResponse(honeypots=[convert.honeypot(h) for h in pots])
+
+    def ConfirmFraud(self, request: pb.ConfirmFraudRequest, context: grpc.ServicerContext) -> pb.ConfirmedFraud:
+        entry = decisions.confirm_fraud(
+            self.store, self.engine.settings, request.subject, request.case_id,
+            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None,
+            request.actor, request.reason, datetime.now(timezone.utc))
+        self.on_change()
+        return convert.confirmed_fraud(entry)
+
+    def ListReviewCases(self, request: pb.ListReviewCasesRequest, context: grpc.ServicerContext) -> pb.ListReviewCasesResponse:
+        state = request.state.strip().lower() or "open"
+        if state not in ("open", "decided", "all"):
+            raise ValidationError("state: open, decided or all")
+        limit = request.limit or 100
+        if limit > 1000:
+            raise ValidationError("limit: at most 1000")
+        return pb.ListReviewCasesResponse(cases=[convert.review_case(c) for c in self.store.review_cases(state, limit)])
+
+    def DecideReviewCase(self, request: pb.DecideReviewCaseRequest, context: grpc.ServicerContext) -> pb.ReviewCase:
+        case = decisions.decide_case(
+            self.store, request.case_id, request.decision, request.actor, request.reason, datetime.now(timezone.utc),
+            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None)
+        self.on_change()
+        return convert.review_case(case)
+
+    def SetBlockSwitch(self, request: pb.SetBlockSwitchRequest, context: grpc.ServicerContext) -> pb.BlockSwitch:
+        switch = decisions.set_block_switch(self.store, request.block_to_label, request.actor, request.reason,
+                                            datetime.now(timezone.utc))
+        self.on_change()
+        return convert.block_switch(switch)
 
     def GetStatus(self, request: pb.GetStatusRequest, context: grpc.ServicerContext) -> pb.StatusResponse:
         e = self.engine
