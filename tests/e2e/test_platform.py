@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from numrep.sdk.client import Client
 from numrep.store import Store
 from numrep.v1 import common_pb2, report_pb2, reputation_pb2, rules_pb2
 from tests.e2e.conftest import ROOT, Platform, wait_for
@@ -38,26 +39,39 @@ def store_of(platform: Platform) -> Store:
     return platform.store()
 
 
-def test_reports_from_distinct_reporters_block_with_reasons(platform: Platform) -> None:
+def victim(i: int) -> str:
+    return f"1390013{i:04d}"
+
+
+def calls_from(c: Client, subject: str, n: int, tag: str) -> None:
+    """The operator's records: ``subject`` called ``n`` people an hour ago (each record sent twice)."""
+    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    records = [c.call_record(f"{tag}-{i}", subject, victim(i), at) for i in range(n)]
+    assert c.submit_call_records(records).accepted == n
+    assert c.submit_call_records(records).duplicates == n
+
+
+def test_corroborated_reports_block_with_reasons(platform: Platform) -> None:
     with platform.client() as c:
-        # given reporters below the threshold, each report sent three times
-        for i in range(7):
+        # given the operator's records show the number called ten people, two of whom report it, each three times
+        calls_from(c, SPAM, 10, "e2e-calls")
+        for i in range(2):
             for _ in range(3):
-                c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i])
+                c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i], reporter_number=victim(i))
         wait_for(lambda: c.lookup(SPAM).action == common_pb2.ACTION_LABEL)
-        # when the deciding report arrives (the 8th reporter: score 80)
+        # when the deciding report arrives (a third corroborated victim)
         start = time.monotonic()
-        c.report(SPAM, "reporter-7", "loans_finance", report_id=REPORT_IDS[7])
+        c.report(SPAM, "reporter-2", "loans_finance", report_id=REPORT_IDS[2], reporter_number=victim(2))
         # then Lookup says BLOCK, with reasons
         wait_for(lambda: c.lookup(SPAM).action == common_pb2.ACTION_BLOCK)
         latency = time.monotonic() - start
-        for i in range(8, 10):
-            c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i])
-        r = wait_for(lambda: (resp := c.lookup(SPAM)).reasons[0].startswith("10 reporters") and resp)
+        for i in range(3, 10):
+            c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i], reporter_number=victim(i))
+        r = wait_for(lambda: (resp := c.lookup(SPAM)).reasons[0].startswith("10 corroborated") and resp)
     assert r.source == reputation_pb2.VERDICT_SOURCE_STORE
     assert r.top_category == common_pb2.CATEGORY_LOANS_FINANCE
-    assert r.reasons[0] == "10 reporters in 30 days (weighted 10.0), mostly loans_finance"
-    assert store_of(platform).count_reports() == 10  # 7 × 3 sends of the same ids counted once
+    assert r.reasons[0] == "10 corroborated reporters in 30 days, mostly loans_finance"
+    assert store_of(platform).count_reports() == 10  # 2 × 3 sends of the same ids counted once
     mode = platform.settings.store
     out = ROOT / "artifacts"
     out.mkdir(exist_ok=True)
@@ -94,8 +108,9 @@ def test_protected_number_reported_by_hundreds_stays_allow(platform: Platform) -
 def test_reports_accepted_while_the_worker_is_dead_are_not_lost(platform: Platform) -> None:
     platform.kill_worker()
     with platform.client() as c:
+        calls_from(c, "17198765432", 10, "dead-worker")
         for i in range(10):
-            c.report("17198765432", f"victim-{i}", "fraud")
+            c.report("17198765432", f"victim-{i}", "fraud", reporter_number=victim(i))
         time.sleep(1)
         assert c.lookup("17198765432").action == common_pb2.ACTION_ALLOW  # nobody has rescored yet
     platform.start_worker()
@@ -128,10 +143,11 @@ def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> 
         held = c.get_rules(0).version
         stream = c.rules.WatchRules(rules_pb2.GetRulesRequest(since_version=held), timeout=60)
         assert next(stream).version == held
-        for i in range(7):  # score 75: LABEL
-            c.report(subject, f"watcher-{i}", "fraud")
+        calls_from(c, subject, 3, "watch-calls")
+        for i in range(2):  # two corroborated victims: LABEL
+            c.report(subject, f"watcher-{i}", "fraud", reporter_number=victim(i))
         start = time.monotonic()
-        c.report(subject, "watcher-7", "fraud")  # the deciding one: score 80, BLOCK
+        c.report(subject, "watcher-2", "fraud", reporter_number=victim(2))  # the deciding one: BLOCK
         try:
             for update in stream:
                 if any(r.rule_id == f"{subject}#voice" and r.action == common_pb2.ACTION_BLOCK for r in update.added):
@@ -159,8 +175,9 @@ def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform,
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     with platform.client() as c:
+        calls_from(c, "17012345099", 10, "list-calls")
         for i in range(10):
-            c.report("17012345099", f"e2e-list-{i}", "loans_finance")
+            c.report("17012345099", f"e2e-list-{i}", "loans_finance", reporter_number=victim(i))
         wait_for(lambda: c.lookup("17012345099").action == common_pb2.ACTION_BLOCK)
         wait_for(lambda: c.lookup("sms:10690000999").action == common_pb2.ACTION_BLOCK)
         rules = {r.rule_id for r in c.get_rules(0).added}
@@ -198,4 +215,4 @@ def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platf
     strip = lambda r: (r.subject, r.action, r.score, list(r.reasons), r.protected, r.version)  # noqa: E731
     assert [strip(r) for r in after] == [strip(r) for r in before]
     assert resent.duplicate
-    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 8 + 10
+    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 3 + 10

@@ -3,8 +3,8 @@
 Given many dirty subjects and one rescoring task on Redis (acks_late,
 reject_on_worker_lost), when the worker is SIGKILLed while it aggregates,
 then a new worker redelivers and finishes the task, and the reputations and
-the rule set equal those of a clean run over the same reports — no report
-lost, none counted twice.
+the rule set (and the call-record aggregates) equal those of a clean run
+over the same reports and records — none lost, none counted twice.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 from numrep import pipeline
 from numrep.config import Settings, load_settings
-from numrep.models import Category, Channel, Report, Source
+from numrep.models import CallRecord, Category, Channel, Report, Source
 from numrep.rules import canonical_checksum
 from numrep.store.sqlite import SQLiteStore
 from workers.conf import RESCORE_DIRTY, create_app
@@ -37,13 +37,23 @@ def reports() -> list[Report]:
     out = []
     for s in range(SUBJECTS):
         subject = f"tel:+86170{s:08d}"
-        for r in range(3 + s % 10):  # 3..12 reporters: a mix of ALLOW, LABEL and BLOCK
+        for r in range(3 + s % 10):  # 3..12 reporters, every other one attested: a mix of ALLOW, LABEL and BLOCK
             out.append(Report(
-                report_id=f"00000000-0000-4000-8000-{s * 100 + r:012d}", reporter_hash=f"h1:r{r}", subject=subject,
+                report_id=f"00000000-0000-4000-8000-{s * 100 + r:012d}", reporter_hash=f"h1:r{s}-{r}", subject=subject,
                 channel=Channel.VOICE, category=list(Category)[r % 8], occurred_at=AS_OF - timedelta(hours=r),
-                received_at=AS_OF, source=Source.APP,
+                received_at=AS_OF, source=Source.APP, attested_by="China Telecom" if r % 2 else "",
             ))
     return out
+
+
+def records() -> list[CallRecord]:
+    """Call records for every fifth subject: its hours are aggregated in the same task, before scoring."""
+    return [CallRecord(record_id=f"rec-{s}-{k}", caller=f"tel:+86170{s:08d}", callee_hash=f"h1:callee{k}",
+                       channel=Channel.VOICE, start=AS_OF - timedelta(hours=k % 30, minutes=k % 50), ring_ms=2000,
+                       talk_seconds=0 if k % 3 else 5, international=False, operator="China Telecom",
+                       callee_reg=(s * 31 + k) % 4096 << 6 | 1 + k % 5, prefix_reg=(k // 7) % 4096 << 6 | 1,
+                       received_at=AS_OF)
+            for s in range(0, SUBJECTS, 5) for k in range(40)]
 
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -54,9 +64,11 @@ def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def state(store: SQLiteStore) -> tuple[int, dict, str]:
-    reps = {s: store.get_reputation(s) for s in (f"tel:+86170{i:08d}" for i in range(SUBJECTS))}
-    return store.count_reports(), reps, canonical_checksum(store.active_rules().values())
+def state(store: SQLiteStore) -> tuple[int, dict, str, dict]:
+    subjects = [f"tel:+86170{i:08d}" for i in range(SUBJECTS)]
+    reps = {s: store.get_reputation(s) for s in subjects}
+    aggregates = store.call_aggregates(subjects, AS_OF - timedelta(days=3))
+    return store.count_reports(), reps, canonical_checksum(store.active_rules().values()), aggregates
 
 
 def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: Path, redis_url: str) -> None:
@@ -71,8 +83,9 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
     settings: Settings = load_settings(environ=env)
     store = SQLiteStore(settings.sqlite_file)
     store.migrate()
-    all_reports = reports()
+    all_reports, all_records = reports(), records()
     store.add_reports(all_reports)
+    store.add_call_records(all_records)
     total_dirty = len(store.dirty_subjects(10 * SUBJECTS))
     assert total_dirty == SUBJECTS
 
@@ -110,10 +123,13 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
     clean = SQLiteStore(tmp_path / "clean.sqlite3")
     clean.migrate()
     clean.add_reports(all_reports)
+    clean.add_call_records(all_records)
     pipeline.rescore_dirty(clean, settings, time_budget=600, as_of=AS_OF)
-    killed_count, killed_reps, killed_rules = state(store)
-    clean_count, clean_reps, clean_rules = state(clean)
+    killed_count, killed_reps, killed_rules, killed_aggs = state(store)
+    clean_count, clean_reps, clean_rules, clean_aggs = state(clean)
     assert killed_count == clean_count == len(all_reports)
+    assert len(killed_aggs) == SUBJECTS // 5 and killed_aggs == clean_aggs
+    assert store.dirty_hours(1) == []
     assert killed_reps == clean_reps
     assert killed_rules == clean_rules
     assert len(store.active_rules()) > 0
