@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -38,3 +38,7 @@ bench-store: setup-dev
 # the lookup benchmark of issue 5: ghz, redis-benchmark, the SDK, filter builds (prints figures and ratios)
 bench: setup-dev
 	.venv/bin/python -m scripts.bench --json
+
+# call-record ingest of issue 10: records/s in-process and over gRPC, SQLite and Cassandra (prints figures and ratios)
+bench-ingest: setup-dev
+	.venv/bin/python -m scripts.bench_ingest

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from numrep.errors import InvalidReport, InvalidSubject
 from numrep.models import Category, Channel, Report, Source
 from numrep.numbers import Namespace, namespace, normalize
-from numrep.privacy import keyed_hash
+from numrep.privacy import keyed_hash, subscriber_hash
 from numrep.scoring import FUTURE_SKEW
 from numrep.store.base import Store
 
@@ -95,7 +95,7 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscribe
             raise InvalidReport("reporter_number", "must be a phone number, not an SMS port")
         if number == subject:
             raise InvalidReport("reporter_number", "a number cannot report itself")
-        number_hash = keyed_hash(subscriber_key or key, number)
+        number_hash = subscriber_hash(subscriber_key or key, number)
         attested_by = attest(number) if attest is not None else ""
     return Report(
         report_id=report_id,

@@ -58,6 +58,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
         results: list[pb.CallRecordResult] = []
         valid: list[tuple[int, CallRecord]] = []
         seen: set[str] = set()
+        callers: dict[str, str] = {}
         for m in request.records:
             try:
                 unknown = _unknown_fields(m)
@@ -67,7 +68,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
                     record_id=m.record_id, caller=m.caller, callee=m.callee, channel=_channel(m.channel),
                     start=convert.from_timestamp(m.start_time) if m.HasField("start_time") else None,
                     ring_ms=m.ring_ms, talk_seconds=m.talk_seconds, international=m.international,
-                ), self.settings.subscriber_key, self.settings.region, operator, now, self.lateness)
+                ), self.settings.subscriber_key, self.settings.region, operator, now, self.lateness, callers)
             except ValidationError as exc:
                 results.append(pb.CallRecordResult(record_id=m.record_id, accepted=False, error=exc.message))
                 continue

@@ -13,7 +13,7 @@ from numrep.config import Settings
 from numrep.errors import Forbidden, NotFound, ValidationError
 from numrep.models import BlockSwitch, ConfirmedFraud, Decision, Honeypot, ReviewCase
 from numrep.numbers import Namespace, namespace, normalize
-from numrep.privacy import keyed_hash
+from numrep.privacy import subscriber_hash
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
 
@@ -40,7 +40,7 @@ def add_honeypot(store: Store, settings: Settings, number: str, operator: str, n
     if holder is None or holder.holder != operator:
         raise Forbidden(f"{subject} is not held by {operator} in the number-resource registry "
                         f"(holder: {holder.holder if holder else 'none'}); an operator designates only its own numbers")
-    return store.add_honeypot(Honeypot(subject, keyed_hash(settings.subscriber_key, subject), operator,
+    return store.add_honeypot(Honeypot(subject, subscriber_hash(settings.subscriber_key, subject), operator,
                                        _text(note, "note", required=False), now))
 
 

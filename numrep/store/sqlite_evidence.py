@@ -124,20 +124,25 @@ class SQLiteEvidence(EvidenceStore):
 
     # ---- call records --------------------------------------------------
     def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
-        out: list[bool] = []
         hours: set[tuple[str, int]] = set()
-        with self._write() as conn:
+        with self._write() as conn:  # one transaction: which ids exist cannot change under us
+            existing: set[str] = set()
+            for part in _chunks([r.record_id for r in records]):
+                existing.update(row[0] for row in conn.execute(
+                    f"SELECT record_id FROM call_records WHERE record_id IN ({','.join('?' * len(part))})", part))
+            out: list[bool] = []
+            rows = []
             for r in records:
-                hour = _hour_us(r.start)
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.record_id, r.caller, hour, r.callee_hash, r.channel.value, to_micros(r.start), r.ring_ms,
-                     r.talk_seconds, int(r.international), r.operator, r.callee_reg, r.prefix_reg,
-                     to_micros(r.received_at)))
-                new = cur.rowcount == 1
-                if new:
-                    hours.add((r.caller, hour))
+                new = r.record_id not in existing
                 out.append(new)
+                if new:
+                    existing.add(r.record_id)
+                    hour = _hour_us(r.start)
+                    hours.add((r.caller, hour))
+                    rows.append((r.record_id, r.caller, hour, r.callee_hash, r.channel.value, to_micros(r.start),
+                                 r.ring_ms, r.talk_seconds, int(r.international), r.operator, r.callee_reg,
+                                 r.prefix_reg, to_micros(r.received_at)))
+            conn.executemany("INSERT INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             now = to_micros(datetime.now().astimezone())
             conn.executemany(
                 "INSERT INTO dirty_hours(caller, hour, token, marked_at) VALUES (?, ?, ?, ?) "

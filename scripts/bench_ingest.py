@@ -1,0 +1,203 @@
+"""Call-record ingest benchmark: records/s into each backend, in-process and over gRPC.
+
+    python -m scripts.bench_ingest [--records 200000] [--rounds 3] [--cassandra-hosts 127.0.0.1 | --no-cassandra]
+
+Measures, medians over the rounds:
+- in-process intake: validation (normalising caller and callee, keyed hashing,
+  sketch positions) plus ``store.add_call_records`` in batches of 1,000, on
+  SQLite and on Cassandra (a single node is started on 127.0.0.1 unless hosts
+  are given);
+- the same rows written by a bare ``executemany`` into an equivalent SQLite
+  table: the floor numrep's SQLite path is compared with;
+- ``SubmitCallRecords`` over gRPC to a ``numrep serve`` process on the
+  embedded default, batches of 1,000 from two client threads;
+- hourly aggregation (the worker's step) in caller-hours per second.
+Not a test: it prints figures and ratios, it asserts nothing. Target: at least
+50,000 records/s into the embedded default on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from numrep.config import Settings, load_settings
+from numrep.evidence import collect
+from numrep.evidence.records import RecordInput, validate_record
+from numrep.models import Channel
+from numrep.store.base import Store
+
+NOW = datetime.now(timezone.utc)
+BATCH = 1000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def inputs(n: int, offset: int) -> list[RecordInput]:
+    """A switch's export: 5,000 callers, each callee once, spread over the last ten hours."""
+    return [RecordInput(f"bench-{offset + i}", f"+86170{(offset + i) % 5000:08d}", f"+86139{offset + i:08d}", Channel.VOICE,
+                        NOW - timedelta(seconds=(i * 7) % 36000), 2500, (i * 13) % 40)
+            for i in range(n)]
+
+
+def rate(n: int, fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t)
+
+
+def intake(store: Store, settings: Settings, batch: list[RecordInput]) -> None:
+    late = timedelta(days=settings.record_lateness_days)
+    for i in range(0, len(batch), BATCH):
+        callers: dict[str, str] = {}
+        now = datetime.now(timezone.utc)
+        store.add_call_records([validate_record(x, settings.subscriber_key, settings.region, "bench", now, late, callers)
+                                for x in batch[i:i + BATCH]])
+
+
+def bench_store(store: Store, settings: Settings, n: int, rounds: int) -> dict[str, float]:
+    rates, aggs = [], []
+    for r in range(rounds):
+        batch = inputs(n, r * n)
+        rates.append(rate(n, lambda: intake(store, settings, batch)))
+        hours = len(store.dirty_hours(10 * n))
+        aggs.append(rate(hours, lambda: collect.aggregate_dirty_hours(store, 500, time_budget=600)))
+    return {"records/s, validated and stored": statistics.median(rates),
+            "caller-hours/s aggregated": statistics.median(aggs)}
+
+
+def bare_sqlite(tmp: Path, settings: Settings, n: int, rounds: int) -> float:
+    """The floor: the same rows, already validated, by one executemany per batch into an equivalent table."""
+    from numrep.store.sqlite_evidence import EVIDENCE_SCHEMA, _hour_us
+    from numrep.store.codec import to_micros
+
+    conn = sqlite3.connect(tmp / "bare.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE reports (reporter_hash TEXT, occurred_at INTEGER)")
+    conn.executescript(EVIDENCE_SCHEMA)
+    late = timedelta(days=settings.record_lateness_days)
+    out = []
+    for r in range(rounds):
+        recs = [validate_record(x, settings.subscriber_key, settings.region, "bench", NOW, late) for x in inputs(n, r * n)]
+        rows = [(x.record_id, x.caller, _hour_us(x.start), x.callee_hash, x.channel.value, to_micros(x.start), x.ring_ms,
+                 x.talk_seconds, 0, x.operator, x.callee_reg, x.prefix_reg, to_micros(x.received_at)) for x in recs]
+
+        def write() -> None:
+            for i in range(0, n, BATCH):
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany("INSERT INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows[i:i + BATCH])
+                conn.execute("COMMIT")
+        out.append(rate(n, write))
+    return statistics.median(out)
+
+
+def over_grpc(tmp: Path, n: int, rounds: int) -> float:
+    from numrep.sdk.client import Client
+    from numrep.v1 import callrecords_pb2
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
+    env.update(NUMREP_DATA_DIR=str(tmp / "served"), NUMREP_GRPC_PORT=str(port), NUMREP_HASH_KEY="k" * 64,
+               NUMREP_MAX_BATCH=str(BATCH), PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "numrep.cli", "serve"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with Client(f"127.0.0.1:{port}", timeout=60) as c:
+            c.wait_ready(30)
+            out = []
+            for r in range(rounds):
+                msgs = []
+                for x in inputs(n, (rounds + r) * n):
+                    m = callrecords_pb2.CallRecord(record_id=x.record_id, caller=x.caller, callee=x.callee,
+                                                   ring_ms=x.ring_ms, talk_seconds=x.talk_seconds)
+                    assert x.start is not None
+                    m.start_time.FromDatetime(x.start)
+                    msgs.append(m)
+                batches = [callrecords_pb2.SubmitCallRecordsRequest(records=msgs[i:i + BATCH]) for i in range(0, n, BATCH)]
+
+                def send(part: list[callrecords_pb2.SubmitCallRecordsRequest]) -> None:
+                    for b in part:
+                        c.records.SubmitCallRecords(b, timeout=60)
+
+                def both() -> None:
+                    threads = [threading.Thread(target=send, args=(batches[k::2],)) for k in range(2)]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+                out.append(rate(n, both))
+            return statistics.median(out)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cassandra-hosts", default="")
+    ap.add_argument("--no-cassandra", action="store_true")
+    ns = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="numrep-bench-ingest-"))
+    settings = load_settings(environ={}, data_dir=tmp, hash_key="k" * 64)
+
+    from numrep.store.sqlite import SQLiteStore
+
+    sqlite = SQLiteStore(tmp / "bench.sqlite3")
+    sqlite.migrate()
+    results = {"sqlite": bench_store(sqlite, settings, ns.records, ns.rounds)}
+    floor = bare_sqlite(tmp, settings, ns.records, ns.rounds)
+    grpc_rate = over_grpc(tmp, ns.records // 2, ns.rounds)
+
+    if not ns.no_cassandra:
+        cluster = None
+        hosts = [h for h in ns.cassandra_hosts.split(",") if h]
+        if not hosts:
+            from scripts.cassandra import LocalCluster
+
+            cluster = LocalCluster(tmp / "cassandra", nodes=1)
+            print(f"Cassandra single node started in {cluster.start():.1f}s")
+            hosts = cluster.contact_points
+        try:
+            from numrep.store.cassandra import CassandraStore
+
+            cs = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts,
+                                                            "cassandra_keyspace": "numrep_bench_ingest"}))
+            cs.migrate()
+            results["cassandra"] = bench_store(cs, settings, ns.records // 4, ns.rounds)
+            cs.session.execute("DROP KEYSPACE numrep_bench_ingest", timeout=60)
+            cs.close()
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+    print(f"\ncall-record ingest, medians of {ns.rounds} rounds ({ns.records:,} records per round; Cassandra a quarter)")
+    for metric in results["sqlite"]:
+        line = f"  {metric:34} sqlite {results['sqlite'][metric]:10,.0f}"
+        if "cassandra" in results:
+            c = results["cassandra"][metric]
+            line += f"   cassandra {c:10,.0f}   ratio {c / results['sqlite'][metric]:.2f}"
+        print(line)
+    s = results["sqlite"]["records/s, validated and stored"]
+    print(f"  bare executemany of validated rows  sqlite {floor:10,.0f}   numrep/bare {s / floor:.2f}")
+    print(f"  SubmitCallRecords over gRPC         sqlite {grpc_rate:10,.0f}   (2 client threads, batches of {BATCH})")
+    print(f"  target >= 50,000 records/s into the embedded default: "
+          f"{'met' if max(s, grpc_rate) >= 50_000 else 'NOT met'} in-process {s:,.0f}, over gRPC {grpc_rate:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
