@@ -54,8 +54,9 @@ def score_v1(store: Store, subjects: list[str], settings: Settings, as_of: datet
     params = ScoringParams.from_settings(settings)
     since = as_of - params.window - FUTURE_SKEW
     ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
+    reports = store.reports_for_subjects(subjects, since)  # one batch read, not a round trip per subject
     return [
-        score_subject(s, store.reports_for_subject(s, since), as_of, params, protected.reason(s),
+        score_subject(s, reports[s], as_of, params, protected.reason(s),
                       authoritative=(ports[s].describe(),) if s in ports else ())
         for s in subjects
     ]
@@ -238,7 +239,9 @@ def mark_flagged_dirty(store: Store) -> int:
 def reconcile_rules(store: Store) -> int | None:
     """Batch path: make the active exact/port rules match the stored reputations exactly."""
     as_of = _now()
-    flagged = [rep for s in store.flagged_subjects() if (rep := store.get_reputation(s)) is not None]
+    subjects = store.flagged_subjects()
+    reputations = store.get_reputations(subjects)
+    flagged = [reputations[s] for s in subjects if s in reputations]
     return _publish_changes(store, _of_kind(store.active_rules(), ranges=False), _rules_of(flagged, as_of), as_of)
 
 

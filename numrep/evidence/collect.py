@@ -77,16 +77,21 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     fraud = store.confirmed_fraud(subjects)
     decided = store.case_decisions(subjects)
     aggregates = store.call_aggregates(subjects, as_of - timedelta(days=settings.behaviour_window_days))
+    complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap)
+    moments: dict[str, datetime] = {}  # each reporter's latest complaint in the batch: its velocity is taken there
+    for found, _more in complaints.values():
+        for c in found:
+            moments[c.reporter_hash] = max(moments.get(c.reporter_hash, c.occurred_at), c.occurred_at)
+    stats = store.reporter_stats(moments) if moments else {}
+    numbered = {s: [c for c in complaints[s][0] if c.reporter_number_hash] for s in subjects}
+    claims = {s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]
+              for s, cs in numbered.items() if cs}
+    contacted = store.contacted_many(claims) if claims else {}
     out: dict[str, Evidence] = {}
     for s in subjects:
-        complaints, more = store.complaints_for_subject(s, since, settings.complaint_cap)
-        moments: dict[str, datetime] = {}
-        for c in complaints:
-            moments[c.reporter_hash] = max(moments.get(c.reporter_hash, c.occurred_at), c.occurred_at)
-        stats = store.reporter_stats(moments) if moments else {}
-        numbered = [c for c in complaints if c.reporter_number_hash]
-        claims = [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in numbered]
-        corroborated = frozenset(numbered[i].report_id for i in store.contacted(s, claims)) if claims else frozenset()
+        found, more = complaints[s]
+        corroborated = frozenset(numbered[s][i].report_id for i in contacted.get(s, ()))
+        mine = {c.reporter_hash: stats[c.reporter_hash] for c in found if c.reporter_hash in stats}
         rows = [a for a in aggregates.get(s, ()) if a.hour <= as_of]
         behaviour: dict[Channel, Behaviour] = {ch: merge(rows, ch) for ch in channels_for(s)} if rows else {}
         authoritative, cleared, hold = _decisions(decided.get(s, ()), as_of, window)
@@ -94,5 +99,5 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
             authoritative.insert(0, ports[s].describe())
         if s in fraud and fraud[s].expires_at > as_of:
             authoritative.insert(0, fraud[s].describe())
-        out[s] = Evidence(s, tuple(complaints), more, corroborated, stats, behaviour, tuple(authoritative), cleared, hold)
+        out[s] = Evidence(s, tuple(found), more, corroborated, mine, behaviour, tuple(authoritative), cleared, hold)
     return out

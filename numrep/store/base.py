@@ -1,21 +1,35 @@
-"""The store interface every backend implements.
+"""The store interface every backend implements, and the algorithms written once over it.
 
-Backends live beside this module (``sqlite.py``, later ``cassandra.py``) and
-pass one contract suite (``tests/unit/store/test_contract.py``). Methods that
-every backend must have are abstract; everything is keyed so that retrying a
-call after a crash is harmless:
+Backends live beside this module (``sqlite.py``, ``cassandra.py``) and pass
+one contract suite (``tests/unit/store/test_contract.py``). Methods that
+every backend must have are abstract; optional capabilities (the regulator's
+side: publications, the registry, complaint handling; pruning snapshots)
+raise ``NotImplementedError`` naming the class. Everything is keyed so that
+retrying a call after a crash is harmless:
 
 * reports are append-only and idempotent on ``report_id``; accepting a report
   and marking its subject dirty happen together;
 * dirty marks carry a token, and clearing one only removes it if the subject
   was not marked again meanwhile;
 * rule publication is one atomic step to a new version, with its checksum.
+
+The rules feed (§4) is written here once, as template methods:
+:meth:`Store.publish_rules` (what really changes, the next version, the log,
+the checksum) and :meth:`Store.rules_since` (the log collapsed into a delta,
+or a full snapshot). Backends supply the small primitives they run on
+(``_latest_version``, ``_read_rules``, ``_append_log``, …).
+
+Reads that scoring and publication make per subject come in batches
+(:meth:`Store.reports_for_subjects`, :meth:`Store.get_reputations`,
+:meth:`Store.port_blacklist`, :meth:`Store.active_rules`): one call per batch
+of subjects, never one round trip per subject.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 
 from numrep.models import (
@@ -33,6 +47,22 @@ from numrep.models import (
     RulesDelta,
 )
 from numrep.store.evidence import EvidenceStore
+from numrep.rules import apply_delta, canonical_checksum, effective_changes
+from numrep.store.codec import LogEntry
+
+
+def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
+    """Collapse rule-log entries (in version order) into (added, removed), each sorted by rule id.
+
+    The last entry of a rule wins: added then removed is a removal, removed
+    then added an addition.
+    """
+    last: dict[str, LogEntry] = {}
+    for e in entries:
+        last[e.rule_id] = e
+    added = tuple(e.rule for _, e in sorted(last.items()) if e.rule is not None)
+    removed = tuple(rid for rid, e in sorted(last.items()) if e.rule is None)
+    return added, removed
 
 
 class Store(EvidenceStore):
@@ -40,6 +70,15 @@ class Store(EvidenceStore):
 
     #: Backend name, as in the ``store`` setting.
     name: str = "abstract"
+    #: Versions of the rule log kept for deltas.
+    keep_versions: int = 10_000
+    #: Whether publishers may reuse the rule set they published last (when the
+    #: version shows nobody published since) instead of reading every rule again.
+    cache_published_rules: bool = False
+    _published: tuple[int, dict[str, Rule]] | None = None
+
+    def _unsupported(self, what: str) -> NotImplementedError:
+        return NotImplementedError(f"{type(self).__name__} does not support {what}")
 
     @abstractmethod
     def migrate(self) -> None:
@@ -59,16 +98,15 @@ class Store(EvidenceStore):
         """
 
     @abstractmethod
+    def reports_for_subjects(self, subjects: Iterable[str], since: datetime) -> dict[str, list[Report]]:
+        """Per subject, its reports whose ``occurred_at`` is at or after ``since``, by (occurred_at, report_id).
+
+        Every subject asked for is a key (with an empty list if it has none).
+        """
+
     def reports_for_subject(self, subject: str, since: datetime) -> list[Report]:
-        """Reports about ``subject`` whose ``occurred_at`` is at or after ``since``."""
-
-    @abstractmethod
-    def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
-        """Reports received on UTC days ``start`` <= day < ``end`` (any order)."""
-
-    @abstractmethod
-    def count_reports(self) -> int:
-        """How many distinct reports are stored."""
+        """Reports about ``subject`` whose ``occurred_at`` is at or after ``since`` (a batch of one)."""
+        return self.reports_for_subjects([subject], since)[subject]
 
     # ---- dirty subjects -------------------------------------------------
     @abstractmethod
@@ -90,37 +128,119 @@ class Store(EvidenceStore):
 
     @abstractmethod
     def get_reputation(self, subject: str) -> Reputation | None:
-        """The reputation of ``subject``, or None if it was never scored."""
+        """The reputation of ``subject``, or None if it was never scored (the lookup path's read)."""
+
+    @abstractmethod
+    def get_reputations(self, subjects: Iterable[str]) -> dict[str, Reputation]:
+        """The reputations of these subjects (subjects never scored are left out)."""
 
     @abstractmethod
     def flagged_subjects(self) -> list[str]:
         """Subjects whose reputation has a non-ALLOW action on some channel."""
 
-    # ---- rules ----------------------------------------------------------
-    @abstractmethod
+    # ---- rules: the algorithms ----------------------------------------------
     def rules_version(self) -> int:
         """The latest published rules version (0 before the first)."""
+        return self._latest_version()[0]
 
     @abstractmethod
     def active_rules(self, subjects: Iterable[str] | None = None) -> dict[str, Rule]:
         """Active rules at the latest version, all or only those for ``subjects``."""
 
-    @abstractmethod
     def publish_rules(self, upserts: Sequence[Rule], removed: Sequence[str], created_at: datetime) -> int | None:
         """Publish a new version with these changes; return it, or None if they change nothing.
 
         Removing an id that is not active and upserting a rule identical to
         the active one are no-ops, so a retried publication does not create
-        an empty version.
+        an empty version. The log is written before the rules and the version
+        row last: a version is visible only once complete.
         """
+        with self._publishing():
+            current_version = self._latest_version()[0]
+            current = self._rules_for_publication(current_version)
+            real_upserts, real_removed = effective_changes(current, upserts, removed)
+            if not real_upserts and not real_removed:
+                self._remember_published(current_version, current)
+                return None
+            version = current_version + 1
+            removed_rules = [current[rid] for rid in real_removed]
+            self._append_log(version, real_upserts, real_removed)
+            self._apply_rules(version, real_upserts, removed_rules)
+            apply_delta(current, real_upserts, real_removed)
+            checksum = canonical_checksum(current.values())
+            self._write_version(version, created_at, checksum, len(real_upserts), len(real_removed))
+            self._prune_log(version)
+            self._remember_published(version, current)
+            return version
 
-    @abstractmethod
     def rules_since(self, since_version: int) -> RulesDelta:
         """A delta from ``since_version`` to the latest, or a full snapshot.
 
         A full snapshot is returned when ``since_version`` is 0, newer than the
-        latest, or older than the retained log.
+        latest, or older than the retained log (or the log it needs has a gap).
         """
+        with self._reading_rules():
+            version, checksum = self._latest_version()
+            if 0 < since_version == version:
+                return RulesDelta(version, since_version, False, (), (), checksum)
+            if 0 < since_version < version and since_version >= self._oldest_delta_base(version):
+                entries = self._read_log(since_version, version)
+                if {e.version for e in entries} == set(range(since_version + 1, version + 1)):
+                    added, removed = collapse_log(entries)
+                    return RulesDelta(version, since_version, False, added, removed, checksum)
+            rules = self._read_rules()
+            return RulesDelta(version, 0, True, tuple(sorted(rules.values(), key=lambda r: r.rule_id)), (), checksum)
+
+    def _rules_for_publication(self, version: int) -> dict[str, Rule]:
+        published = self._published
+        if self.cache_published_rules and published is not None and published[0] == version:
+            return dict(published[1])
+        return self._read_rules()
+
+    def _remember_published(self, version: int, rules: dict[str, Rule]) -> None:
+        if self.cache_published_rules:
+            self._published = (version, rules)
+
+    # ---- rules: the primitives each backend supplies -------------------------------
+    @abstractmethod
+    def _publishing(self) -> AbstractContextManager[None]:
+        """One publisher at a time (across processes); atomic where the backend has transactions."""
+
+    @abstractmethod
+    def _reading_rules(self) -> AbstractContextManager[None]:
+        """One consistent view of versions, log and rules where the backend offers one."""
+
+    @abstractmethod
+    def _latest_version(self) -> tuple[int, str]:
+        """(version, checksum) of the latest published version; (0, EMPTY_CHECKSUM) before the first."""
+
+    @abstractmethod
+    def _read_rules(self) -> dict[str, Rule]:
+        """Every active rule, by id."""
+
+    @abstractmethod
+    def _append_log(self, version: int, upserts: Sequence[Rule], removed: Sequence[str]) -> None:
+        """Write the log rows of ``version`` (replacing any a crashed publisher left)."""
+
+    @abstractmethod
+    def _apply_rules(self, version: int, upserts: Sequence[Rule], removed: Sequence[Rule]) -> None:
+        """Write ``upserts`` (tagged with ``version``) to the active rules and delete ``removed``."""
+
+    @abstractmethod
+    def _write_version(self, version: int, created_at: datetime, checksum: str, added: int, removed: int) -> None:
+        """Record ``version`` as published (it becomes the latest)."""
+
+    @abstractmethod
+    def _prune_log(self, version: int) -> None:
+        """Drop log rows beyond ``keep_versions`` behind ``version``."""
+
+    @abstractmethod
+    def _oldest_delta_base(self, latest: int) -> int:
+        """The oldest ``since_version`` whose delta to ``latest`` the retained log can give."""
+
+    @abstractmethod
+    def _read_log(self, since: int, until: int) -> list[LogEntry]:
+        """Log entries of versions ``since`` < v <= ``until``, in version order."""
 
     # ---- SMS-port blacklist ---------------------------------------------
     @abstractmethod
@@ -134,36 +254,6 @@ class Store(EvidenceStore):
     @abstractmethod
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         """The blacklist entries of these ports (absent ports are left out)."""
-
-    @abstractmethod
-    def count_port_blacklist(self) -> int:
-        """How many ports are blacklisted."""
-
-    @abstractmethod
-    def list_port_blacklist(self) -> list[PortBlacklistEntry]:
-        """Every blacklisted port, sorted by port (for publications)."""
-
-    # ---- number-resource registry ----------------------------------------
-    @abstractmethod
-    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
-        """Insert or update range allocations (keyed by prefix); returns how many were new or changed."""
-
-    @abstractmethod
-    def allocations(self) -> list[Allocation]:
-        """Every allocation, sorted by prefix (the registry is small: thousands of ranges)."""
-
-    # ---- complaint handling -----------------------------------------------
-    @abstractmethod
-    def get_report(self, report_id: str) -> ReportSummary | None:
-        """One report's summary by id, or None."""
-
-    @abstractmethod
-    def add_case_event(self, event: CaseEvent) -> CaseEvent:
-        """Record a holder's step on a complaint; the first event of a step wins and is returned."""
-
-    @abstractmethod
-    def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
-        """The recorded steps of these complaints."""
 
     # ---- API keys ---------------------------------------------------------
     @abstractmethod
@@ -206,6 +296,35 @@ class Store(EvidenceStore):
     def filter_snapshot_data(self, snapshot_id: int) -> bytes:
         """The serialized filter of a snapshot; NotFound if it was pruned."""
 
+    # ---- optional capabilities ---------------------------------------------
     def prune_filter_snapshots(self, keep: int) -> int:
         """Drop all but the newest ``keep`` snapshots; returns how many were dropped."""
-        raise NotImplementedError(f"{type(self).__name__} does not prune filter snapshots")
+        raise self._unsupported("pruning filter snapshots")
+
+    def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
+        """Reports received on UTC days ``start`` <= day < ``end`` (any order); for publications."""
+        raise self._unsupported("scanning reports by day")
+
+    def list_port_blacklist(self) -> list[PortBlacklistEntry]:
+        """Every blacklisted port, sorted by port (for publications)."""
+        raise self._unsupported("listing the SMS-port blacklist")
+
+    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+        """Insert or update range allocations (keyed by prefix); returns how many were new or changed."""
+        raise self._unsupported("the number-resource registry")
+
+    def allocations(self) -> list[Allocation]:
+        """Every allocation, sorted by prefix (the registry is small: thousands of ranges)."""
+        raise self._unsupported("the number-resource registry")
+
+    def get_report(self, report_id: str) -> ReportSummary | None:
+        """One report's summary by id, or None (complaint handling)."""
+        raise self._unsupported("complaint handling")
+
+    def add_case_event(self, event: CaseEvent) -> CaseEvent:
+        """Record a holder's step on a complaint; the first event of a step wins and is returned."""
+        raise self._unsupported("complaint handling")
+
+    def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
+        """The recorded steps of these complaints."""
+        raise self._unsupported("complaint handling")

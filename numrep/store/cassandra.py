@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
@@ -36,26 +36,46 @@ from numrep.models import (
     Allocation,
     ApiKey,
     CaseEvent,
-    CaseStep,
     AllowlistEntry,
-    Category,
-    Channel,
     DirtyMark,
     FilterSnapshotMeta,
-    HolderType,
     PortBlacklistEntry,
     Report,
     ReportSummary,
     Reputation,
     Rule,
-    RulesDelta,
-    Scope,
-    Source,
 )
-from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
+from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.cassandra_evidence import CassandraEvidence
-from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
+from numrep.store.codec import (
+    LOG_COLUMNS,
+    REPORT_COLUMNS,
+    REPUTATION_COLUMNS,
+    RULE_COLUMNS,
+    LogEntry,
+    allocation_from,
+    allocation_values,
+    allowlist_from,
+    allowlist_values,
+    api_key_from,
+    api_key_values,
+    case_event_from,
+    case_event_values,
+    log_entry_from,
+    log_values,
+    port_from,
+    port_values,
+    report_from,
+    report_values,
+    reputation_from,
+    reputation_values,
+    rule_from,
+    rule_values,
+    snapshot_from,
+    summary_from,
+    to_micros,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +88,7 @@ CONCURRENCY = 64
 
 # ---- CQL, as named constants ----------------------------------------------
 INSERT_REPORT_IF_NEW = (
-    "INSERT INTO reports_by_id (report_id, reporter_hash, subject, channel, category, occurred_at, received_at, source, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+    f"INSERT INTO reports_by_id ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(REPORT_COLUMNS))}) IF NOT EXISTS"
 )
 INSERT_REPORT_BY_SUBJECT = (
     "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text) "
@@ -87,8 +106,6 @@ COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
 MARK_DIRTY = "UPDATE dirty SET mark = ?, marked_at = ? WHERE shard = ? AND subject = ?"
 SELECT_DIRTY = "SELECT subject, mark, marked_at FROM dirty WHERE shard = ?"
 CLEAR_DIRTY = "DELETE FROM dirty WHERE shard = ? AND subject = ? IF mark = ?"
-REPUTATION_COLUMNS = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
-                      "reasons", "protected", "updated_at", "flagged")
 INSERT_REPUTATION = f"INSERT INTO reputations ({', '.join(REPUTATION_COLUMNS)}) VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
 SELECT_REPUTATION = "SELECT * FROM reputations WHERE subject = ?"
 INSERT_FLAGGED = "INSERT INTO flagged (shard, subject) VALUES (?, ?)"
@@ -100,7 +117,7 @@ SELECT_ALL_RULES = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject"
 SELECT_RULES_OF = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject WHERE subject = ?"
 INSERT_RULE = f"INSERT INTO rules_by_subject ({', '.join(RULE_COLUMNS)}, version) VALUES ({', '.join('?' * len(RULE_COLUMNS))}, ?)"
 DELETE_RULE = "DELETE FROM rules_by_subject WHERE subject = ? AND rule_id = ?"
-INSERT_LOG = f"INSERT INTO rule_log (version, op, {', '.join(RULE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(RULE_COLUMNS))})"
+INSERT_LOG = f"INSERT INTO rule_log ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})"
 SELECT_LOG = "SELECT * FROM rule_log WHERE version = ?"
 DELETE_LOG = "DELETE FROM rule_log WHERE version = ?"
 ACQUIRE_LEASE = f"INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {LEASE_SECONDS}"
@@ -122,11 +139,13 @@ DELETE_SNAPSHOT = "DELETE FROM filter_snapshots WHERE bucket = 0 AND version = ?
 INSERT_PORT = "INSERT INTO port_blacklist (port, enterprise, reason, source, listed_on) VALUES (?, ?, ?, ?, ?)"
 INSERT_PORT_INDEX = "INSERT INTO port_blacklist_by_shard (shard, port) VALUES (?, ?)"
 SELECT_PORT = "SELECT * FROM port_blacklist WHERE port = ?"
+SELECT_ALL_PORTS = "SELECT * FROM port_blacklist"
 COUNT_PORTS = "SELECT COUNT(*) AS n FROM port_blacklist_by_shard WHERE shard = ?"
 INSERT_ALLOCATION = "INSERT INTO allocations (bucket, prefix, holder, holder_type, size) VALUES (0, ?, ?, ?, ?)"
 SELECT_ALLOCATIONS = "SELECT * FROM allocations WHERE bucket = 0"
 INSERT_API_KEY = "INSERT INTO api_keys (key_hash, operator, scopes, created_at, revoked) VALUES (?, ?, ?, ?, ?)"
 SELECT_API_KEY = "SELECT * FROM api_keys WHERE key_hash = ?"
+SELECT_ALL_API_KEYS = "SELECT * FROM api_keys"
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -163,6 +182,9 @@ def migrations() -> list[tuple[str, list[str]]]:
 
 class CassandraStore(CassandraEvidence, Store):
     name = "cassandra"
+    # Publishers hold a lease and check the version, so the set they published last is
+    # reused instead of scanning rules_by_subject on every publication.
+    cache_published_rules = True
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -172,7 +194,6 @@ class CassandraStore(CassandraEvidence, Store):
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
         self._lock = threading.RLock()
-        self._rules_cache: tuple[int, dict[str, Rule]] | None = None
 
     # ---- session ---------------------------------------------------------
     def _cluster_for(self) -> Cluster:
@@ -292,17 +313,13 @@ class CassandraStore(CassandraEvidence, Store):
 
     # ---- reports ---------------------------------------------------------
     def add_reports(self, reports: Sequence[Report]) -> list[bool]:
-        results = self._many(INSERT_REPORT_IF_NEW, [
-            (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
-             to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text)
-            for r in reports
-        ])
+        results = self._many(INSERT_REPORT_IF_NEW, [report_values(r) for r in reports])
         new = [bool(rows[0]["[applied]"]) for rows in results]
         # Whether new or not, (re)write the derived rows from the stored report: a crash
         # between the LWT and these writes is repaired by the client's retry.
         stored = []
         for r, rows, is_new in zip(reports, results, new):
-            stored.append(r if is_new else _report_from_row(rows[0]))
+            stored.append(r if is_new else report_from(rows[0]))
         self._many(INSERT_REPORT_BY_SUBJECT, [
             (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
              r.category.value, to_micros(r.received_at), r.source.value, r.text)
@@ -316,23 +333,28 @@ class CassandraStore(CassandraEvidence, Store):
         self.mark_dirty({r.subject for r in stored})
         return new
 
-    def reports_for_subject(self, subject: str, since: datetime) -> list[Report]:
+    def reports_for_subjects(self, subjects: Iterable[str], since: datetime) -> dict[str, list[Report]]:
+        """One concurrent round of (subject, days) partition reads for the whole batch."""
+        wanted = list(dict.fromkeys(subjects))
         today = datetime.now(timezone.utc).date()
         first = max(day_of(since), today - timedelta(days=RETENTION_DAYS + 1))
         last = max(today, first) + timedelta(days=1)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         chunks = [days[i : i + 31] for i in range(0, len(days), 31)]
-        rows = [row for part in self._many(SELECT_REPORTS, [(subject, c, to_micros(since)) for c in chunks]) for row in part]
-        reports = [_report_from_row(row) for row in rows]
-        return sorted(reports, key=lambda r: (r.occurred_at, r.report_id))
+        args = [(s, c, to_micros(since)) for s in wanted for c in chunks]
+        out: dict[str, list[Report]] = {s: [] for s in wanted}
+        for (subject, _, _), rows in zip(args, self._many(SELECT_REPORTS, args)):
+            out[subject] += (report_from(row) for row in rows)
+        for reports in out.values():
+            reports.sort(key=lambda r: (r.occurred_at, r.report_id))
+        return out
 
     def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
         days = [start + timedelta(days=i) for i in range((end - start).days)]
         for day in days:
             for part in self._many(SELECT_REPORTS_OF_DAY, [(day, shard) for shard in range(SHARDS)]):
                 for r in part:
-                    at = from_micros(r["received_at"]) or datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-                    yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day, at)
+                    yield summary_from(r, day)
 
     def count_reports(self) -> int:
         """Exact, but a full scan of reports_by_id: for tests and administration, not the hot path."""
@@ -355,35 +377,27 @@ class CassandraStore(CassandraEvidence, Store):
 
     # ---- reputations ----------------------------------------------------
     def put_reputations(self, reputations: Sequence[Reputation]) -> None:
-        fields = [reputation_fields(r) for r in reputations]
-        self._many(INSERT_REPUTATION, [tuple(f[c] for c in REPUTATION_COLUMNS) for f in fields])
-        self._many(INSERT_FLAGGED, [(shard_of(f["subject"]), f["subject"]) for f in fields if f["flagged"]])
-        self._many(DELETE_FLAGGED, [(shard_of(f["subject"]), f["subject"]) for f in fields if not f["flagged"]])
+        self._many(INSERT_REPUTATION, [reputation_values(r) for r in reputations])
+        flagged = {r.subject: bool(r.flagged) for r in reputations}
+        self._many(INSERT_FLAGGED, [(shard_of(s), s) for s, f in flagged.items() if f])
+        self._many(DELETE_FLAGGED, [(shard_of(s), s) for s, f in flagged.items() if not f])
 
     def get_reputation(self, subject: str) -> Reputation | None:
         rows = self._exec(SELECT_REPUTATION, (subject,), LOOKUP_PROFILE)
         return reputation_from(rows[0]) if rows else None
+
+    def get_reputations(self, subjects: Iterable[str]) -> dict[str, Reputation]:
+        parts = self._many(SELECT_REPUTATION, [(s,) for s in dict.fromkeys(subjects)])
+        return {row["subject"]: reputation_from(row) for part in parts for row in part}
 
     def flagged_subjects(self) -> list[str]:
         parts = self._many(SELECT_FLAGGED, [(i,) for i in range(SHARDS)])
         return sorted(row["subject"] for part in parts for row in part)
 
     # ---- rules ----------------------------------------------------------
-    def _latest(self) -> tuple[int, str]:
-        rows = self._exec(SELECT_LATEST_VERSION)
-        return (int(rows[0]["version"]), rows[0]["checksum"]) if rows else (0, EMPTY_CHECKSUM)
-
-    def rules_version(self) -> int:
-        return self._latest()[0]
-
-    def _all_rules(self) -> dict[str, Rule]:
-        with self._errors():
-            rows = self.session.execute(SELECT_ALL_RULES, timeout=120)
-            return {row["rule_id"]: rule_from(row) for row in rows}
-
     def active_rules(self, subjects: Iterable[str] | None = None) -> dict[str, Rule]:
         if subjects is None:
-            return self._all_rules()
+            return self._read_rules()
         parts = self._many(SELECT_RULES_OF, [(s,) for s in sorted(set(subjects))])
         return {row["rule_id"]: rule_from(row) for part in parts for row in part}
 
@@ -404,119 +418,114 @@ class CassandraStore(CassandraEvidence, Store):
         finally:
             self._exec(RELEASE_LEASE, (name, owner))
 
-    def publish_rules(self, upserts: Sequence[Rule], removed: Sequence[str], created_at: datetime) -> int | None:
-        with self._lease("publish_rules"):
-            current_version, _ = self._latest()
-            if self._rules_cache is not None and self._rules_cache[0] == current_version:
-                current = dict(self._rules_cache[1])
-            else:
-                current = self._all_rules()
-            real_upserts, real_removed = effective_changes(current, upserts, removed)
-            if not real_upserts and not real_removed:
-                self._rules_cache = (current_version, current)
-                return None
-            version = current_version + 1
-            removed_rules = [current[rid] for rid in real_removed]
-            self._exec(DELETE_LOG, (version,))  # leftovers of a publisher that died before finishing
-            self._many(INSERT_LOG, [(version, "add", *rule_values(r)) for r in real_upserts]
-                       + [(version, "remove", rid, None, None, None, None, None, None, None, None) for rid in real_removed])
-            self._many(INSERT_RULE, [(*rule_values(r), version) for r in real_upserts])
-            self._many(DELETE_RULE, [(r.subject, r.rule_id) for r in removed_rules])
-            apply_delta(current, real_upserts, real_removed)
-            checksum = canonical_checksum(current.values())
-            self._exec(INSERT_VERSION, (version, to_micros(created_at), checksum, len(real_upserts), len(real_removed)))
-            if version > self.keep_versions:
-                self._exec(DELETE_LOG, (version - self.keep_versions,))
-            self._rules_cache = (version, current)
-            return version
+    # The primitives of publish_rules and rules_since (numrep.store.base). No
+    # multi-row transactions here: publishers are serialised by a lease, and a
+    # version becomes visible when its rule_versions row is written, last.
+    def _publishing(self) -> AbstractContextManager[None]:
+        return self._lease("publish_rules")
 
-    def rules_since(self, since_version: int) -> RulesDelta:
-        version, checksum = self._latest()
-        if since_version == version and version > 0:
-            return RulesDelta(version, since_version, False, (), (), checksum)
-        if 0 < since_version < version and version - since_version < self.keep_versions:
-            parts = self._many(SELECT_LOG, [(v,) for v in range(since_version + 1, version + 1)])
-            last: dict[str, dict[str, Any]] = {}
-            for part in parts:  # in version order
-                for row in part:
-                    last[row["rule_id"]] = row
-            added = tuple(rule_from(r) for rid, r in sorted(last.items()) if r["op"] == "add")
-            removed = tuple(rid for rid, r in sorted(last.items()) if r["op"] == "remove")
-            return RulesDelta(version, since_version, False, added, removed, checksum)
-        rules = self._all_rules()
-        return RulesDelta(version, 0, True, tuple(sorted(rules.values(), key=lambda r: r.rule_id)), (), checksum)
+    def _reading_rules(self) -> AbstractContextManager[None]:
+        return nullcontext()  # no read snapshots; the checksum lets a client detect a torn read
+
+    def _latest_version(self) -> tuple[int, str]:
+        rows = self._exec(SELECT_LATEST_VERSION)
+        return (int(rows[0]["version"]), rows[0]["checksum"]) if rows else (0, EMPTY_CHECKSUM)
+
+    def _read_rules(self) -> dict[str, Rule]:
+        with self._errors():
+            rows = self.session.execute(SELECT_ALL_RULES, timeout=120)
+            return {row["rule_id"]: rule_from(row) for row in rows}
+
+    def _append_log(self, version: int, upserts: Sequence[Rule], removed: Sequence[str]) -> None:
+        self._exec(DELETE_LOG, (version,))  # leftovers of a publisher that died before finishing
+        self._many(INSERT_LOG, log_values(version, upserts, removed))
+
+    def _apply_rules(self, version: int, upserts: Sequence[Rule], removed: Sequence[Rule]) -> None:
+        self._many(INSERT_RULE, [(*rule_values(r), version) for r in upserts])
+        self._many(DELETE_RULE, [(r.subject, r.rule_id) for r in removed])
+
+    def _write_version(self, version: int, created_at: datetime, checksum: str, added: int, removed: int) -> None:
+        self._exec(INSERT_VERSION, (version, to_micros(created_at), checksum, added, removed))
+
+    def _prune_log(self, version: int) -> None:
+        if version > self.keep_versions:
+            self._exec(DELETE_LOG, (version - self.keep_versions,))
+
+    def _oldest_delta_base(self, latest: int) -> int:
+        # The log keeps versions latest-keep+1..latest; reads are not isolated from a
+        # publication pruning the oldest of them meanwhile, so keep one version of margin.
+        return latest - self.keep_versions + 1
+
+    def _read_log(self, since: int, until: int) -> list[LogEntry]:
+        parts = self._many(SELECT_LOG, [(v,) for v in range(since + 1, until + 1)])
+        return [log_entry_from(row) for part in parts for row in part]  # in version order
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
         """Idempotent upserts; a failed call is completed by running it again (no multi-row transactions here)."""
         existing = self.port_blacklist(e.port for e in entries)
         changed = list({e.port: e for e in entries if existing.get(e.port) != e}.values())
-        self._many(INSERT_PORT, [(e.port, e.enterprise, e.reason, e.source, e.listed_on) for e in changed])
+        self._many(INSERT_PORT, [port_values(e) for e in changed])
         self._many(INSERT_PORT_INDEX, [(shard_of(e.port), e.port) for e in changed])
         self.mark_dirty(e.port for e in changed)
         return len(changed)
 
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         parts = self._many(SELECT_PORT, [(p,) for p in sorted(set(ports))])
-        return {r["port"]: _port_from_row(r) for part in parts for r in part}
+        return {r["port"]: port_from(r) for part in parts for r in part}
 
     def list_port_blacklist(self) -> list[PortBlacklistEntry]:
         with self._errors():
-            rows = self.session.execute("SELECT * FROM port_blacklist", timeout=120)
-            return sorted((_port_from_row(r) for r in rows), key=lambda e: e.port)
+            rows = self.session.execute(SELECT_ALL_PORTS, timeout=120)
+            return sorted((port_from(r) for r in rows), key=lambda e: e.port)
 
     def count_port_blacklist(self) -> int:
+        """How many ports are blacklisted (for tests and administration)."""
         return sum(int(part[0]["n"]) for part in self._many(COUNT_PORTS, [(i,) for i in range(SHARDS)]))
 
     # ---- number-resource registry ----------------------------------------
     def put_allocations(self, allocations: Sequence[Allocation]) -> int:
         existing = {a.prefix: a for a in self.allocations()}
         changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
-        self._many(INSERT_ALLOCATION, [(a.prefix, a.holder, a.holder_type.value, a.size) for a in changed])
+        self._many(INSERT_ALLOCATION, [allocation_values(a) for a in changed])
         return len(changed)
 
     def allocations(self) -> list[Allocation]:
-        return [Allocation(r["prefix"], r["holder"], HolderType(r["holder_type"]), int(r["size"]))
-                for r in self._exec(SELECT_ALLOCATIONS)]
+        return [allocation_from(r) for r in self._exec(SELECT_ALLOCATIONS)]
 
     # ---- complaint handling -----------------------------------------------
     def get_report(self, report_id: str) -> ReportSummary | None:
         rows = self._exec(SELECT_REPORT, (report_id,))
-        if not rows:
-            return None
-        r = _report_from_row(rows[0])
-        return ReportSummary(r.report_id, r.subject, r.category, r.channel, day_of(r.received_at), r.received_at)
+        return summary_from(rows[0]) if rows else None
 
     def add_case_event(self, event: CaseEvent) -> CaseEvent:
-        rows = self._exec(INSERT_CASE_EVENT, (event.report_id, event.step.value, event.holder, to_micros(event.at), event.note))
+        rows = self._exec(INSERT_CASE_EVENT, case_event_values(event))
         if rows[0]["[applied]"]:
             return event
-        return _case_from_row(rows[0])  # the first event of this step
+        return case_event_from(rows[0])  # the first event of this step
 
     def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
         parts = self._many(SELECT_CASE_EVENTS, [(rid,) for rid in sorted(set(report_ids))])
-        return [_case_from_row(r) for part in parts for r in part]
+        return [case_event_from(r) for part in parts for r in part]
 
     # ---- API keys ---------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:
-        self._exec(INSERT_API_KEY, (key.key_hash, key.operator, {s.value for s in key.scopes},
-                                    to_micros(key.created_at), key.revoked))
+        self._exec(INSERT_API_KEY, api_key_values(key))
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
         rows = self._exec(SELECT_API_KEY, (key_hash,), LOOKUP_PROFILE)
-        return _key_from_row(rows[0]) if rows else None
+        return api_key_from(rows[0]) if rows else None
 
     def list_api_keys(self) -> list[ApiKey]:
         with self._errors():
-            rows = list(self.session.execute("SELECT * FROM api_keys", timeout=60))
-        return sorted((_key_from_row(r) for r in rows), key=lambda k: (k.operator, k.key_hash))
+            rows = list(self.session.execute(SELECT_ALL_API_KEYS, timeout=60))
+        return sorted((api_key_from(r) for r in rows), key=lambda k: (k.operator, k.key_hash))
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
-        self._exec(INSERT_ALLOW, (entry.subject, entry.reason, entry.added_by, to_micros(entry.added_at)))
+        self._exec(INSERT_ALLOW, allowlist_values(entry))
         self.mark_dirty([entry.subject])
-        row = self._exec(SELECT_ALLOW_ONE, (entry.subject,))[0]
-        return _allow_from_row(row)
+        return allowlist_from(self._exec(SELECT_ALLOW_ONE, (entry.subject,))[0])
 
     def remove_allowlist(self, subject: str) -> bool:
         gone = bool(self._exec(DELETE_ALLOW, (subject,))[0]["[applied]"])
@@ -525,7 +534,7 @@ class CassandraStore(CassandraEvidence, Store):
         return gone
 
     def list_allowlist(self) -> list[AllowlistEntry]:
-        return [_allow_from_row(r) for r in self._exec(SELECT_ALLOW)]
+        return [allowlist_from(r) for r in self._exec(SELECT_ALLOW)]
 
     # ---- filter snapshots ----------------------------------------------
     def put_filter_snapshot(
@@ -539,7 +548,7 @@ class CassandraStore(CassandraEvidence, Store):
 
     def latest_filter_snapshot(self) -> FilterSnapshotMeta | None:
         rows = self._exec(SELECT_LATEST_SNAPSHOT)
-        return _snapshot_from_row(rows[0]) if rows else None
+        return snapshot_from(rows[0]) if rows else None
 
     def filter_snapshot_data(self, snapshot_id: int) -> bytes:
         rows = self._exec(SELECT_CHUNKS, (snapshot_id,))
@@ -552,39 +561,3 @@ class CassandraStore(CassandraEvidence, Store):
         self._many(DELETE_SNAPSHOT, [(m["version"], m["snapshot_id"]) for m in metas])
         self._many(DELETE_CHUNKS, [(m["snapshot_id"],) for m in metas])
         return len(metas)
-
-
-def _report_from_row(row: dict[str, Any]) -> Report:
-    return Report(
-        report_id=row["report_id"], reporter_hash=row["reporter_hash"], subject=row["subject"],
-        channel=Channel(row["channel"]), category=Category(row["category"]),
-        occurred_at=from_micros(row["occurred_at"]),  # type: ignore[arg-type]
-        received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
-        source=Source(row["source"]), text=row["text"] or "",
-    )
-
-
-def _key_from_row(r: dict[str, Any]) -> ApiKey:
-    return ApiKey(r["key_hash"], r["operator"], frozenset(Scope(x) for x in (r["scopes"] or ())),
-                  from_micros(r["created_at"]), bool(r["revoked"]))  # type: ignore[arg-type]
-
-
-def _case_from_row(r: dict[str, Any]) -> CaseEvent:
-    return CaseEvent(r["report_id"], CaseStep(r["step"]), r["holder"], from_micros(r["at"]), r["note"] or "")  # type: ignore[arg-type]
-
-
-def _port_from_row(r: dict[str, Any]) -> PortBlacklistEntry:
-    listed = r["listed_on"]
-    listed_on = listed.date() if hasattr(listed, "date") else date.fromisoformat(str(listed))
-    return PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], listed_on)
-
-
-def _allow_from_row(row: dict[str, Any]) -> AllowlistEntry:
-    return AllowlistEntry(row["subject"], row["reason"], row["added_by"], from_micros(row["added_at"]))  # type: ignore[arg-type]
-
-
-def _snapshot_from_row(row: dict[str, Any]) -> FilterSnapshotMeta:
-    return FilterSnapshotMeta(
-        int(row["snapshot_id"]), int(row["version"]), int(row["count"]), int(row["capacity"]), float(row["error_rate"]),
-        from_micros(row["created_at"]), int(row["size_bytes"]),  # type: ignore[arg-type]
-    )

@@ -1,14 +1,43 @@
-"""Encoding of domain records into column values, shared by the backends."""
+"""Row mappers shared by the backends: domain records to column values and back.
+
+Every backend stores the same columns (times as microseconds since the epoch,
+enums as their values); where a column's type differs between backends (the
+scopes of an API key are a set in Cassandra and text in SQLite, a port's
+listing day a ``date`` or ISO text) the reader accepts both and the writer
+takes a flag. Rows are mapping-like (``sqlite3.Row`` or the driver's dicts).
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
 
-from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
+from numrep.models import (
+    Action,
+    Allocation,
+    AllowlistEntry,
+    ApiKey,
+    CaseEvent,
+    CaseStep,
+    Category,
+    Channel,
+    FilterSnapshotMeta,
+    HolderType,
+    PortBlacklistEntry,
+    Report,
+    ReportSummary,
+    Reputation,
+    Rule,
+    RuleKind,
+    Scope,
+    Source,
+)
 
 UTC = timezone.utc
+EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def to_micros(dt: datetime | None) -> int | None:
@@ -23,6 +52,54 @@ def from_micros(us: int | None) -> datetime | None:
     if us is None:
         return None
     return datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+
+
+def _at(us: int | None) -> datetime:
+    """A required time column."""
+    dt = from_micros(us)
+    if dt is None:
+        raise ValueError("a required time column is empty")
+    return dt
+
+
+def midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# ---- reports ------------------------------------------------------------------
+REPORT_COLUMNS = ("report_id", "reporter_hash", "subject", "channel", "category", "occurred_at", "received_at",
+                  "source", "text", "reporter_number_hash", "attested_by")
+
+
+def report_values(r: Report) -> tuple[Any, ...]:
+    """Values in ``REPORT_COLUMNS`` order."""
+    return (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
+            to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash,
+            r.attested_by)
+
+
+def report_from(row: Any) -> Report:
+    return Report(
+        report_id=row["report_id"], reporter_hash=row["reporter_hash"], subject=row["subject"],
+        channel=Channel(row["channel"]), category=Category(row["category"]),
+        occurred_at=_at(row["occurred_at"]), received_at=_at(row["received_at"]),
+        source=Source(row["source"]), text=row["text"] or "",
+        reporter_number_hash=row["reporter_number_hash"] or "", attested_by=row["attested_by"] or "",
+    )
+
+
+def summary_from(row: Any, day: date | None = None) -> ReportSummary:
+    """A report summary; ``day`` is the receipt day when the row's partition says it (rows may lack the time)."""
+    at = from_micros(row["received_at"])
+    if day is None:
+        day = _at(row["received_at"]).date()
+    return ReportSummary(row["report_id"], row["subject"], Category(row["category"]), Channel(row["channel"]), day,
+                         at or midnight(day))
+
+
+# ---- reputations -----------------------------------------------------------------
+REPUTATION_COLUMNS = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
+                      "reasons", "protected", "updated_at", "flagged")
 
 
 def reputation_fields(rep: Reputation) -> dict[str, Any]:
@@ -42,6 +119,12 @@ def reputation_fields(rep: Reputation) -> dict[str, Any]:
     }
 
 
+def reputation_values(rep: Reputation) -> tuple[Any, ...]:
+    """Values in ``REPUTATION_COLUMNS`` order."""
+    f = reputation_fields(rep)
+    return tuple(f[c] for c in REPUTATION_COLUMNS)
+
+
 def reputation_from(row: Any) -> Reputation:
     """Build a Reputation from a mapping-like row with the fields above."""
     return Reputation(
@@ -55,10 +138,11 @@ def reputation_from(row: Any) -> Reputation:
         last_seen=from_micros(row["last_seen"]),
         reasons=tuple(json.loads(row["reasons"])),
         protected=bool(row["protected"]),
-        updated_at=from_micros(row["updated_at"]) or datetime.fromtimestamp(0, UTC),
+        updated_at=from_micros(row["updated_at"]) or EPOCH,
     )
 
 
+# ---- rules and the rule log ---------------------------------------------------------
 RULE_COLUMNS = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at")
 
 
@@ -76,6 +160,88 @@ def rule_from(row: Any) -> Rule:
         action=Action(row["action"]),
         category=Category(row["category"]),
         reason=row["reason"],
-        issued_at=from_micros(row["issued_at"]) or datetime.fromtimestamp(0, UTC),
+        issued_at=from_micros(row["issued_at"]) or EPOCH,
         expires_at=from_micros(row["expires_at"]),
+    )
+
+
+#: Columns of a rule-log row: the version, the operation, then a rule's columns.
+LOG_COLUMNS = ("version", "op", *RULE_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One row of the rule log: ``rule`` is set for an ``add``, None for a ``remove``."""
+
+    version: int
+    rule_id: str
+    rule: Rule | None
+
+
+def log_values(version: int, upserts: Iterable[Rule], removed: Iterable[str]) -> list[tuple[Any, ...]]:
+    """Rule-log rows (``LOG_COLUMNS`` order) for one version's changes."""
+    return ([(version, "add", *rule_values(r)) for r in upserts]
+            + [(version, "remove", rid, *([None] * (len(RULE_COLUMNS) - 1))) for rid in removed])
+
+
+def log_entry_from(row: Any) -> LogEntry:
+    return LogEntry(int(row["version"]), row["rule_id"], rule_from(row) if row["op"] == "add" else None)
+
+
+# ---- SMS-port blacklist, registry ---------------------------------------------------------
+def port_values(e: PortBlacklistEntry, iso_day: bool = False) -> tuple[Any, ...]:
+    """(port, enterprise, reason, source, listed_on); ``iso_day`` stores the day as ISO text."""
+    return (e.port, e.enterprise, e.reason, e.source, e.listed_on.isoformat() if iso_day else e.listed_on)
+
+
+def port_from(row: Any) -> PortBlacklistEntry:
+    listed = row["listed_on"]
+    listed_on = listed.date() if hasattr(listed, "date") else date.fromisoformat(str(listed))
+    return PortBlacklistEntry(row["port"], row["enterprise"], row["reason"], row["source"], listed_on)
+
+
+def allocation_values(a: Allocation) -> tuple[Any, ...]:
+    return (a.prefix, a.holder, a.holder_type.value, a.size)
+
+
+def allocation_from(row: Any) -> Allocation:
+    return Allocation(row["prefix"], row["holder"], HolderType(row["holder_type"]), int(row["size"]))
+
+
+# ---- complaint handling, keys, allowlist, filter snapshots ------------------------------------
+def case_event_values(e: CaseEvent) -> tuple[Any, ...]:
+    return (e.report_id, e.step.value, e.holder, to_micros(e.at), e.note)
+
+
+def case_event_from(row: Any) -> CaseEvent:
+    return CaseEvent(row["report_id"], CaseStep(row["step"]), row["holder"], _at(row["at"]), row["note"] or "")
+
+
+def api_key_values(k: ApiKey, scopes_as_text: bool = False) -> tuple[Any, ...]:
+    """(key_hash, operator, scopes, created_at, revoked); scopes as a set, or comma-separated text."""
+    scopes: Any = {s.value for s in k.scopes}
+    if scopes_as_text:
+        return (k.key_hash, k.operator, ",".join(sorted(scopes)), to_micros(k.created_at), int(k.revoked))
+    return (k.key_hash, k.operator, scopes, to_micros(k.created_at), k.revoked)
+
+
+def api_key_from(row: Any) -> ApiKey:
+    raw = row["scopes"] or ()
+    names = raw.split(",") if isinstance(raw, str) else raw
+    return ApiKey(row["key_hash"], row["operator"], frozenset(Scope(x) for x in names if x),
+                  _at(row["created_at"]), bool(row["revoked"]))
+
+
+def allowlist_values(e: AllowlistEntry) -> tuple[Any, ...]:
+    return (e.subject, e.reason, e.added_by, to_micros(e.added_at))
+
+
+def allowlist_from(row: Any) -> AllowlistEntry:
+    return AllowlistEntry(row["subject"], row["reason"], row["added_by"], _at(row["added_at"]))
+
+
+def snapshot_from(row: Any) -> FilterSnapshotMeta:
+    return FilterSnapshotMeta(
+        int(row["snapshot_id"]), int(row["version"]), int(row["count"]), int(row["capacity"]), float(row["error_rate"]),
+        _at(row["created_at"]), int(row["size_bytes"]),
     )

@@ -72,6 +72,15 @@ class EvidenceStore(ABC):
         """The latest complaint per reporter about ``subject`` since ``since``, newest first, at most
         ``limit``; and how many more distinct reporters there are (counted, not returned)."""
 
+    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime,
+                                limit: int) -> dict[str, tuple[list[Complaint], int]]:
+        """``complaints_for_subject`` for a batch in one call (backends may read the subjects concurrently)."""
+        return {s: self.complaints_for_subject(s, since, limit) for s in subjects}
+
+    def contacted_many(self, claims: Mapping[str, Sequence[tuple[str, datetime, datetime]]]) -> dict[str, set[int]]:
+        """``contacted`` for a batch of callers in one call."""
+        return {caller: self.contacted(caller, c) for caller, c in claims.items() if c}
+
     @abstractmethod
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
         """Per reporter hash: first seen (earliest ``occurred_at`` of any of its reports) and the distinct

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 from numrep.errors import NotFound, StoreUnavailable
@@ -20,29 +20,51 @@ from numrep.models import (
     Allocation,
     ApiKey,
     CaseEvent,
-    CaseStep,
     AllowlistEntry,
-    Category,
-    Channel,
     DirtyMark,
     FilterSnapshotMeta,
-    HolderType,
     PortBlacklistEntry,
     Report,
     ReportSummary,
     Reputation,
     Rule,
-    RulesDelta,
-    Scope,
-    Source,
 )
-from numrep.rules import EMPTY_CHECKSUM, apply_delta, canonical_checksum, effective_changes
+from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
-from numrep.store.codec import RULE_COLUMNS, from_micros, reputation_fields, reputation_from, rule_from, rule_values, to_micros
+from numrep.store.codec import (
+    LOG_COLUMNS,
+    REPORT_COLUMNS,
+    REPUTATION_COLUMNS,
+    RULE_COLUMNS,
+    LogEntry,
+    allocation_from,
+    allocation_values,
+    allowlist_from,
+    allowlist_values,
+    api_key_from,
+    api_key_values,
+    case_event_from,
+    case_event_values,
+    log_entry_from,
+    log_values,
+    midnight,
+    port_from,
+    port_values,
+    report_from,
+    report_values,
+    reputation_from,
+    reputation_values,
+    rule_from,
+    rule_values,
+    snapshot_from,
+    summary_from,
+    to_micros,
+)
 
 SCHEMA_VERSION = 1
 CHUNK_BYTES = 1 << 20
+CHUNK_KEYS = 500  # keys per IN list (well under SQLite's bound on parameters)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -145,54 +167,47 @@ class SQLiteStore(SQLiteEvidence, Store):
             self._all.clear()
         self._local = threading.local()
 
+    def _in(self, sql: str, keys: Iterable[str], *args: object) -> list[sqlite3.Row]:
+        """Run ``sql`` (with ``{keys}`` where an IN list goes) over ``keys`` in chunks of at most CHUNK_KEYS."""
+        wanted = sorted(set(keys))
+        conn = self._conn()
+        rows: list[sqlite3.Row] = []
+        for i in range(0, len(wanted), CHUNK_KEYS):
+            part = wanted[i : i + CHUNK_KEYS]
+            rows += conn.execute(sql.format(keys=", ".join("?" * len(part))), (*part, *args)).fetchall()
+        return rows
+
     # ---- reports ---------------------------------------------------------
     def add_reports(self, reports: Sequence[Report]) -> list[bool]:
         out: list[bool] = []
+        sql = f"INSERT OR IGNORE INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(REPORT_COLUMNS))})"
         with self._write() as conn:
             for r in reports:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO reports(report_id, reporter_hash, subject, channel, category, occurred_at, "
-                    "received_at, source, text, reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
-                     to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text,
-                     r.reporter_number_hash, r.attested_by),
-                )
-                new = cur.rowcount == 1
+                new = conn.execute(sql, report_values(r)).rowcount == 1
                 if new:
                     self._mark(conn, [r.subject])
                 out.append(new)
         return out
 
-    def reports_for_subject(self, subject: str, since: datetime) -> list[Report]:
-        rows = self._conn().execute(
-            "SELECT * FROM reports WHERE subject = ? AND occurred_at >= ? ORDER BY occurred_at, report_id",
-            (subject, to_micros(since)),
-        )
-        return [
-            Report(
-                report_id=row["report_id"], reporter_hash=row["reporter_hash"], subject=row["subject"],
-                channel=Channel(row["channel"]), category=Category(row["category"]),
-                occurred_at=from_micros(row["occurred_at"]),  # type: ignore[arg-type]
-                received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
-                source=Source(row["source"]), text=row["text"],
-                reporter_number_hash=row["reporter_number_hash"], attested_by=row["attested_by"],
-            )
-            for row in rows
-        ]
+    def reports_for_subjects(self, subjects: Iterable[str], since: datetime) -> dict[str, list[Report]]:
+        wanted = list(subjects)
+        out: dict[str, list[Report]] = {s: [] for s in wanted}
+        rows = self._in("SELECT * FROM reports WHERE subject IN ({keys}) AND occurred_at >= ? "
+                        "ORDER BY subject, occurred_at, report_id", wanted, to_micros(since))
+        for row in rows:
+            out[row["subject"]].append(report_from(row))
+        return out
 
     def report_summaries(self, start: date, end: date) -> Iterator[ReportSummary]:
-        lo = to_micros(datetime(start.year, start.month, start.day, tzinfo=timezone.utc))
-        hi = to_micros(datetime(end.year, end.month, end.day, tzinfo=timezone.utc))
         rows = self._conn().execute(
             "SELECT report_id, subject, category, channel, received_at FROM reports WHERE received_at >= ? AND received_at < ?",
-            (lo, hi),
+            (to_micros(midnight(start)), to_micros(midnight(end))),
         )
         for r in rows:
-            day = from_micros(r["received_at"]).date()  # type: ignore[union-attr]
-            yield ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), day,
-                                from_micros(r["received_at"]))  # type: ignore[arg-type]
+            yield summary_from(r)
 
     def count_reports(self) -> int:
+        """How many distinct reports are stored (for tests and administration)."""
         return int(self._conn().execute("SELECT COUNT(*) FROM reports").fetchone()[0])
 
     # ---- dirty ---------------------------------------------------------
@@ -219,196 +234,152 @@ class SQLiteStore(SQLiteEvidence, Store):
 
     # ---- reputations ----------------------------------------------------
     def put_reputations(self, reputations: Sequence[Reputation]) -> None:
-        cols = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
-                "reasons", "protected", "updated_at", "flagged")
-        sql = f"INSERT OR REPLACE INTO reputations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        sql = (f"INSERT OR REPLACE INTO reputations ({', '.join(REPUTATION_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})")
         with self._write() as conn:
-            conn.executemany(sql, [tuple(reputation_fields(r)[c] for c in cols) for r in reputations])
+            conn.executemany(sql, [reputation_values(r) for r in reputations])
 
     def get_reputation(self, subject: str) -> Reputation | None:
         row = self._conn().execute("SELECT * FROM reputations WHERE subject = ?", (subject,)).fetchone()
         return reputation_from(row) if row else None
+
+    def get_reputations(self, subjects: Iterable[str]) -> dict[str, Reputation]:
+        rows = self._in("SELECT * FROM reputations WHERE subject IN ({keys})", subjects)
+        return {row["subject"]: reputation_from(row) for row in rows}
 
     def flagged_subjects(self) -> list[str]:
         rows = self._conn().execute("SELECT subject FROM reputations WHERE flagged = 1 ORDER BY subject")
         return [row[0] for row in rows]
 
     # ---- rules ----------------------------------------------------------
-    def rules_version(self) -> int:
-        row = self._conn().execute("SELECT MAX(version) FROM rule_versions").fetchone()
-        return int(row[0] or 0)
-
     def active_rules(self, subjects: Iterable[str] | None = None) -> dict[str, Rule]:
-        conn = self._conn()
         if subjects is None:
-            rows = list(conn.execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules"))
-        else:
-            wanted = sorted(set(subjects))
-            rows = []
-            for i in range(0, len(wanted), 500):
-                part = wanted[i : i + 500]
-                rows += conn.execute(
-                    f"SELECT {', '.join(RULE_COLUMNS)} FROM rules WHERE subject IN ({', '.join('?' * len(part))})", part
-                ).fetchall()
+            return self._read_rules()
+        rows = self._in(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules WHERE subject IN ({{keys}})", subjects)
         return {row["rule_id"]: rule_from(row) for row in rows}
 
-    def publish_rules(self, upserts: Sequence[Rule], removed: Sequence[str], created_at: datetime) -> int | None:
-        with self._write() as conn:
-            current = {
-                row["rule_id"]: rule_from(row)
-                for row in conn.execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")
-            }
-            real_upserts, real_removed = effective_changes(current, upserts, removed)
-            if not real_upserts and not real_removed:
-                return None
-            version = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM rule_versions").fetchone()[0]) + 1
-            placeholders = ", ".join("?" * len(RULE_COLUMNS))
-            conn.executemany(
-                f"INSERT OR REPLACE INTO rules ({', '.join(RULE_COLUMNS)}, version) VALUES ({placeholders}, ?)",
-                [(*rule_values(r), version) for r in real_upserts],
-            )
-            conn.executemany(
-                f"INSERT INTO rule_log (version, op, {', '.join(RULE_COLUMNS)}) VALUES (?, 'add', {placeholders})",
-                [(version, *rule_values(r)) for r in real_upserts],
-            )
-            conn.executemany("DELETE FROM rules WHERE rule_id = ?", [(rid,) for rid in real_removed])
-            conn.executemany(
-                "INSERT INTO rule_log (version, op, rule_id) VALUES (?, 'remove', ?)",
-                [(version, rid) for rid in real_removed],
-            )
-            apply_delta(current, real_upserts, real_removed)
-            checksum = canonical_checksum(current.values())
-            conn.execute(
-                "INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?)",
-                (version, to_micros(created_at), checksum, len(real_upserts), len(real_removed)),
-            )
-            conn.execute("DELETE FROM rule_log WHERE version <= ?", (version - self.keep_versions,))
-            return version
+    # The primitives of publish_rules and rules_since (numrep.store.base). A
+    # publication is one BEGIN IMMEDIATE transaction; the primitives run on this
+    # thread's connection, hence inside it.
+    @contextmanager
+    def _publishing(self) -> Iterator[None]:
+        with self._write():
+            yield
 
-    def rules_since(self, since_version: int) -> RulesDelta:
+    @contextmanager
+    def _reading_rules(self) -> Iterator[None]:
         conn = self._conn()
         conn.execute("BEGIN")  # one consistent read snapshot
         try:
-            row = conn.execute("SELECT version, checksum FROM rule_versions ORDER BY version DESC LIMIT 1").fetchone()
-            version, checksum = (int(row[0]), row[1]) if row else (0, EMPTY_CHECKSUM)
-            oldest_log = conn.execute("SELECT MIN(version) FROM rule_log").fetchone()[0]
-            delta_ok = 0 < since_version <= version and (
-                since_version == version or (oldest_log is not None and since_version >= oldest_log - 1)
-            )
-            if not delta_ok:
-                rules = [rule_from(r) for r in conn.execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")]
-                return RulesDelta(version, 0, True, tuple(sorted(rules, key=lambda r: r.rule_id)), (), checksum)
-            last: dict[str, sqlite3.Row] = {}
-            for r in conn.execute("SELECT * FROM rule_log WHERE version > ? ORDER BY version", (since_version,)):
-                last[r["rule_id"]] = r
-            added = tuple(rule_from(r) for rid, r in sorted(last.items()) if r["op"] == "add")
-            removed = tuple(rid for rid, r in sorted(last.items()) if r["op"] == "remove")
-            return RulesDelta(version, since_version, False, added, removed, checksum)
+            yield
         finally:
             conn.execute("COMMIT")
+
+    def _latest_version(self) -> tuple[int, str]:
+        row = self._conn().execute("SELECT version, checksum FROM rule_versions ORDER BY version DESC LIMIT 1").fetchone()
+        return (int(row[0]), row[1]) if row else (0, EMPTY_CHECKSUM)
+
+    def _read_rules(self) -> dict[str, Rule]:
+        return {row["rule_id"]: rule_from(row) for row in self._conn().execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")}
+
+    def _append_log(self, version: int, upserts: Sequence[Rule], removed: Sequence[str]) -> None:
+        self._conn().executemany(
+            f"INSERT INTO rule_log ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
+            log_values(version, upserts, removed),
+        )
+
+    def _apply_rules(self, version: int, upserts: Sequence[Rule], removed: Sequence[Rule]) -> None:
+        conn = self._conn()
+        conn.executemany(
+            f"INSERT OR REPLACE INTO rules ({', '.join(RULE_COLUMNS)}, version) VALUES ({', '.join('?' * len(RULE_COLUMNS))}, ?)",
+            [(*rule_values(r), version) for r in upserts],
+        )
+        conn.executemany("DELETE FROM rules WHERE rule_id = ?", [(r.rule_id,) for r in removed])
+
+    def _write_version(self, version: int, created_at: datetime, checksum: str, added: int, removed: int) -> None:
+        self._conn().execute("INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?)",
+                             (version, to_micros(created_at), checksum, added, removed))
+
+    def _prune_log(self, version: int) -> None:
+        self._conn().execute("DELETE FROM rule_log WHERE version <= ?", (version - self.keep_versions,))
+
+    def _oldest_delta_base(self, latest: int) -> int:
+        # The log actually retained (inside the read transaction): a delta needs every version after its base.
+        oldest = self._conn().execute("SELECT MIN(version) FROM rule_log").fetchone()[0]
+        return latest if oldest is None else int(oldest) - 1
+
+    def _read_log(self, since: int, until: int) -> list[LogEntry]:
+        rows = self._conn().execute("SELECT * FROM rule_log WHERE version > ? AND version <= ? ORDER BY version",
+                                    (since, until))
+        return [log_entry_from(r) for r in rows]
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
         with self._write() as conn:  # one transaction: the whole import or nothing
-            existing = self._port_entries(conn, [e.port for e in entries])
+            existing = self.port_blacklist(e.port for e in entries)
             changed = {e.port: e for e in entries if existing.get(e.port) != e}
-            conn.executemany(
-                "INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
-                [(e.port, e.enterprise, e.reason, e.source, e.listed_on.isoformat()) for e in changed.values()],
-            )
+            conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
+                             [port_values(e, iso_day=True) for e in changed.values()])
             self._mark(conn, changed)
         return len(changed)
 
-    @staticmethod
-    def _port_entries(conn: sqlite3.Connection, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
-        wanted = sorted(set(ports))
-        out: dict[str, PortBlacklistEntry] = {}
-        for i in range(0, len(wanted), 500):
-            part = wanted[i : i + 500]
-            for r in conn.execute(f"SELECT * FROM port_blacklist WHERE port IN ({', '.join('?' * len(part))})", part):
-                out[r["port"]] = PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"],
-                                                    date.fromisoformat(r["listed_on"]))
-        return out
-
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
-        return self._port_entries(self._conn(), ports)
+        return {r["port"]: port_from(r) for r in self._in("SELECT * FROM port_blacklist WHERE port IN ({keys})", ports)}
 
     def list_port_blacklist(self) -> list[PortBlacklistEntry]:
-        return [PortBlacklistEntry(r["port"], r["enterprise"], r["reason"], r["source"], date.fromisoformat(r["listed_on"]))
-                for r in self._conn().execute("SELECT * FROM port_blacklist ORDER BY port")]
+        return [port_from(r) for r in self._conn().execute("SELECT * FROM port_blacklist ORDER BY port")]
 
     def count_port_blacklist(self) -> int:
+        """How many ports are blacklisted (for tests and administration)."""
         return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
 
     # ---- number-resource registry ----------------------------------------
     def put_allocations(self, allocations: Sequence[Allocation]) -> int:
         with self._write() as conn:
-            existing = {a.prefix: a for a in self._allocations(conn)}
+            existing = {a.prefix: a for a in self.allocations()}
             changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
-            conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)",
-                             [(a.prefix, a.holder, a.holder_type.value, a.size) for a in changed])
+            conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in changed])
         return len(changed)
 
-    @staticmethod
-    def _allocations(conn: sqlite3.Connection) -> list[Allocation]:
-        return [Allocation(r["prefix"], r["holder"], HolderType(r["holder_type"]), int(r["size"]))
-                for r in conn.execute("SELECT * FROM allocations ORDER BY prefix")]
-
     def allocations(self) -> list[Allocation]:
-        return self._allocations(self._conn())
+        return [allocation_from(r) for r in self._conn().execute("SELECT * FROM allocations ORDER BY prefix")]
 
     # ---- complaint handling -----------------------------------------------
     def add_case_event(self, event: CaseEvent) -> CaseEvent:
         with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO case_events VALUES (?, ?, ?, ?, ?)",
-                         (event.report_id, event.step.value, event.holder, to_micros(event.at), event.note))
+            conn.execute("INSERT OR IGNORE INTO case_events VALUES (?, ?, ?, ?, ?)", case_event_values(event))
             row = conn.execute("SELECT * FROM case_events WHERE report_id = ? AND step = ?",
                                (event.report_id, event.step.value)).fetchone()
-        return _case_from_row(row)
+        return case_event_from(row)
 
     def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
-        wanted = sorted(set(report_ids))
-        out: list[CaseEvent] = []
-        conn = self._conn()
-        for i in range(0, len(wanted), 500):
-            part = wanted[i : i + 500]
-            out += [_case_from_row(r) for r in conn.execute(
-                f"SELECT * FROM case_events WHERE report_id IN ({', '.join('?' * len(part))})", part)]
-        return out
+        return [case_event_from(r) for r in self._in("SELECT * FROM case_events WHERE report_id IN ({keys})", report_ids)]
 
     def get_report(self, report_id: str) -> ReportSummary | None:
         r = self._conn().execute(
             "SELECT report_id, subject, category, channel, received_at FROM reports WHERE report_id = ?", (report_id,)
         ).fetchone()
-        if r is None:
-            return None
-        at = from_micros(r["received_at"])
-        return ReportSummary(r["report_id"], r["subject"], Category(r["category"]), Channel(r["channel"]), at.date(), at)  # type: ignore[union-attr,arg-type]
+        return summary_from(r) if r is not None else None
 
     # ---- API keys ---------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?, ?, ?)",
-                         (key.key_hash, key.operator, ",".join(sorted(s.value for s in key.scopes)),
-                          to_micros(key.created_at), int(key.revoked)))
+            conn.execute("INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?, ?, ?)", api_key_values(key, scopes_as_text=True))
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
         row = self._conn().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
-        return _key_from_row(row) if row else None
+        return api_key_from(row) if row else None
 
     def list_api_keys(self) -> list[ApiKey]:
-        return [_key_from_row(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY operator, key_hash")]
+        return [api_key_from(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY operator, key_hash")]
 
     # ---- allowlist ------------------------------------------------------
     def add_allowlist(self, entry: AllowlistEntry) -> AllowlistEntry:
         with self._write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO allowlist VALUES (?, ?, ?, ?)",
-                (entry.subject, entry.reason, entry.added_by, to_micros(entry.added_at)),
-            )
+            conn.execute("INSERT OR IGNORE INTO allowlist VALUES (?, ?, ?, ?)", allowlist_values(entry))
             self._mark(conn, [entry.subject])
             row = conn.execute("SELECT * FROM allowlist WHERE subject = ?", (entry.subject,)).fetchone()
-        return AllowlistEntry(row["subject"], row["reason"], row["added_by"], from_micros(row["added_at"]))  # type: ignore[arg-type]
+        return allowlist_from(row)
 
     def remove_allowlist(self, subject: str) -> bool:
         with self._write() as conn:
@@ -418,8 +389,7 @@ class SQLiteStore(SQLiteEvidence, Store):
         return gone
 
     def list_allowlist(self) -> list[AllowlistEntry]:
-        rows = self._conn().execute("SELECT * FROM allowlist ORDER BY subject")
-        return [AllowlistEntry(r["subject"], r["reason"], r["added_by"], from_micros(r["added_at"])) for r in rows]  # type: ignore[arg-type]
+        return [allowlist_from(r) for r in self._conn().execute("SELECT * FROM allowlist ORDER BY subject")]
 
     # ---- filter snapshots ----------------------------------------------
     def put_filter_snapshot(
@@ -442,12 +412,7 @@ class SQLiteStore(SQLiteEvidence, Store):
         row = self._conn().execute(
             "SELECT * FROM filter_snapshots ORDER BY version DESC, snapshot_id DESC LIMIT 1"
         ).fetchone()
-        if row is None:
-            return None
-        return FilterSnapshotMeta(
-            row["snapshot_id"], row["version"], row["count"], row["capacity"], row["error_rate"],
-            from_micros(row["created_at"]), row["size_bytes"],  # type: ignore[arg-type]
-        )
+        return snapshot_from(row) if row is not None else None
 
     def filter_snapshot_data(self, snapshot_id: int) -> bytes:
         rows = self._conn().execute(
@@ -466,12 +431,3 @@ class SQLiteStore(SQLiteEvidence, Store):
             conn.executemany("DELETE FROM filter_chunks WHERE snapshot_id = ?", [(i,) for i in ids])
             conn.executemany("DELETE FROM filter_snapshots WHERE snapshot_id = ?", [(i,) for i in ids])
         return len(ids)
-
-
-def _case_from_row(r: sqlite3.Row) -> CaseEvent:
-    return CaseEvent(r["report_id"], CaseStep(r["step"]), r["holder"], from_micros(r["at"]), r["note"])  # type: ignore[arg-type]
-
-
-def _key_from_row(r: sqlite3.Row) -> ApiKey:
-    return ApiKey(r["key_hash"], r["operator"], frozenset(Scope(x) for x in r["scopes"].split(",") if x),
-                  from_micros(r["created_at"]), bool(r["revoked"]))  # type: ignore[arg-type]

@@ -112,3 +112,41 @@ def test_reconcile_repairs_drift(store: Store, settings: Settings) -> None:
     assert pipeline.reconcile_rules(store) == 3
     assert set(store.active_rules()) == {f"{SPAM}#voice"}
     assert pipeline.reconcile_rules(store) is None
+
+
+class CallCounter:
+    """A real store that counts the calls made to it, by method."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*a: object, **k: object) -> object:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return attr(*a, **k)
+        return counted
+
+
+@pytest.mark.parametrize("scoring", ["v1", "v2"])
+def test_rescoring_and_reconciling_read_per_batch_not_per_subject(store: Store, settings: Settings, scoring: str) -> None:
+    subjects = [f"tel:+86170{i:08d}" for i in range(60)]
+    store.add_reports([r for n, s in enumerate(subjects) for r in reports(6, subject=s, start=n * 10)])
+    counter = CallCounter(store)
+    tuned = settings.model_copy(update={"rescore_batch": 25, "scoring": scoring})
+    result = pipeline.rescore_dirty(counter, tuned)  # type: ignore[arg-type]
+    assert result.scored == 60
+    if scoring == "v1":
+        assert counter.calls.get("reports_for_subjects") == 3 and "reports_for_subject" not in counter.calls
+    else:  # scoring v2 reads bounded complaints, reporter stats and call aggregates per batch
+        for batched in ("complaints_for_subjects", "reporter_stats", "call_aggregates", "confirmed_fraud", "case_decisions"):
+            assert counter.calls.get(batched) == 3, batched
+        assert "reports_for_subjects" not in counter.calls
+    assert counter.calls.get("port_blacklist") == 3 and counter.calls.get("active_rules") == 3
+    counter.calls.clear()
+    pipeline.reconcile_rules(counter)  # type: ignore[arg-type]
+    assert counter.calls.get("get_reputations") == 1 and "get_reputation" not in counter.calls

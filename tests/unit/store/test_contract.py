@@ -241,3 +241,90 @@ def test_api_keys_round_trip(store: Store) -> None:
     revoked = ApiKey("h1:abc", "China Mobile", k.scopes, NOW, revoked=True)
     store.put_api_key(revoked)
     assert store.list_api_keys() == [revoked]
+
+
+class TestBatchReads:
+    """Scoring and publication read per batch of subjects, never one round trip per subject."""
+
+    def test_reports_for_subjects_equal_the_reads_one_by_one(self, store: Store) -> None:
+        a, b, quiet = "tel:+8617012345678", "tel:+8613900139000", "tel:+8613700137000"
+        store.add_reports([
+            make_report(1, subject=a, at=NOW - timedelta(days=40)), make_report(2, subject=a, at=NOW - timedelta(days=1)),
+            make_report(3, subject=b, at=NOW - timedelta(hours=2)), make_report(4, subject=a, at=NOW - timedelta(hours=3)),
+            make_report(5, subject=b, at=NOW - timedelta(hours=2)),
+        ])
+        since = NOW - timedelta(days=30)
+        got = store.reports_for_subjects([b, a, quiet, a], since)
+        assert set(got) == {a, b, quiet} and got[quiet] == []
+        assert [r.report_id[-1] for r in got[a]] == ["2", "4"]  # by occurred_at, then report_id
+        assert [r.report_id[-1] for r in got[b]] == ["3", "5"]
+        for s in (a, b, quiet):
+            assert got[s] == store.reports_for_subject(s, since)
+        assert store.reports_for_subjects([], since) == {}
+
+    def test_reports_for_many_subjects(self, store: Store) -> None:
+        subjects = [f"tel:+86170{i:08d}" for i in range(600)]  # more than one IN list on SQLite
+        store.add_reports([make_report(i, subject=s) for i, s in enumerate(subjects)])
+        got = store.reports_for_subjects(subjects, NOW - timedelta(days=1))
+        assert len(got) == 600 and all(len(got[s]) == 1 and got[s][0].subject == s for s in subjects)
+
+    def test_get_reputations_equal_the_reads_one_by_one(self, store: Store) -> None:
+        reps = [reputation(f"tel:+86170{i:08d}", Action.BLOCK if i % 2 else Action.ALLOW) for i in range(700)]
+        store.put_reputations(reps)
+        wanted = [r.subject for r in reps[::3]] + ["tel:+8613900139000"]
+        got = store.get_reputations(wanted + wanted[:5])
+        assert got == {r.subject: r for r in reps[::3]}
+        assert all(got[s] == store.get_reputation(s) for s in wanted[:20])
+        assert store.get_reputations([]) == {}
+
+    def test_port_blacklist_and_active_rules_answer_a_batch(self, store: Store) -> None:
+        from datetime import date
+
+        from numrep.models import PortBlacklistEntry
+
+        ports = [PortBlacklistEntry(f"sms:10657{i:06d}", "Acme", "ads", "MIIT", date(2026, 9, 30)) for i in range(3)]
+        store.add_port_blacklist(ports)
+        assert store.port_blacklist([p.port for p in ports] + ["sms:10650000000"]) == {p.port: p for p in ports}
+        rules = [rule(f"tel:+86{i}") for i in range(4)] + [rule("tel:+860", channel=Channel.SMS)]
+        store.publish_rules(rules, [], NOW)
+        assert set(store.active_rules(["tel:+860", "tel:+863", "tel:+869"])) == {
+            "tel:+860#voice", "tel:+860#sms", "tel:+863#voice"}
+
+
+class TestRuleLogRetention:
+    def test_deltas_within_the_retained_log_and_snapshots_beyond(self, store: Store) -> None:
+        store.keep_versions = 3
+        held: dict[int, dict[str, Rule]] = {}
+        for v in range(1, 7):
+            removed = [f"tel:+86{v - 2}#voice"] if v > 2 else []
+            assert store.publish_rules([rule(f"tel:+86{v}"), rule("tel:+86x", score_action(v))], removed, NOW) == v
+            held[v] = {r.rule_id: r for r in store.rules_since(0).added}
+        assert store.rules_since(2).full_snapshot  # its log was pruned
+        for since in (4, 5):
+            d = store.rules_since(since)
+            assert not d.full_snapshot and d.from_version == since and d.version == 6
+            state = dict(held[since])
+            for rid in d.removed:
+                state.pop(rid)
+            state.update({r.rule_id: r for r in d.added})
+            assert state == held[6] and canonical_checksum(state.values()) == d.checksum
+
+    def test_added_then_removed_collapses_to_a_removal(self, store: Store) -> None:
+        store.publish_rules([rule("tel:+86a")], [], NOW)
+        store.publish_rules([rule("tel:+86b")], [], NOW)
+        store.publish_rules([], ["tel:+86b#voice", "tel:+86a#voice"], NOW)
+        store.publish_rules([rule("tel:+86a", Action.LABEL)], [], NOW)
+        d = store.rules_since(1)
+        assert [r.rule_id for r in d.added] == ["tel:+86a#voice"] and d.added[0].action is Action.LABEL
+        assert d.removed == ("tel:+86b#voice",)
+
+
+def score_action(v: int) -> Action:
+    return Action.BLOCK if v % 2 else Action.LABEL
+
+
+def test_optional_capabilities_name_the_class(store: Store) -> None:
+    for call in (lambda: Store.allocations(store), lambda: Store.case_events(store, []),
+                 lambda: Store.prune_filter_snapshots(store, 1)):
+        with pytest.raises(NotImplementedError, match=type(store).__name__):
+            call()
