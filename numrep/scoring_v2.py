@@ -193,7 +193,7 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     score = max(scores.values(), default=0)
     if protected_reason is not None:
         actions = {ch: Action.ALLOW for ch in channels}
-        reasons.insert(0, f"protected: {protected_reason}")
+        reasons = [f"protected: {protected_reason}", *reasons[:1 if complaints else 0]]
         surge, withheld = None, False
     elif ev.authoritative:
         actions = {ch: Action.BLOCK for ch in channels}

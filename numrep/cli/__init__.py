@@ -2,7 +2,8 @@
 
 The ``main`` group and the helpers its commands share live here; the commands
 live by job in ``run`` (processes), ``query`` (asking the server) and
-``admin`` (the allowlist, imports, publications, API keys), imported at the
+``admin`` (the allowlist, imports, publications, API keys) and ``trust``
+(honeypots, confirmed fraud, review cases, the safety switch), imported at the
 end of this module so that they register on ``main``.
 """
 
@@ -124,4 +125,4 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 # The commands register themselves on ``main`` when their modules are imported.
-from numrep.cli import admin, query, run  # noqa: E402,F401
+from numrep.cli import admin, query, run, trust  # noqa: E402,F401

@@ -66,14 +66,16 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
 @click.option("--source", type=choice_of(Source), default=Source.APP.value, show_default=True)
 @click.option("--report-id", help="Idempotency key (a UUID); generated when omitted.")
 @click.option("--text", default="", help="The SMS body or a note.")
+@click.option("--reporter-number", default="", help="The reporter's own number (hashed): call records can corroborate it.")
 @target_option
 @click.pass_context
 def report(ctx: click.Context, subject: str, reporter: str, category: str, channel: str | None, source: str,
-           report_id: str | None, text: str, target: str | None) -> None:
+           report_id: str | None, text: str, reporter_number: str, target: str | None) -> None:
     """Submit a complaint about a number or SMS port."""
 
     with connect(ctx, target) as client:
-        r = grpc_call(lambda: client.report(subject, reporter, category, channel, report_id, source, text))
+        r = grpc_call(lambda: client.report(subject, reporter, category, channel, report_id, source, text,
+                                            reporter_number=reporter_number))
     state = "already received (not counted again)" if r.duplicate else "accepted"
     console.print(f"report {r.report_id} about {r.subject}: {state}")
 
