@@ -63,7 +63,7 @@ SUBJECTS: tuple[DemoSubject, ...] = (
     DemoSubject("15012345678", 5, Category.EDUCATION_TRAINING, Channel.VOICE, "training offers, app reports → LABEL"),
     DemoSubject("18612345678", 6, Category.LOANS_FINANCE, Channel.VOICE, "loan offers, app reports → LABEL"),
     DemoSubject("13800138000", 40, Category.FRAUD, Channel.VOICE,
-                "a business line bombed by 40 fresh accounts → held at LABEL, review case open"),
+                "a business line bombed by 40 fresh accounts → LABEL (held, a review case open)"),
     DemoSubject("95588", 200, Category.FRAUD, Channel.VOICE, "bank line, heavily reported → ALLOW (protected)"),
     DemoSubject("13700137000", 1, Category.OTHER, Channel.VOICE, "one complaint → ALLOW"),
     DemoSubject("13600136000", 2, Category.RETAIL, Channel.VOICE, "two complaints → ALLOW"),
