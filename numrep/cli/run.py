@@ -102,10 +102,12 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     console.print(t)
     console.print(
         "\nTry, in another terminal:\n"
-        "  numrep lookup 17012345678            # BLOCK: virtual-operator loan spam\n"
-        "  numrep lookup sms:10657000123456     # BLOCK on sms: a retail SMS port\n"
+        "  numrep lookup 17012345678            # BLOCK: loan spam; call records corroborate 24 victims\n"
+        "  numrep lookup 13912345678            # BLOCK: reports the operator's hotline attests\n"
+        "  numrep lookup sms:10657000123456     # BLOCK on sms: a shut-down retail SMS port\n"
+        "  numrep lookup 13800138000            # LABEL: 40 fresh accounts bombed it; held for review\n"
+        "  numrep cases list                    # the review queue\n"
         "  numrep lookup 95588                  # ALLOW: a protected bank line\n"
-        "  numrep lookup 13800138000            # ALLOW: nothing known\n"
         "Press Ctrl-C to stop."
     )
 
