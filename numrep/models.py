@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from typing import NamedTuple
 
 
 class Channel(str, Enum):
@@ -108,9 +109,11 @@ class ReporterStats:
     subjects_24h: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One call or message as an operator saw it. The callee is kept only as keyed hashes and sketch positions."""
+class CallRecord(NamedTuple):
+    """One call or message as an operator saw it. The callee is kept only as keyed hashes and sketch positions.
+
+    A NamedTuple: records arrive by the million, and it builds several times faster than a frozen dataclass.
+    """
 
     record_id: str
     caller: str

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 
@@ -42,8 +43,7 @@ class InvalidRecord(ValidationError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class RecordInput:
+class RecordInput(NamedTuple):
     """A record as received. ``callee`` is a raw subscriber number: never log this object."""
 
     record_id: str
@@ -55,7 +55,7 @@ class RecordInput:
     talk_seconds: int = 0
     international: bool = False
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # keep the raw callee out of logs and tracebacks
         return f"RecordInput(record_id={self.record_id!r})"
 
 
@@ -74,7 +74,8 @@ def _event_time(t: datetime | None, field: str, now: datetime, lateness: timedel
         raise InvalidRecord(field, "required")
     if t.tzinfo is None:
         raise InvalidRecord(field, "must carry a time zone")
-    t = t.astimezone(timezone.utc)
+    if t.tzinfo is not timezone.utc:
+        t = t.astimezone(timezone.utc)
     if t > now + FUTURE_SKEW:
         raise InvalidRecord(field, "lies in the future")
     if t < now - lateness:
@@ -135,8 +136,7 @@ def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operat
     )
 
 
-@dataclass(frozen=True, slots=True)
-class AggregateInput:
+class AggregateInput(NamedTuple):
     caller: str
     channel: Channel | None
     hour: datetime | None

@@ -43,7 +43,7 @@ class TestCallRecords:
     def test_records_are_idempotent_on_their_id_and_mark_their_hour(self, store: Store) -> None:
         assert store.add_call_records([record(1), record(2)]) == [True, True]
         assert store.add_call_records([record(1), record(3, at=HOUR + timedelta(hours=1, minutes=1))]) == [False, True]
-        first = dataclasses.replace(record(1), talk_seconds=99)
+        first = record(1)._replace(talk_seconds=99)
         assert store.add_call_records([first]) == [False]
         got = store.call_records_in_hour(CALLER, HOUR)
         assert [r.record_id for r in got] == ["op-1", "op-2"] and got[0] == record(1)
