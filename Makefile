@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -38,3 +38,7 @@ bench-store: setup-dev
 # the lookup benchmark of issue 5: ghz, redis-benchmark, the SDK, filter builds (prints figures and ratios)
 bench: setup-dev
 	.venv/bin/python -m scripts.bench --json
+
+# detection quality on a simulated world with ground truth (ARCHITECTURE §11); EVAL_ARGS e.g. --seed 7 --scale 0.2 --json artifacts/eval.json
+eval: setup-dev
+	.venv/bin/python -m evaluation $(EVAL_ARGS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from enum import Enum
@@ -273,6 +274,10 @@ class _Gen:
         self.seq += 1
         return f"{kind}-{self.cfg.seed}-{self.seq}"
 
+    def report_id(self) -> str:
+        """A UUID (the platform's idempotency key), drawn from the world's generator so that worlds replay."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
     def account(self, number: str) -> str:
         """A person's stable app account id."""
         return "acct-" + hashlib.sha256(f"{self.cfg.seed}:{number}".encode()).hexdigest()[:16]
@@ -483,11 +488,11 @@ class _Gen:
     def victim_report(self, victim: str, subject: str, category: Category, at: float, hotline: float,
                       app_number: float) -> None:
         if self.rng.random() < hotline:
-            self.reports.append(ReportEvent(self.next_id("rep"), victim, subject, category, at, "hotline",
+            self.reports.append(ReportEvent(self.report_id(), victim, subject, category, at, "hotline",
                                             self.truth[victim].holder, victim))
         else:
             number = victim if self.rng.random() < app_number else ""
-            self.reports.append(ReportEvent(self.next_id("rep"), self.account(victim), subject, category, at, "app",
+            self.reports.append(ReportEvent(self.report_id(), self.account(victim), subject, category, at, "app",
                                             "app", number))
 
     # ---- honeypots, mistakes, confusion, attacks ------------------------
@@ -523,7 +528,7 @@ class _Gen:
 
     def fresh(self, subject: str, at: float, category: Category) -> None:
         """A report from a brand-new app account that never gives a number."""
-        self.reports.append(ReportEvent(self.next_id("rep"), "fresh-" + self.next_id("acct"), subject, category,
+        self.reports.append(ReportEvent(self.report_id(), "fresh-" + self.next_id("acct"), subject, category,
                                         at, "app", "app"))
 
     def attacks(self) -> None:
@@ -546,7 +551,7 @@ class _Gen:
             rival.attack = "competitor"
             for acct in accounts:
                 for _ in range(rng.randint(1, 3)):
-                    self.reports.append(ReportEvent(self.next_id("rep"), acct, rival.subject, Category(spammer.role),
+                    self.reports.append(ReportEvent(self.report_id(), acct, rival.subject, Category(spammer.role),
                                                     rng.uniform(self.start, self.end - 5), "app", "app"))
 
     def live_sample(self) -> None:
