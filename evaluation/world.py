@@ -2,7 +2,7 @@
 
 :func:`generate` turns a :class:`WorldConfig` into a :class:`World`: the
 number-resource registry (network operators and resellers), subscribers in
-densely populated 10,000-number blocks, a few days of calls, the complaints
+densely populated 1,000-number blocks, a few days of calls, the complaints
 victims file, honeypots, attacks on legitimate lines, and the truth about
 every number. Every behavioural rate is a range in the config; the world
 draws its own values from them (per world and per caller), so another seed or
@@ -30,7 +30,7 @@ from numrep.models import Category
 Span = tuple[float, float]
 IntSpan = tuple[int, int]
 
-BLOCK = 10_000  # numbers per populated block: 7 leading national digits + 4
+BLOCK = 1_000  # numbers per populated block: 8 leading national digits + 3
 DAY = 86_400.0
 
 # Shares of complaints by category (the national complaint center, ARCHITECTURE §10).
@@ -114,7 +114,7 @@ class WorldConfig:
     mistaken_busy_share: Span = (0.02, 0.08)
     protected_numbers: IntSpan = (3, 5)
     protected_reporters: IntSpan = (5, 40)
-    honeypots_per_block: IntSpan = (5, 30)
+    honeypots_per_block: IntSpan = (1, 6)
     # attacks on legitimate lines
     bombing_accounts: int = 2000
     slow_accounts_per_day: int = 10
@@ -249,7 +249,7 @@ class _Gen:
         self.allocations: list[Allocation] = []
         self.shipping: dict[str, Shipping] = {}
         self.host: dict[str, str] = {}  # holder -> the operator whose switches terminate its calls
-        self.blocks: dict[str, list[str]] = defaultdict(list)  # holder -> its populated blocks (7 national digits)
+        self.blocks: dict[str, list[str]] = defaultdict(list)  # holder -> its populated blocks (8 national digits)
         self.block_free: dict[str, list[int]] = {}  # block -> unassigned positions still to hand out
         self.block_holder: dict[str, str] = {}
         self.prefixes: dict[str, list[str]] = {}  # holder -> national prefixes it draws blocks from
@@ -320,7 +320,7 @@ class _Gen:
     def new_block(self, holder: str) -> str:
         while True:
             p = self.rng.choice(self.prefixes[holder])
-            block = p + "".join(self.rng.choice("0123456789") for _ in range(7 - len(p)))
+            block = p + "".join(self.rng.choice("0123456789") for _ in range(8 - len(p)))
             if block not in self.block_holder:
                 break
         k = max(1, int(BLOCK * self.u(self.cfg.block_occupancy)))
@@ -335,10 +335,10 @@ class _Gen:
             self.new_block(holder)
         block = blocks[-1]
         pos = self.block_free[block].pop()
-        return f"tel:+86{block}{pos:04d}"
+        return f"tel:+86{block}{pos:03d}"
 
     def holder_of_number(self, number: str) -> str:
-        return self.block_holder[number[7:14]]
+        return self.block_holder[number[7:15]]
 
     # ---- subscribers ---------------------------------------------------
     def subscribers(self) -> None:
@@ -378,7 +378,9 @@ class _Gen:
 
     def ship(self, caller: str, callee: str, start: float, ring_ms: int, talk_s: int, intl: bool = False) -> None:
         """Keep the call if the operator terminating it ships anything."""
-        block = callee[7:14]
+        if callee == caller:
+            return
+        block = callee[7:15]
         holder = self.block_holder.get(block)
         if holder is None:
             return
@@ -417,7 +419,7 @@ class _Gen:
                 rate, ans, med, cb = self.u(b_rate), self.u(b_ans), self.u(b_talk), self.u(b_cb)
                 for day in range(cfg.days):
                     for _ in range(_poisson(rng, rate)):
-                        callee = rng.choice(legit)  # random, never consecutive
+                        callee = rng.choice(legit)  # random, never consecutive (itself: not shipped)
                         start = self.when(day)
                         answered = rng.random() < ans
                         self.ship(number, callee, start, rng.randint(2000, 15000) if answered
@@ -463,7 +465,7 @@ class _Gen:
                             block, pos = rng.choice(all_blocks), rng.randrange(BLOCK)
                     else:
                         block, pos = rng.choice(all_blocks), rng.randrange(BLOCK)
-                    callee = f"tel:+86{block}{pos:04d}"
+                    callee = f"tel:+86{block}{pos:03d}"
                     start = self.when(day)
                     victim = self.truth.get(callee)
                     if victim is None or not victim.legitimate:  # vacant (or a honeypot) or another abuser
@@ -498,14 +500,16 @@ class _Gen:
     # ---- honeypots, mistakes, confusion, attacks ------------------------
     def designate_honeypots(self) -> None:
         """Vacant numbers of record-shipping operators' own blocks (reseller blocks are not theirs)."""
+        assigned: dict[str, set[int]] = defaultdict(set)
+        for number in self.truth:
+            assigned[number[7:15]].add(int(number[15:]))
         for op, mode in self.shipping.items():
             if mode is Shipping.NONE:
                 continue
             for block in self.blocks[op]:
-                free = self.block_free[block]
-                for _ in range(min(len(free), self.rng.randint(*self.cfg.honeypots_per_block))):
-                    pos = free.pop(self.rng.randrange(len(free)))
-                    self.honeypots[f"tel:+86{block}{pos:04d}"] = op
+                vacant = sorted(set(range(BLOCK)) - assigned[block])
+                for pos in self.rng.sample(vacant, min(len(vacant), self.rng.randint(*self.cfg.honeypots_per_block))):
+                    self.honeypots[f"tel:+86{block}{pos:03d}"] = op
 
     def mistakes(self) -> None:
         cfg, rng = self.cfg, self.rng
