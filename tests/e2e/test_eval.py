@@ -59,7 +59,5 @@ def test_protected_numbers_are_never_blocked(result: dict[str, Any]) -> None:
     assert result["by_name"]["protected numbers blocked"]["value"] == 0
 
 
-@pytest.mark.xfail(reason="the report-bombing hold (ARCHITECTURE §11) is being built in main; until it lands, "
-                          "2,000 fresh accounts block a legitimate line", strict=False)
 def test_attack_targets_are_never_blocked(result: dict[str, Any]) -> None:
     assert result["by_name"]["attack targets blocked"]["value"] == 0
