@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -42,3 +42,7 @@ bench: setup-dev
 # call-record ingest of issue 10: records/s in-process and over gRPC, SQLite and Cassandra (prints figures and ratios)
 bench-ingest: setup-dev
 	.venv/bin/python -m scripts.bench_ingest
+
+# detection quality on a simulated world with ground truth (ARCHITECTURE §11); EVAL_ARGS e.g. --seed 7 --scale 0.2 --json artifacts/eval.json
+eval: setup-dev
+	.venv/bin/python -m evaluation $(EVAL_ARGS)
