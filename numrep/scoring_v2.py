@@ -109,7 +109,7 @@ def behaviour_strength(b: Behaviour, channel: Channel) -> tuple[float, list[str]
     if enough == 0:
         return 0.0, []
     signs: list[tuple[float, str]] = [(0.9 * _ramp(b.callees_per_prefix, 1.6, 4.0),
-                                       f"~{b.callees_per_prefix:.0f} callees per number block (sequential dialling)")]
+                                       f"~{b.callees_per_prefix:.0f} callees per 10-number block (sequential dialling)")]
     if channel is Channel.VOICE:
         signs += [
             (0.8 * _ramp(b.answer_rate, 0.55, 0.2), f"{b.answer_rate:.0%} answered"),

@@ -37,9 +37,9 @@ class CallRecordServiceStub:
     - a short call is an answered call with `talk_seconds` < 10;
     - a ring-once call is an unanswered call (`talk_seconds` = 0) with
     `ring_ms` <= 5,000 (the "wangiri" pattern);
-    - a callee prefix is the normalised callee without its last two digits
-    (`tel:+86138001380` for `tel:+8613800138000`): many callees in few
-    prefixes is sequential dialling.
+    - a callee prefix is the normalised callee without its last digit, its
+    10-number block (`tel:+861380013800` for `tel:+8613800138000`): many
+    callees per block is sequential dialling.
     """
 
     def __init__(self, channel):
@@ -77,9 +77,9 @@ class CallRecordServiceServicer:
     - a short call is an answered call with `talk_seconds` < 10;
     - a ring-once call is an unanswered call (`talk_seconds` = 0) with
     `ring_ms` <= 5,000 (the "wangiri" pattern);
-    - a callee prefix is the normalised callee without its last two digits
-    (`tel:+86138001380` for `tel:+8613800138000`): many callees in few
-    prefixes is sequential dialling.
+    - a callee prefix is the normalised callee without its last digit, its
+    10-number block (`tel:+861380013800` for `tel:+8613800138000`): many
+    callees per block is sequential dialling.
     """
 
     def SubmitCallRecords(self, request, context):
@@ -146,9 +146,9 @@ class CallRecordService:
     - a short call is an answered call with `talk_seconds` < 10;
     - a ring-once call is an unanswered call (`talk_seconds` = 0) with
     `ring_ms` <= 5,000 (the "wangiri" pattern);
-    - a callee prefix is the normalised callee without its last two digits
-    (`tel:+86138001380` for `tel:+8613800138000`): many callees in few
-    prefixes is sequential dialling.
+    - a callee prefix is the normalised callee without its last digit, its
+    10-number block (`tel:+861380013800` for `tel:+8613800138000`): many
+    callees per block is sequential dialling.
     """
 
     @staticmethod

@@ -41,7 +41,7 @@ def test_hash_and_register_are_the_published_contract() -> None:
     assert idx == h >> 52
     rest = h & ((1 << 52) - 1)
     assert value == (52 - rest.bit_length()) + 1
-    assert callee_prefix(callee) == "tel:+86138001380"
+    assert callee_prefix(callee) == "tel:+861380013800"
 
 
 @settings(max_examples=50, deadline=None)

@@ -158,7 +158,7 @@ def test_hourly_aggregates_from_an_operator(client: Client, server: Server) -> N
     agg = callrecords_pb2.CallAggregate(
         caller=SPAM, calls=3000, answered=400, short_calls=330, ring_once_calls=900,
         callee_sketch=HyperLogLog.of(callees).to_bytes(),
-        callee_prefix_sketch=HyperLogLog.of(c[:-2] for c in callees).to_bytes())
+        callee_prefix_sketch=HyperLogLog.of(c[:-1] for c in callees).to_bytes())
     agg.hour.FromDatetime(hour)
     bad = callrecords_pb2.CallAggregate(caller=SPAM, calls=1, answered=2, callee_sketch=b"\x02\x00\x01\x01")
     bad.hour.FromDatetime(hour)
