@@ -60,6 +60,21 @@ def wait_drained(platform: Platform, admin: grpc.Channel, timeout: float, settle
         time.sleep(0.5)
 
 
+def explain(platform: Platform, world: World, verdicts: dict[str, str], limit: int = 12) -> None:
+    """The false positives and missed evident abusers, each with the platform's own reasons (the store is local)."""
+    wrong = [(f"false positive ({t.kind.value})", s) for s, t in sorted(world.truth.items())
+             if t.legitimate and not t.attack and verdicts[s] in metrics.FLAGGED]
+    wrong += [(f"missed ({t.kind.value}, {t.victims_reported} victims reported)", s) for s, t in sorted(world.truth.items())
+              if not t.legitimate and t.victims_reported >= 3 and verdicts[s] not in metrics.FLAGGED]
+    if not wrong:
+        return
+    store = platform.store()
+    say(f"\n{len(wrong)} wrong verdicts{f' (first {limit})' if len(wrong) > limit else ''}:")
+    for why, subject in wrong[:limit]:
+        rep = store.get_reputation(subject)
+        say(f"  {subject}: {why}: {verdicts[subject]}; " + ("; ".join(rep.reasons) if rep else "never scored"))
+
+
 def run(config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_timeout: float = 1800.0) -> dict[str, object]:
     """The whole evaluation; returns the JSON figures (also printed as a table)."""
     t_start = time.monotonic()
@@ -100,6 +115,7 @@ def run(config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_
         rows = metrics.figures(world, verdicts, timings)
         say("")
         say(metrics.table(rows))
+        explain(platform, world, verdicts)
         say(f"\ntotal {time.monotonic() - t_start:.0f} s")
         out = metrics.as_json(rows, timings)
         out.update(world=world.summary(), drawn=world.drawn, config={k: v for k, v in vars(config).items()},
