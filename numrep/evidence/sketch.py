@@ -33,7 +33,7 @@ M = 1 << P
 _REST_BITS = 64 - P
 _DENSE, _SPARSE = 0x01, 0x02
 _ALPHA = 0.7213 / (1 + 1.079 / M)
-_INVERSE_POWERS = tuple(2.0 ** -v for v in range(256))
+_INVERSE_POWERS = tuple(2.0 ** -v for v in range(64))
 
 
 def public_hash(normalised: str) -> int:
@@ -95,7 +95,7 @@ class HyperLogLog:
         zeros = regs.count(0)
         if zeros == M:
             return 0.0
-        raw = _ALPHA * M * M / sum(map(_INVERSE_POWERS.__getitem__, regs))
+        raw = _ALPHA * M * M / sum(regs.count(v) * _INVERSE_POWERS[v] for v in range(_REST_BITS + 2))
         if raw <= 2.5 * M and zeros:
             return M * math.log(M / zeros)
         return raw
