@@ -73,6 +73,8 @@ class Verdict(NamedTuple):
     protected: bool = False
 
 
+_new_tuple = tuple.__new__
+
 Confirm = Callable[[str, Channel, int], Verdict]
 """``confirm(subject, channel, version)``: the verdict for a filter hit, or raise Unconfirmed."""
 
@@ -99,7 +101,9 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
         return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
                        top_category=r.category, reasons=(r.reason,))
     if subject not in flagged and subject not in published.subjects:
-        return Verdict(subject, ch, Action.ALLOW, miss, version)
+        # Verdict(subject, ch, Action.ALLOW, miss, version), without the NamedTuple's Python-level __new__:
+        # the hot path, where that call costs as much as the rest of the decision's own work
+        return _new_tuple(Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False))
     try:
         return confirm(subject, ch, version)
     except Unconfirmed:

@@ -170,7 +170,9 @@ def test_decide_runs_protected_range_miss_then_confirm() -> None:
 
     assert run("tel:+86110")[2:5] == (Action.ALLOW, VerdictSource.PROTECTED, 7)
     assert run("tel:+8617100000000")[2:4] == (Action.LABEL, VerdictSource.RANGE_RULE)
-    assert run("tel:+8617100000000", Channel.SMS)[2:4] == (Action.ALLOW, VerdictSource.FILTER)
+    miss = run("tel:+8617100000000", Channel.SMS)
+    assert miss == Verdict("tel:+8617100000000", Channel.SMS, Action.ALLOW, VerdictSource.FILTER, 7)
+    assert type(miss) is Verdict and miss.reasons == () and miss.categories == {}
     assert run("sms:106575551234").channel is Channel.SMS and not asked
     assert run(SPAM)[2:4] == (Action.BLOCK, VerdictSource.STORE)  # in the exact rules
     assert run("tel:+8613900000000")[2:4] == (Action.BLOCK, VerdictSource.STORE)  # in the filter
