@@ -16,11 +16,10 @@ operator, so it cannot act for another holder.
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
 from numrep.errors import Forbidden, NumrepError, ValidationError
 from numrep.models import ApiKey, Scope
@@ -122,19 +121,13 @@ class Authenticator:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: TTLCache[str, ApiKey | None] = TTLCache(settings.auth_cache_seconds)
 
     def _lookup(self, digest: str) -> ApiKey | None:
-        now = time.monotonic()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        key = self.store.get_api_key(digest)
-        with self._lock:
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[digest] = (now + self.settings.auth_cache_seconds, key)
+        key = self._cache.get(digest)
+        if key is MISSING:
+            key = self.store.get_api_key(digest)
+            self._cache.put(digest, key)
         return key
 
     def key_of(self, raw: str | None) -> ApiKey | None:

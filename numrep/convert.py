@@ -26,7 +26,10 @@ ACTION_FROM_PB = {v: k for k, v in ACTION_TO_PB.items()}
 CATEGORY_TO_PB = {c: common_pb.Category.Value(f"CATEGORY_{c.name}") for c in Category}
 CATEGORY_FROM_PB = {v: k for k, v in CATEGORY_TO_PB.items()}
 SOURCE_FROM_PB = {report_pb.ReportSource.Value(f"REPORT_SOURCE_{s.name}"): s for s in Source}
-VERDICT_SOURCE_TO_PB = {s: reputation_pb.VerdictSource.Value(f"VERDICT_SOURCE_{s.name}") for s in VerdictSource}
+# The service's sources; the local list's own (LOCAL_MISS, SERVICE, ...) never go on the wire.
+SERVICE_SOURCES = (VerdictSource.PROTECTED, VerdictSource.RANGE_RULE, VerdictSource.FILTER, VerdictSource.STORE,
+                   VerdictSource.PUBLISHED_RULES)
+VERDICT_SOURCE_TO_PB = {s: reputation_pb.VerdictSource.Value(f"VERDICT_SOURCE_{s.name}") for s in SERVICE_SOURCES}
 _FILTER_PB = VERDICT_SOURCE_TO_PB[VerdictSource.FILTER]
 RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in RuleKind}
 RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
@@ -77,6 +80,15 @@ def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
         source=VERDICT_SOURCE_TO_PB[v.source],
         version=v.version,
         request_id=request_id,
+    )
+
+
+def verdict_from_pb(m: reputation_pb.LookupResponse, subject: str, channel: Channel, source: VerdictSource) -> Verdict:
+    """The service's answer to a lookup of ``subject`` on ``channel``, attributed to ``source`` (the local list's view)."""
+    return Verdict(
+        subject, channel, ACTION_FROM_PB[m.action], source, m.version, score=m.score,
+        categories={CATEGORY_FROM_PB[c.category]: c.reporters for c in m.categories},
+        top_category=CATEGORY_FROM_PB.get(m.top_category), reasons=tuple(m.reasons), protected=m.protected,
     )
 
 

@@ -15,6 +15,8 @@ translates them at the edge.
     ├── Aborted                      ABORTED
     ├── StoreError                   UNAVAILABLE
     │   └── StoreUnavailable         the backend cannot be reached
+    ├── Unconfirmed                  UNAVAILABLE (never leaves numrep.lookup.decide) a filter hit
+    │                                could not be confirmed; the published rules answer
     └── ConfigError                  (start-up only) a bad setting
 """
 
@@ -106,6 +108,16 @@ class StoreError(NumrepError):
 
 class StoreUnavailable(StoreError):
     """The store backend cannot be reached."""
+
+
+class Unconfirmed(NumrepError):
+    """A lookup's ``confirm`` step (the store, or the service for the local list) cannot answer.
+
+    Raised by the ``confirm`` callables of :func:`numrep.lookup.decide`, which
+    catches it and answers from the published rules instead (fail safe).
+    """
+
+    status = "UNAVAILABLE"
 
 
 class ConfigError(NumrepError):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from numrep.errors import InvalidReport, InvalidSubject
 from numrep.models import Category, Channel, Report, Source
-from numrep.numbers import Namespace, namespace, normalize
+from numrep.numbers import Namespace, default_channel, namespace, normalize
 from numrep.privacy import keyed_hash, subscriber_hash
 from numrep.scoring import FUTURE_SKEW
 from numrep.store.base import Store
@@ -72,7 +72,7 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscribe
     except InvalidSubject as exc:
         raise InvalidReport("subject", exc.reason) from None
     is_port = namespace(subject) is Namespace.SMS
-    channel = inp.channel or (Channel.SMS if is_port else Channel.VOICE)
+    channel = inp.channel or default_channel(subject)
     if is_port and channel is Channel.VOICE:
         raise InvalidReport("channel", "SMS ports send messages only; use the sms channel")
     occurred = inp.occurred_at or now

@@ -1,14 +1,21 @@
-"""The lookup path (docs/ARCHITECTURE.md §3): protected → range rules → Bloom filter → store.
+"""The lookup path (docs/ARCHITECTURE.md §3): protected → range rules → Bloom filter → confirm.
 
-:class:`LookupEngine` holds everything the hot path reads in memory — the
-protected set, the published rules (exact, port and range), the current
-filter snapshot — and a background refresher that follows new versions in the
-store and swaps them in atomically (each is one reference assignment, so a
-lookup on another thread sees either the old or the new object, never a mix).
+:func:`decide` is the one decision, a pure function over in-memory state (the
+protected set, a published :class:`RuleIndex`, a filter) and a ``confirm``
+callable for filter hits. Two callers supply that state:
 
-A filter miss answers ALLOW with no I/O. A hit is confirmed against a small
-in-process cache, then the store; if the store fails, the last published
-rules answer (fail safe) — a filter hit alone never blocks.
+* :class:`LookupEngine` (the service) holds the protected set, the published
+  rules and the current filter snapshot, with a background refresher that
+  follows new versions in the store and swaps them in atomically (each is one
+  reference assignment, so a lookup on another thread sees either the old or
+  the new object, never a mix); a hit is confirmed against a small
+  in-process cache, then the store.
+* ``numrep.sdk.local_list.LocalListClient`` (an operator switch) holds the
+  verified rules and filter from the rules feed; a hit is confirmed by the
+  service.
+
+A filter miss answers ALLOW with no I/O. If confirming fails, the last
+published rules answer (fail safe) — a filter hit alone never blocks.
 """
 
 from __future__ import annotations
@@ -16,29 +23,36 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
+from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
-from numrep.errors import StoreUnavailable
+from numrep.errors import StoreUnavailable, Unconfirmed
 from numrep.filter import EmptyFilter, FilterSnapshot
-from numrep.models import Action, Category, Channel, Reputation
-from numrep.numbers import Namespace, namespace, normalize
+from numrep.models import Action, AllowlistEntry, Category, Channel, FilterSnapshotMeta, Reputation, RulesDelta
+from numrep.numbers import default_channel, normalize
 from numrep.protected import ProtectedSet
 from numrep.rules import RuleIndex, apply_delta
-from numrep.store.base import Store
 
 log = logging.getLogger(__name__)
 
 
 class VerdictSource(str, Enum):
-    PROTECTED = "protected"
-    RANGE_RULE = "range_rule"
-    FILTER = "filter"
-    STORE = "store"
-    PUBLISHED_RULES = "published_rules"
+    """Which stage of a lookup decided. The first five are the service's (``VerdictSource`` in
+    protos/numrep/v1/reputation.proto); the rest are the local list's (numrep.sdk.local_list)."""
+
+    PROTECTED = "protected"  # a protected subject: always ALLOW
+    RANGE_RULE = "range_rule"  # a published range rule matched
+    FILTER = "filter"  # the service's filter (and rules) missed: ALLOW without I/O
+    STORE = "store"  # the store confirmed a filter hit
+    PUBLISHED_RULES = "published_rules"  # the store was unreachable: the service's published rules answered
+    LOCAL_MISS = "local_miss"  # the switch's local filter (and rules) missed: ALLOW without a call
+    SERVICE = "service"  # the service confirmed a local hit
+    SERVICE_CACHED = "service_cached"  # a confirmation from the service, reused while fresh at the same version
+    LOCAL_RULES = "local_rules"  # the service was unreachable or too slow: the verified local rules answered
 
 
 NO_CATEGORIES: Mapping[Category, int] = MappingProxyType({})
@@ -51,7 +65,7 @@ class Verdict(NamedTuple):
     channel: Channel
     action: Action
     source: VerdictSource
-    version: int
+    version: int  # the rules version the answer was decided at
     score: int = 0
     categories: Mapping[Category, int] = NO_CATEGORIES
     top_category: Category | None = None
@@ -59,22 +73,76 @@ class Verdict(NamedTuple):
     protected: bool = False
 
 
-def default_channel(subject: str) -> Channel:
-    return Channel.SMS if namespace(subject) is Namespace.SMS else Channel.VOICE
+_new_tuple = tuple.__new__
+
+Confirm = Callable[[str, Channel, int], Verdict]
+"""``confirm(subject, channel, version)``: the verdict for a filter hit, or raise Unconfirmed."""
+
+
+def decide(subject: str, channel: Channel | None, protected: ProtectedSet, published: RuleIndex,
+           flagged: Container[str], confirm: Confirm, miss: VerdictSource = VerdictSource.FILTER,
+           fallback: VerdictSource = VerdictSource.PUBLISHED_RULES) -> Verdict:
+    """Decide for a normalised ``subject`` (§3): protected → range rule → filter miss → confirm.
+
+    A subject in neither ``flagged`` (the filter) nor the published exact
+    rules answers ALLOW from ``miss`` — the hot path, which allocates nothing
+    but the returned Verdict. Otherwise ``confirm`` answers; if it raises
+    :class:`Unconfirmed`, the published exact rule (or ALLOW) answers from
+    ``fallback``.
+    """
+    ch = channel or default_channel(subject)
+    version = published.version
+    why = protected.reason(subject)
+    if why is not None:
+        return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, version,
+                       reasons=(f"protected: {why}",), protected=True)
+    # published.range_match, inlined: a call costs as much as the probes on the hot path
+    if (ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None:
+        return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
+                       top_category=r.category, reasons=(r.reason,))
+    if subject not in flagged and subject not in published.subjects:
+        # Verdict(subject, ch, Action.ALLOW, miss, version), without the NamedTuple's Python-level __new__:
+        # the hot path, where that call costs as much as the rest of the decision's own work
+        return _new_tuple(Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False))
+    try:
+        return confirm(subject, ch, version)
+    except Unconfirmed:
+        exact = published.exact(subject, ch)
+        if exact is None:
+            return Verdict(subject, ch, Action.ALLOW, fallback, version)
+        return Verdict(subject, ch, exact.action, fallback, version, top_category=exact.category,
+                       reasons=(exact.reason,))
+
+
+class LookupStore(Protocol):
+    """What the lookup engine reads from the store (a narrow view of numrep.store.base.Store)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def rules_since(self, since_version: int) -> RulesDelta: ...
+
+    def list_allowlist(self) -> list[AllowlistEntry]: ...
+
+    def latest_filter_snapshot(self) -> FilterSnapshotMeta | None: ...
+
+    def filter_snapshot_data(self, snapshot_id: int) -> bytes: ...
+
+    def get_reputation(self, subject: str) -> Reputation | None: ...
 
 
 class LookupEngine:
     """Answers lookups from memory, confirming filter hits against the store."""
 
-    def __init__(self, store: Store, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: LookupStore, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.settings = settings
-        self._clock = clock
         self.protected = ProtectedSet(settings.allowlist_extra, settings.region)
         self._published = RuleIndex.build(0, "", {})
         self._filter: FilterSnapshot | EmptyFilter = EmptyFilter()
         self._filter_snapshot_id = 0
-        self._cache: dict[str, tuple[float, Reputation | None]] = {}
+        self._cache: TTLCache[str, Reputation | None] = TTLCache(settings.reputation_cache_seconds, clock=clock)
+        self._confirm_hit: Confirm = self._confirm  # bound once: the hot path allocates no bound method
         self.store_healthy = True
         self.last_error = ""
         self._stop = threading.Event()
@@ -115,7 +183,7 @@ class LookupEngine:
                 return False
             self.store_healthy = True
             if changed:
-                self._cache = {}
+                self._cache.clear()
             return changed
 
     def _unhealthy(self, exc: BaseException) -> None:
@@ -174,48 +242,24 @@ class LookupEngine:
         return self.decide(normalize(raw, self.settings.region), channel)
 
     def decide(self, subject: str, channel: Channel | None = None) -> Verdict:
-        published = self._published
-        ch = channel or default_channel(subject)
-        why = self.protected.reason(subject)
-        if why is not None:
-            return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, published.version,
-                           reasons=(f"protected: {why}",), protected=True)
-        r = published.range_match(subject, ch)
-        if r is not None:
-            return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, published.version,
-                           top_category=r.category, reasons=(r.reason,))
-        if subject not in self._filter and subject not in published.subjects:
-            return Verdict(subject, ch, Action.ALLOW, VerdictSource.FILTER, published.version)
-        return self._confirm(subject, ch, published)
+        """Decide for a normalised subject with the state held now."""
+        return decide(subject, channel, self.protected, self._published, self._filter, self._confirm_hit)
 
-    def _confirm(self, subject: str, ch: Channel, published: RuleIndex) -> Verdict:
-        now = self._clock()
-        cached = self._cache.get(subject)
-        if cached is not None and cached[0] > now:
-            rep = cached[1]
-        else:
+    def _confirm(self, subject: str, ch: Channel, version: int) -> Verdict:
+        """A filter hit: the reputation from the cache, else the store (raising Unconfirmed when it fails)."""
+        rep = self._cache.get(subject)
+        if rep is MISSING:
             try:
                 rep = self.store.get_reputation(subject)
             except Exception as exc:  # any backend failure: fail safe to the published rules
                 self._unhealthy(exc)
-                return self._from_published(subject, ch, published)
+                raise Unconfirmed(f"the {self.store.name} store cannot confirm {subject}: {exc}") from exc
             self.store_healthy = True
-            if self.settings.reputation_cache_seconds > 0:
-                if len(self._cache) > 100_000:
-                    self._cache = {}
-                self._cache[subject] = (now + self.settings.reputation_cache_seconds, rep)
+            self._cache.put(subject, rep)
         if rep is None:
-            return Verdict(subject, ch, Action.ALLOW, VerdictSource.STORE, published.version)
+            return Verdict(subject, ch, Action.ALLOW, VerdictSource.STORE, version)
         return Verdict(
-            subject, ch, rep.action(ch), VerdictSource.STORE, published.version, score=rep.score,
+            subject, ch, rep.action(ch), VerdictSource.STORE, version, score=rep.score,
             categories=dict(rep.categories), top_category=rep.top_category, reasons=rep.reasons,
             protected=rep.protected,
         )
-
-    @staticmethod
-    def _from_published(subject: str, ch: Channel, published: RuleIndex) -> Verdict:
-        r = published.exact(subject, ch)
-        if r is None:
-            return Verdict(subject, ch, Action.ALLOW, VerdictSource.PUBLISHED_RULES, published.version)
-        return Verdict(subject, ch, r.action, VerdictSource.PUBLISHED_RULES, published.version,
-                       top_category=r.category, reasons=(r.reason,))

@@ -25,6 +25,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, shortnumberinfo
 
 from numrep.errors import InvalidSubject
+from numrep.models import Channel
 
 TEL = "tel:"
 SMS = "sms:"
@@ -60,6 +61,12 @@ def namespace(subject: str) -> Namespace:
     if subject.startswith(SMS):
         return Namespace.SMS
     raise InvalidSubject("missing tel: or sms: scheme")
+
+
+def default_channel(subject: str) -> Channel:
+    """The channel a normalised subject is looked up or reported on when none is given:
+    SMS for a port, voice for a phone number."""
+    return Channel.SMS if subject.startswith(SMS) else Channel.VOICE  # on the lookup hot path: no namespace() call
 
 
 def _clean(raw: object) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
 from numrep.numbers import Namespace, namespace
+from numrep.prefixes import PrefixMap
 
 EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
 
@@ -70,7 +71,7 @@ def canonical_checksum(rules: Iterable[Rule]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RuleIndex:
-    """A rule set at one version, indexed for matching: exact ids and ranges by prefix.
+    """A rule set at one version, indexed for matching: exact ids, and ranges by channel and prefix.
 
     Immutable: holders swap a new index in with one reference assignment.
     """
@@ -78,25 +79,26 @@ class RuleIndex:
     version: int
     checksum: str
     rules: dict[str, Rule]
-    ranges: dict[tuple[str, Channel], Rule]
-    range_lengths: tuple[int, ...]  # distinct prefix lengths, longest first
+    ranges: dict[Channel, PrefixMap[Rule]]  # only channels that have range rules
     subjects: frozenset[str]  # subjects with an exact or port rule on any channel
 
     @classmethod
     def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "RuleIndex":
-        ranges = {(r.subject, r.channel): r for r in rules.values() if r.kind is RuleKind.RANGE}
+        by_channel: dict[Channel, list[tuple[str, Rule]]] = {}
+        for r in rules.values():
+            if r.kind is RuleKind.RANGE:
+                by_channel.setdefault(r.channel, []).append((r.subject, r))
+        ranges = {ch: PrefixMap(items, proper=True) for ch, items in by_channel.items()}
         subjects = frozenset(r.subject for r in rules.values() if r.kind is not RuleKind.RANGE)
-        return cls(version, checksum, rules, ranges, tuple(sorted({len(p) for p, _ in ranges}, reverse=True)), subjects)
+        return cls(version, checksum, rules, ranges, subjects)
 
     def exact(self, subject: str, channel: Channel) -> Rule | None:
         return self.rules.get(rule_id(subject, channel))
 
     def range_match(self, subject: str, channel: Channel) -> Rule | None:
-        """The longest range rule whose prefix covers ``subject`` on ``channel``."""
-        for n in self.range_lengths:
-            if n < len(subject) and (r := self.ranges.get((subject[:n], channel))) is not None:
-                return r
-        return None
+        """The longest range rule whose prefix covers ``subject`` (and is shorter than it) on ``channel``."""
+        ranges = self.ranges.get(channel)
+        return None if ranges is None else ranges.longest(subject)
 
 
 def apply_delta(held: dict[str, Rule], added: Iterable[Rule], removed: Iterable[str]) -> None:

@@ -30,11 +30,11 @@ Importer = Callable[[Store, Path, "str | None", str], ImportResult]
 
 
 class AdminServicer(pb_grpc.AdminServiceServicer):
-    def __init__(self, engine: LookupEngine, signing_key_id: str = "", on_change: Callable[[], None] = lambda: None,
-                 auth: Authenticator | None = None) -> None:
+    def __init__(self, store: Store, engine: LookupEngine, signing_key_id: str = "",
+                 on_change: Callable[[], None] = lambda: None, auth: Authenticator | None = None) -> None:
         self.engine = engine
-        self.store = engine.store
-        self.auth = auth or Authenticator(engine.store, engine.settings)
+        self.store = store
+        self.auth = auth or Authenticator(store, engine.settings)
         self.signing_key_id = signing_key_id
         self.on_change = on_change  # nudges the worker: changed ports are dirty
 

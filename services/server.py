@@ -107,7 +107,7 @@ class Server:
             RulesServicer(self.store, settings, self.signer, self.stopping), self.grpc
         )
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(self.engine, self.signer.key_id, self.nudger.poke, auth=auth), self.grpc
+            AdminServicer(self.store, self.engine, self.signer.key_id, self.nudger.poke, auth=auth), self.grpc
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

@@ -22,6 +22,7 @@ from numrep.errors import InvalidSubject
 from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, parse_file as _parse, text_field
 from numrep.models import Allocation, HolderType
 from numrep.numbers import MAX_E164_DIGITS, SMS, SMS_PORT_MAX_DIGITS, TEL, normalize_prefix
+from numrep.prefixes import PrefixMap
 from numrep.store.base import Store
 
 COLUMNS = ("prefix", "holder", "holder_type", "size")
@@ -83,25 +84,21 @@ class Registry:
     """Resolves subjects to holders by the longest allocated prefix."""
 
     def __init__(self, allocations: Iterable[Allocation]) -> None:
-        self._by_prefix = {a.prefix: a for a in allocations}
-        self._lengths = tuple(sorted({len(p) for p in self._by_prefix}, reverse=True))
+        self._prefixes = PrefixMap((a.prefix, a) for a in allocations)
 
     def __len__(self) -> int:
-        return len(self._by_prefix)
+        return len(self._prefixes)
 
     @property
     def allocations(self) -> list[Allocation]:
-        return sorted(self._by_prefix.values(), key=lambda a: a.prefix)
+        return sorted(self._prefixes.values(), key=lambda a: a.prefix)
 
     def covering(self, subject: str) -> list[Allocation]:
         """Every allocation whose prefix covers ``subject``, longest first."""
-        return [a for n in self._lengths if n <= len(subject) and (a := self._by_prefix.get(subject[:n])) is not None]
+        return self._prefixes.covering(subject)
 
     def holder_of(self, subject: str) -> Allocation | None:
-        for n in self._lengths:
-            if n <= len(subject) and (a := self._by_prefix.get(subject[:n])) is not None:
-                return a
-        return None
+        return self._prefixes.longest(subject)
 
     @classmethod
     def load(cls, store: Store) -> "Registry":

@@ -14,37 +14,34 @@ so the same hit is asked about again and again.
     client.sync()                 # or client.start() for a background refresher
     verdict = client.lookup("+86 170 1234 5678", Channel.VOICE)
     if verdict.action is Action.BLOCK: ...
+
+The decision is :func:`numrep.lookup.decide`, the service's own; only the
+sources differ where the switch decides differently (``LOCAL_MISS``,
+``SERVICE``, ``SERVICE_CACHED``, ``LOCAL_RULES``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from typing import NamedTuple
 
 import grpc
 
+from numrep.cache import MISSING, TTLCache
+from numrep.errors import Unconfirmed
 from numrep.sdk.client import open_channel
-from numrep.convert import ACTION_FROM_PB, CHANNEL_TO_PB
+from numrep.convert import CHANNEL_TO_PB, verdict_from_pb
 from numrep.filter import EmptyFilter, FilterSnapshot
-from numrep.models import Action, Channel
-from numrep.numbers import SMS, normalize
+from numrep.lookup import Confirm, Verdict, VerdictSource, decide
+from numrep.models import Channel
+from numrep.numbers import normalize
 from numrep.protected import ProtectedSet
 from numrep.sdk.rules_mirror import RulesMirror
 from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-
-class LocalVerdict(NamedTuple):
-    """A local-list answer and where it came from."""
-
-    subject: str
-    channel: Channel
-    action: Action
-    source: str  # "local-miss", "protected", "range-rule", "service", "service-cached", "local-rules"
-    reasons: tuple[str, ...] = ()
+LocalVerdict = Verdict  # the local list answers with the service's Verdict (its own sources: VerdictSource)
 
 
 class LocalListClient:
@@ -56,8 +53,9 @@ class LocalListClient:
         self.region = region
         self.deadline = deadline
         self.confirm_cache_seconds = confirm_cache_seconds
-        # (subject, channel) -> (expires at, rules version asked at, the service's verdict)
-        self._confirmed: dict[tuple[str, Channel], tuple[float, int, LocalVerdict]] = {}
+        # (subject, channel, rules version asked at) -> the service's verdict, as SERVICE_CACHED
+        self._confirmed: TTLCache[tuple[str, Channel, int], Verdict] = TTLCache(confirm_cache_seconds)
+        self._confirm_hit: Confirm = self._confirm  # bound once: the hot path allocates no bound method
         self.channel = channel or open_channel(target, api_key)
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
         self.reputation = reputation_pb2_grpc.ReputationServiceStub(self.channel)
@@ -100,37 +98,24 @@ class LocalListClient:
         self.channel.close()
 
     # ---- the hot path ---------------------------------------------------------
-    def lookup(self, raw: str, channel: Channel | None = None) -> LocalVerdict:
+    def lookup(self, raw: str, channel: Channel | None = None) -> Verdict:
         """Decide locally when possible; raises InvalidSubject for malformed input (no call made)."""
-        subject = normalize(raw, self.region)
-        ch = channel or (Channel.SMS if subject.startswith(SMS) else Channel.VOICE)
-        if subject in self.protected:
-            return LocalVerdict(subject, ch, Action.ALLOW, "protected")
-        index = self.mirror.index
-        ranged = index.range_match(subject, ch) if index.range_lengths else None
-        if ranged is not None:
-            return LocalVerdict(subject, ch, ranged.action, "range-rule", (ranged.reason,))
-        if subject not in self._filter and subject not in index.subjects:  # the common case: no allocation
-            return LocalVerdict(subject, ch, Action.ALLOW, "local-miss")
-        exact = index.exact(subject, ch)
-        now = time.monotonic()
-        cached = self._confirmed.get((subject, ch))
-        if cached is not None and cached[0] > now and cached[1] == index.version:
-            return cached[2]
+        return decide(normalize(raw, self.region), channel, self.protected, self.mirror.index, self._filter,
+                      self._confirm_hit, VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+
+    def _confirm(self, subject: str, ch: Channel, version: int) -> Verdict:
+        """A local hit: the service's recent answer at this rules version, else ask the service."""
+        key = (subject, ch, version)
+        cached = self._confirmed.get(key)
+        if cached is not MISSING:
+            return cached
         self.service_calls += 1
         try:
             r = self.reputation.Lookup(reputation_pb2.LookupRequest(subject=subject, channel=CHANNEL_TO_PB[ch]),
                                        timeout=self.deadline)
-            verdict = LocalVerdict(subject, ch, ACTION_FROM_PB[r.action], "service", tuple(r.reasons))
-            if self.confirm_cache_seconds > 0:
-                if len(self._confirmed) >= 100_000:
-                    self._confirmed = {}
-                self._confirmed[(subject, ch)] = (now + self.confirm_cache_seconds, index.version,
-                                                  LocalVerdict(subject, ch, verdict.action, "service-cached",
-                                                               verdict.reasons))
-            return verdict
         except grpc.RpcError as exc:  # unreachable or too slow: the verified local rules decide
             log.warning("service lookup failed; answering from local rules", extra={"code": exc.code().name})
-            if exact is None:
-                return LocalVerdict(subject, ch, Action.ALLOW, "local-rules")
-            return LocalVerdict(subject, ch, exact.action, "local-rules", (exact.reason,))
+            raise Unconfirmed(f"the service cannot confirm {subject}: {exc.code().name}") from exc
+        verdict = verdict_from_pb(r, subject, ch, VerdictSource.SERVICE)
+        self._confirmed.put(key, verdict._replace(source=VerdictSource.SERVICE_CACHED))
+        return verdict

@@ -8,9 +8,11 @@ import pytest
 
 from numrep import pipeline
 from numrep.config import Settings
-from numrep.errors import InvalidSubject, StoreUnavailable
-from numrep.lookup import LookupEngine, VerdictSource
+from numrep.errors import InvalidSubject, StoreUnavailable, Unconfirmed
+from numrep.lookup import LookupEngine, Verdict, VerdictSource, decide
 from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
+from numrep.protected import ProtectedSet
+from numrep.rules import RuleIndex
 from numrep.store.base import Store
 from tests.conftest import make_report
 
@@ -140,3 +142,50 @@ def test_start_fails_fast_when_the_store_is_unreachable(store: Store, settings: 
     e = LookupEngine(counting, settings)  # type: ignore[arg-type]
     with pytest.raises(StoreUnavailable, match="cannot load rules and filter"):
         e.start()
+
+
+# ---- the decision itself: pure, over in-memory state ------------------------------------------------------
+def _index() -> RuleIndex:
+    rules = [
+        Rule(f"{SPAM}#voice", RuleKind.EXACT, SPAM, Channel.VOICE, Action.BLOCK, Category.FRAUD, "exact", NOW),
+        Rule("tel:+86171#voice", RuleKind.RANGE, "tel:+86171", Channel.VOICE, Action.LABEL, Category.FRAUD, "171", NOW),
+    ]
+    return RuleIndex.build(7, "", {r.rule_id: r for r in rules})
+
+
+def _confirm_fails(subject: str, ch: Channel, version: int) -> Verdict:
+    raise Unconfirmed("down")
+
+
+def test_decide_runs_protected_range_miss_then_confirm() -> None:
+    protected, index = ProtectedSet(), _index()
+    asked: list[tuple[str, Channel, int]] = []
+
+    def confirm(subject: str, ch: Channel, version: int) -> Verdict:
+        asked.append((subject, ch, version))
+        return Verdict(subject, ch, Action.BLOCK, VerdictSource.STORE, version)
+
+    def run(subject: str, channel: Channel | None = None) -> Verdict:
+        return decide(subject, channel, protected, index, {"tel:+8613900000000"}, confirm)
+
+    assert run("tel:+86110")[2:5] == (Action.ALLOW, VerdictSource.PROTECTED, 7)
+    assert run("tel:+8617100000000")[2:4] == (Action.LABEL, VerdictSource.RANGE_RULE)
+    miss = run("tel:+8617100000000", Channel.SMS)
+    assert miss == Verdict("tel:+8617100000000", Channel.SMS, Action.ALLOW, VerdictSource.FILTER, 7)
+    assert type(miss) is Verdict and miss.reasons == () and miss.categories == {}
+    assert run("sms:106575551234").channel is Channel.SMS and not asked
+    assert run(SPAM)[2:4] == (Action.BLOCK, VerdictSource.STORE)  # in the exact rules
+    assert run("tel:+8613900000000")[2:4] == (Action.BLOCK, VerdictSource.STORE)  # in the filter
+    assert asked == [(SPAM, Channel.VOICE, 7), ("tel:+8613900000000", Channel.VOICE, 7)]
+
+
+def test_decide_falls_back_to_the_published_rules_when_confirm_cannot_answer() -> None:
+    protected, index = ProtectedSet(), _index()
+    v = decide(SPAM, None, protected, index, set(), _confirm_fails)
+    assert (v.action, v.source, v.reasons) == (Action.BLOCK, VerdictSource.PUBLISHED_RULES, ("exact",))
+    v = decide("tel:+8613900000000", None, protected, index, {"tel:+8613900000000"}, _confirm_fails,
+               VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+    assert (v.action, v.source) == (Action.ALLOW, VerdictSource.LOCAL_RULES)
+    v = decide("tel:+8613800138000", None, protected, index, set(), _confirm_fails,
+               VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+    assert (v.action, v.source) == (Action.ALLOW, VerdictSource.LOCAL_MISS)

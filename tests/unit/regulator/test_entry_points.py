@@ -79,7 +79,7 @@ def test_every_spam_list_entry_point_honours_the_sla_setting_alike(
     assert b'"ack_hours": 2.0' in expected["json"] and b"Virtual Mobile Co" in expected["csv"]
 
     # when: the servicer, the worker task and the CLI's direct path publish the same period
-    servicer = AdminServicer(LookupEngine(sqlite_store, tuned))
+    servicer = AdminServicer(sqlite_store, LookupEngine(sqlite_store, tuned))
     r = servicer.PublishSpamList(admin_pb2.PublishSpamListRequest(period=PERIOD.label), None)  # type: ignore[arg-type]
 
     from workers.publication_tasks import publish_spam_list_task
@@ -101,7 +101,7 @@ def test_unmasked_publication_is_the_same_through_the_cli_and_the_servicer(
     load(sqlite_store, timeliness.SLA.from_settings(tuned))
     expected = spam_list.render(spam_list.build(sqlite_store, PERIOD, masked=False, sla=timeliness.SLA.from_settings(tuned)))
     assert b"tel:+8617001000000" in expected["json"]
-    servicer = AdminServicer(LookupEngine(sqlite_store, tuned))
+    servicer = AdminServicer(sqlite_store, LookupEngine(sqlite_store, tuned))
     r = servicer.PublishSpamList(admin_pb2.PublishSpamListRequest(period=PERIOD.label, unmasked=True), None)  # type: ignore[arg-type]
     cli(tuned, "publish", PERIOD.label, "--direct", "--unmasked", "--out", str(tmp_path / "cli"))
     assert {"json": r.json, "csv": r.csv, "html": r.html} == expected == files_in(tmp_path / "cli")
@@ -132,7 +132,7 @@ def test_imports_through_the_cli_and_the_servicer_change_the_store_alike(
     assert done.exit_code == 0, done.output
     served = SQLiteStore(gb.sqlite_file)
     served.migrate()
-    servicer = AdminServicer(LookupEngine(served, gb))
+    servicer = AdminServicer(served, LookupEngine(served, gb))
     upload = servicer.ImportPortBlacklist if command == "import-ports" else servicer.ImportAllocations
     r = upload(_chunks(name, data), None)  # type: ignore[arg-type]
     # then: the same rows, and the same store
