@@ -21,7 +21,7 @@ from hashlib import sha256
 from numrep.errors import InvalidSubject, ValidationError
 from numrep.evidence.sketch import _REST_BITS, HyperLogLog, M, callee_prefix
 from numrep.models import CallAggregate, CallRecord, Channel
-from numrep.numbers import TEL, Namespace, namespace, normalize
+from numrep.numbers import SMS, TEL, default_channel, normalize
 from numrep.privacy import subscriber_hash
 from numrep.scoring import FUTURE_SKEW
 
@@ -91,9 +91,8 @@ def _caller(raw: str, region: str) -> str:
 
 
 def _channel(caller: str, channel: Channel | None) -> Channel:
-    is_port = namespace(caller) is Namespace.SMS
-    ch = channel or (Channel.SMS if is_port else Channel.VOICE)
-    if is_port and ch is Channel.VOICE:
+    ch = channel or default_channel(caller)
+    if ch is Channel.VOICE and caller.startswith(SMS):
         raise InvalidRecord("channel", "SMS ports send messages only; use the sms channel")
     return ch
 

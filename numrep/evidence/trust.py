@@ -16,11 +16,11 @@ each complaint as live ingestion did.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
+from numrep.cache import MISSING, TTLCache
 from numrep.models import Complaint, ReporterStats, Tier
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
@@ -53,20 +53,14 @@ class Attestor:
 
     def __init__(self, store: Store, refresh_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
-        self._refresh = refresh_seconds
-        self._clock = clock
-        self._registry: Registry | None = None
-        self._loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._cache: TTLCache[str, Registry] = TTLCache(refresh_seconds, max_size=1, clock=clock)
 
     def registry(self) -> Registry:
-        now = self._clock()
-        if self._registry is None or now - self._loaded_at >= self._refresh:
-            with self._lock:
-                if self._registry is None or now - self._loaded_at >= self._refresh:
-                    self._registry = Registry.load(self._store)
-                    self._loaded_at = now
-        return self._registry
+        registry = self._cache.get("registry")
+        if registry is MISSING:
+            registry = Registry.load(self._store)
+            self._cache.put("registry", registry)
+        return registry
 
     def for_operator(self, operator: str | None) -> Callable[[str], str] | None:
         """The attest function for reports sent with ``operator``'s key (None: nobody can attest)."""
