@@ -124,6 +124,9 @@ class Settings(BaseModel):
     honeypot_weight: float = Field(0.9, gt=0, description="Scoring v2: the weight of each distinct honeypot a subject reached.")
     behaviour_window_days: float = Field(7.0, gt=0, description="Call-record behaviour counts over this many days.")
     record_lateness_days: float = Field(7.0, gt=0, description="Call records older than this are rejected (allowed lateness).")
+    record_retention_days: float = Field(
+        35.0, gt=0, description="Raw call records (hashed callees) are kept this long, for corroboration and early warning."
+    )
     corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
     account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")
     velocity_free_subjects: int = Field(

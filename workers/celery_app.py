@@ -15,6 +15,7 @@ from numrep import logs
 from numrep.config import Settings, load_settings
 from numrep.store import Store, open_store
 from workers.conf import (
+    PRUNE_CALL_RECORDS,
     PUBLISH_RANGE_RULES,
     PUBLISH_RULES,
     PUBLISH_SPAM_LIST,
@@ -24,7 +25,7 @@ from workers.conf import (
     create_app,
 )
 
-__all__ = ["app", "settings", "store", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
+__all__ = ["app", "settings", "store", "PRUNE_CALL_RECORDS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
            "RESCORE_DIRTY", "RESCORE_FLAGGED"]
 
 app = create_app(load_settings())

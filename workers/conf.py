@@ -19,7 +19,8 @@ from celery.schedules import crontab
 
 from numrep.config import Settings
 
-TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks", "workers.publication_tasks"]
+TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks", "workers.publication_tasks",
+                "workers.evidence_tasks"]
 
 RESCORE_DIRTY = "numrep.rescore_dirty"
 RESCORE_FLAGGED = "numrep.rescore_flagged"
@@ -27,6 +28,7 @@ PUBLISH_RULES = "numrep.publish_rules"
 REBUILD_FILTER = "numrep.rebuild_filter"
 PUBLISH_SPAM_LIST = "numrep.publish_spam_list"
 PUBLISH_RANGE_RULES = "numrep.publish_range_rules"
+PRUNE_CALL_RECORDS = "numrep.prune_call_records"
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict]:
@@ -37,6 +39,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict]:
         "reconcile-rules": {"task": PUBLISH_RULES, "schedule": timedelta(minutes=10)},
         "rebuild-filter": {"task": REBUILD_FILTER, "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds)},
         "range-rules": {"task": PUBLISH_RANGE_RULES, "schedule": timedelta(hours=1)},
+        "prune-call-records": {"task": PRUNE_CALL_RECORDS, "schedule": timedelta(hours=6)},
         # the spam reporting list of each period, shortly after it ends (UTC)
         "spam-list-weekly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=1, day_of_week=1),
                              "kwargs": {"kind": "week"}},

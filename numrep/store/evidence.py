@@ -45,6 +45,14 @@ class EvidenceStore(ABC):
     def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
         """Every stored record of ``caller`` that started in the hour beginning at ``hour``."""
 
+    def prune_call_records(self, before: datetime) -> int:
+        """Delete raw records that started before ``before``; returns how many (aggregates stay).
+
+        Raw records are kept only as long as corroboration and early warning need
+        them. Backends with row TTLs may expire them themselves instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not prune call records")
+
     @abstractmethod
     def dirty_hours(self, limit: int) -> list[HourMark]:
         """Up to ``limit`` caller-hours whose records changed, oldest mark first."""

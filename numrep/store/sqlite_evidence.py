@@ -155,6 +155,10 @@ class SQLiteEvidence(EvidenceStore):
                                     (caller, _hour_us(hour)))
         return [_record(r) for r in rows]
 
+    def prune_call_records(self, before: datetime) -> int:
+        with self._write() as conn:
+            return int(conn.execute("DELETE FROM call_records WHERE start < ?", (to_micros(before),)).rowcount)
+
     def dirty_hours(self, limit: int) -> list[HourMark]:
         rows = self._conn().execute("SELECT caller, hour, token FROM dirty_hours ORDER BY marked_at, caller, hour LIMIT ?",
                                     (limit,))

@@ -147,3 +147,13 @@ class TestHoneypotsFraudCases:
 
 def test_conflict_is_failed_precondition() -> None:
     assert Conflict.status == "FAILED_PRECONDITION"
+
+
+def test_raw_records_are_pruned_and_their_aggregates_stay(sqlite_store: Store) -> None:
+    old, new = record(1, at=HOUR - timedelta(days=40)), record(2)
+    sqlite_store.add_call_records([old, new])
+    sqlite_store.put_call_aggregates([aggregate(hour=HOUR - timedelta(days=40))])
+    assert sqlite_store.prune_call_records(HOUR - timedelta(days=35)) == 1
+    assert sqlite_store.prune_call_records(HOUR - timedelta(days=35)) == 0
+    assert sqlite_store.call_records_in_hour(CALLER, HOUR) == [new]
+    assert sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=41))[CALLER][0].hour == HOUR - timedelta(days=40)
