@@ -107,6 +107,21 @@ class ReporterStats:
     first_seen: datetime
     #: Distinct subjects this reporter reported in the 24 hours before its report being weighed.
     subjects_24h: int = 1
+    #: Subjects it reported that independent evidence later confirmed (fraud, shut-down port, analyst block).
+    confirmed: int = 0
+    #: Subjects it reported that were later cleared (an analyst's clearance, the allowlist).
+    cleared: int = 0
+
+
+class Outcome(str, Enum):
+    """What independent evidence later said about a reported subject: it feeds its reporters' trust.
+
+    Outcomes come from analysts, authoritative lists and disputes — never from
+    the platform's own complaint-driven verdicts, which would let trust feed on itself.
+    """
+
+    CONFIRMED = "confirmed"
+    CLEARED = "cleared"
 
 
 class CallRecord(NamedTuple):

@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 from numrep.config import Settings
 from numrep.evidence.records import Behaviour
-from numrep.evidence.trust import WEAK_TIERS, count_tiers, summarise, tier_of, velocity_factor
+from numrep.evidence.trust import WEAK_TIERS, count_tiers, outcome_factor, summarise, tier_of, velocity_factor
 from numrep.models import Action, Category, Channel, Complaint, ReporterStats, Reputation, Tier
 from numrep.scoring import FUTURE_SKEW, channels_for
 
@@ -132,7 +132,8 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
 
     def weight(c: Complaint) -> float:
         stats = ev.reporters.get(c.reporter_hash)
-        return p.tier_weights[tiers[c.report_id]] * velocity_factor(stats.subjects_24h if stats else 1, p.velocity_free)
+        return (p.tier_weights[tiers[c.report_id]] * velocity_factor(stats.subjects_24h if stats else 1, p.velocity_free)
+                * outcome_factor(stats))
 
     last = max((c.occurred_at for c in complaints), default=None)
     fade = 0.5 ** (max((as_of - last).total_seconds(), 0.0) / p.half_life.total_seconds()) if last else 0.0

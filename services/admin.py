@@ -45,9 +45,9 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
             raise ValidationError("reason: required")
         if len(reason) > MAX_REASON_CHARS:
             raise ValidationError(f"reason: at most {MAX_REASON_CHARS} characters")
-        entry = self.store.add_allowlist(
-            AllowlistEntry(subject, reason, request.added_by.strip() or "unknown", datetime.now(timezone.utc))
-        )
+        now = datetime.now(timezone.utc)
+        entry = self.store.add_allowlist(AllowlistEntry(subject, reason, request.added_by.strip() or "unknown", now))
+        decisions.allowlisted(self.store, self.engine.settings, subject, now)  # its reporters were wrong
         self.engine.refresh()  # effective at once in this process; others follow on their next refresh
         return convert.allowlist_entry(entry)
 
@@ -194,7 +194,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     def DecideReviewCase(self, request: pb.DecideReviewCaseRequest, context: grpc.ServicerContext) -> pb.ReviewCase:
         case = decisions.decide_case(
-            self.store, request.case_id, request.decision, request.actor, request.reason, datetime.now(timezone.utc),
+            self.store, self.engine.settings, request.case_id, request.decision, request.actor, request.reason, datetime.now(timezone.utc),
             convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None)
         self.on_change()
         return convert.review_case(case)

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from numrep.config import Settings
 from numrep.errors import Forbidden, NotFound, ValidationError
-from numrep.models import BlockSwitch, ConfirmedFraud, Decision, Honeypot, ReviewCase
+from numrep.evidence import trust
+from numrep.models import BlockSwitch, ConfirmedFraud, Decision, Honeypot, Outcome, ReviewCase
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.privacy import subscriber_hash
 from numrep.regulator.registry import Registry
@@ -68,10 +69,11 @@ def confirm_fraud(store: Store, settings: Settings, subject: str, case_id: str, 
     entry = ConfirmedFraud(normalised, _text(case_id, "case_id"), expires_at, _text(actor, "actor"),
                            _text(reason, "reason"), now)
     store.confirm_fraud(entry)
+    trust.record_outcome(store, settings, normalised, Outcome.CONFIRMED, now)
     return entry
 
 
-def decide_case(store: Store, case_id: str, decision: str, actor: str, reason: str, now: datetime,
+def decide_case(store: Store, settings: Settings, case_id: str, decision: str, actor: str, reason: str, now: datetime,
                 expires_at: datetime | None = None) -> ReviewCase:
     try:
         d = Decision(decision.strip().lower())
@@ -83,7 +85,15 @@ def decide_case(store: Store, case_id: str, decision: str, actor: str, reason: s
             raise ValidationError("expires_at: must lie in the future")
     else:
         expires_at = None
-    return store.decide_case(_text(case_id, "case_id"), d, _text(actor, "actor"), _text(reason, "reason"), now, expires_at)
+    case = store.decide_case(_text(case_id, "case_id"), d, _text(actor, "actor"), _text(reason, "reason"), now, expires_at)
+    if d is not Decision.LABEL:  # an analyst's block or clearance settles the subject; a hold does not
+        trust.record_outcome(store, settings, case.subject, Outcome.CONFIRMED if d is Decision.BLOCK else Outcome.CLEARED, now)
+    return case
+
+
+def allowlisted(store: Store, settings: Settings, subject: str, now: datetime) -> None:
+    """A subject was allowlisted (verified): its reporters were wrong."""
+    trust.record_outcome(store, settings, subject, Outcome.CLEARED, now)
 
 
 def set_block_switch(store: Store, on: bool, actor: str, reason: str, now: datetime) -> BlockSwitch:

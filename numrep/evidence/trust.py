@@ -10,6 +10,9 @@ Tiers, strongest first (docs/ARCHITECTURE.md §11):
 * **unverified** — a fresh id nobody vouches for.
 
 A reporter that reports many subjects in a short time weighs less (velocity).
+Trust is learned from outcomes: subjects independent evidence later confirmed
+(fraud confirmed, a shut-down port, an analyst's block) raise a reporter's
+weight; subjects later cleared (an analyst's clearance, the allowlist) lower it.
 Everything is in event time (``occurred_at``), so a replay of history weighs
 each complaint as live ingestion did.
 """
@@ -18,14 +21,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from numrep.config import Settings
 
 from numrep.cache import MISSING, TTLCache
-from numrep.models import Complaint, ReporterStats, Tier
+from numrep.models import Complaint, Outcome, ReporterStats, Tier
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
 
 WEAK_TIERS = frozenset({Tier.ACCOUNT, Tier.UNVERIFIED})
+MAX_RESCORED_BY_OUTCOME = 5000
 
 
 def tier_of(c: Complaint, corroborated: bool, stats: ReporterStats | None, history: timedelta) -> Tier:
@@ -37,6 +43,28 @@ def tier_of(c: Complaint, corroborated: bool, stats: ReporterStats | None, histo
     if stats is not None and c.occurred_at - stats.first_seen >= history:
         return Tier.ACCOUNT
     return Tier.UNVERIFIED
+
+
+def outcome_factor(stats: ReporterStats | None) -> float:
+    """Trust learned from outcomes: each subject of a reporter's that independent evidence later confirmed adds a
+    quarter (up to double weight); each it reported that was cleared divides its weight."""
+    if stats is None:
+        return 1.0
+    return min(2.0, 1.0 + 0.25 * stats.confirmed) / (1 + 2 * stats.cleared)
+
+
+def record_outcome(store: Store, settings: Settings, subject: str, outcome: Outcome, now: datetime) -> int:
+    """Independent evidence settled ``subject``: its reporters' trust moves, and the other subjects they reported
+    are queued for rescoring (bounded; the pipeline rescores them in batches). Returns the reporters touched."""
+    window = timedelta(days=settings.window_days)
+    complaints, _more = store.complaints_for_subject(subject, now - window, settings.complaint_cap)
+    reporters = sorted({c.reporter_hash for c in complaints})
+    if not reporters:
+        return 0
+    store.record_outcome(subject, outcome, reporters, now)
+    touched = [s for s in store.subjects_reported_by(reporters, now - window, MAX_RESCORED_BY_OUTCOME) if s != subject]
+    store.mark_dirty(touched)
+    return len(reporters)
 
 
 def velocity_factor(subjects_24h: int, free: int) -> float:

@@ -26,6 +26,7 @@ from numrep.models import (
     Decision,
     Honeypot,
     HourMark,
+    Outcome,
     ReporterStats,
     ReviewCase,
 )
@@ -91,8 +92,17 @@ class EvidenceStore(ABC):
 
     @abstractmethod
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
-        """Per reporter hash: first seen (earliest ``occurred_at`` of any of its reports) and the distinct
-        subjects it reported in the 24 hours up to the given moment."""
+        """Per reporter hash: first seen (earliest ``occurred_at`` of any of its reports), the distinct
+        subjects it reported in the 24 hours up to the given moment, and its recorded outcomes."""
+
+    @abstractmethod
+    def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:
+        """Record that ``subject``, reported by ``reporters``, was confirmed or cleared (idempotent per
+        reporter, subject and outcome)."""
+
+    @abstractmethod
+    def subjects_reported_by(self, reporters: Iterable[str], since: datetime, limit: int) -> list[str]:
+        """Distinct subjects these reporters reported since ``since``, at most ``limit`` (their trust changed)."""
 
     # ---- honeypots ------------------------------------------------------
     @abstractmethod

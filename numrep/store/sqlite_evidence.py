@@ -22,6 +22,7 @@ from numrep.models import (
     Decision,
     Honeypot,
     HourMark,
+    Outcome,
     ReporterStats,
     ReviewCase,
 )
@@ -57,6 +58,9 @@ CREATE TABLE IF NOT EXISTS review_cases (
   opened_at INTEGER NOT NULL, decision TEXT, actor TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
   decided_at INTEGER, expires_at INTEGER);
 CREATE INDEX IF NOT EXISTS review_cases_by_subject ON review_cases (subject, decided_at);
+CREATE TABLE IF NOT EXISTS reporter_outcomes (
+  reporter_hash TEXT NOT NULL, subject TEXT NOT NULL, outcome TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (reporter_hash, subject, outcome));
 """
 
 #: Columns added to tables of schema version 1 (ALTER TABLE on an existing file).
@@ -226,8 +230,27 @@ class SQLiteEvidence(EvidenceStore):
                 continue
             n = conn.execute("SELECT COUNT(DISTINCT subject) FROM reports WHERE reporter_hash = ? AND occurred_at BETWEEN ? AND ?",
                              (reporter, to_micros(at - timedelta(hours=24)), to_micros(at))).fetchone()[0]
-            out[reporter] = ReporterStats(reporter, _dt(first), max(int(n), 1))
+            counts = dict(conn.execute("SELECT outcome, COUNT(*) FROM reporter_outcomes WHERE reporter_hash = ? "
+                                       "GROUP BY outcome", (reporter,)).fetchall())
+            out[reporter] = ReporterStats(reporter, _dt(first), max(int(n), 1), int(counts.get("confirmed", 0)),
+                                          int(counts.get("cleared", 0)))
         return out
+
+    def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:
+        with self._write() as conn:
+            conn.executemany("INSERT OR IGNORE INTO reporter_outcomes VALUES (?, ?, ?, ?)",
+                             [(r, subject, outcome.value, to_micros(at)) for r in reporters])
+
+    def subjects_reported_by(self, reporters: Iterable[str], since: datetime, limit: int) -> list[str]:
+        out: list[str] = []
+        conn = self._conn()
+        for part in _chunks(sorted(set(reporters))):
+            rows = conn.execute(f"SELECT DISTINCT subject FROM reports WHERE reporter_hash IN ({','.join('?' * len(part))}) "
+                                "AND occurred_at >= ? ORDER BY subject LIMIT ?", (*part, to_micros(since), limit - len(out)))
+            out.extend(r[0] for r in rows)
+            if len(out) >= limit:
+                break
+        return sorted(set(out))[:limit]
 
     # ---- honeypots ------------------------------------------------------
     def add_honeypot(self, honeypot: Honeypot) -> Honeypot:

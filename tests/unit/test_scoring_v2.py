@@ -129,3 +129,16 @@ def test_complaints_fade_once_a_subject_goes_quiet_and_scoring_is_pure(params: P
     ev = Evidence(SUBJECT, complaints(5, attested="China Mobile"))
     assert score_v2(ev, NOW, params) == score_v2(ev, NOW, params)
     assert score_v2(ev, NOW + timedelta(days=20), params).reputation.action(Channel.VOICE) is Action.ALLOW
+
+
+def test_trust_follows_outcomes(params: ParamsV2) -> None:
+    cs = complaints(3)
+    proven = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), confirmed=4) for c in cs}
+    wrong = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), cleared=1) for c in cs}
+    base = score_v2(Evidence(SUBJECT, cs), NOW, params).reputation
+    assert score_v2(Evidence(SUBJECT, cs, reporters=proven), NOW, params).reputation.score > base.score
+    assert score_v2(Evidence(SUBJECT, cs, reporters=wrong), NOW, params).reputation.action(Channel.VOICE) is Action.ALLOW
+    # reporters with a record of confirmed reports are still unverified: they never block alone
+    many = complaints(40)
+    best = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), confirmed=9) for c in many}
+    assert score_v2(Evidence(SUBJECT, many, reporters=best), NOW, params).reputation.action(Channel.VOICE) is Action.LABEL

@@ -81,8 +81,10 @@ def test_honeypots_one_hit_labels_two_block(client: Client, server: Server) -> N
 def test_a_bombing_surge_is_held_and_an_analyst_clears_it(client: Client, server: Server) -> None:
     for start in range(0, 40, 20):
         client.submit_reports([_report(client, "13812345678", f"bot-{i}") for i in range(start, start + 20)])
+    client.submit_reports([_report(client, "13987654321", f"bot-{i}") for i in range(4)])  # another target of theirs
     rescore(server)
     assert client.lookup("13812345678").action == common_pb2.ACTION_LABEL
+    assert client.lookup("13987654321").action == common_pb2.ACTION_LABEL
     [case] = client.admin.ListReviewCases(admin_pb2.ListReviewCasesRequest()).cases
     assert case.kind == "report_bombing" and case.subject == "tel:+8613812345678" and "40 of 40" in case.summary
     decided = client.admin.DecideReviewCase(admin_pb2.DecideReviewCaseRequest(
@@ -90,6 +92,8 @@ def test_a_bombing_surge_is_held_and_an_analyst_clears_it(client: Client, server
     assert decided.state == "decided" and decided.decision == "clear"
     rescore(server)
     assert client.lookup("13812345678").action == common_pb2.ACTION_ALLOW
+    # and the accounts of the cleared surge lose trust: their other target is rescored and no longer labelled
+    assert client.lookup("13987654321").action == common_pb2.ACTION_ALLOW
     with pytest.raises(grpc.RpcError) as exc:
         client.admin.DecideReviewCase(admin_pb2.DecideReviewCaseRequest(case_id=case.case_id, decision="maybe",
                                                                         actor="a", reason="b"))

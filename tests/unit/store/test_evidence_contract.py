@@ -18,6 +18,7 @@ from numrep.models import (
     ConfirmedFraud,
     Decision,
     Honeypot,
+    Outcome,
     ReviewCase,
 )
 from numrep.store.base import Store
@@ -157,3 +158,20 @@ def test_raw_records_are_pruned_and_their_aggregates_stay(sqlite_store: Store) -
     assert sqlite_store.prune_call_records(HOUR - timedelta(days=35)) == 0
     assert sqlite_store.call_records_in_hour(CALLER, HOUR) == [new]
     assert sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=41))[CALLER][0].hour == HOUR - timedelta(days=40)
+
+
+class TestOutcomes:
+    def test_outcomes_count_per_reporter_once_and_find_what_they_reported(self, store: Store) -> None:
+        store.add_reports([make_report(1, reporter="h1:a", at=NOW - timedelta(hours=5)),
+                           make_report(2, reporter="h1:a", subject="tel:+8613900139000", at=NOW - timedelta(hours=4)),
+                           make_report(3, reporter="h1:b", subject="tel:+8613900139001", at=NOW - timedelta(hours=3))])
+        store.record_outcome(CALLER, Outcome.CLEARED, ["h1:a"], NOW)
+        store.record_outcome(CALLER, Outcome.CLEARED, ["h1:a"], NOW)  # again: counted once
+        store.record_outcome("tel:+8613900139000", Outcome.CONFIRMED, ["h1:a"], NOW)
+        stats = store.reporter_stats({"h1:a": NOW, "h1:b": NOW})
+        assert (stats["h1:a"].confirmed, stats["h1:a"].cleared) == (1, 1)
+        assert (stats["h1:b"].confirmed, stats["h1:b"].cleared) == (0, 0)
+        assert store.subjects_reported_by(["h1:a", "h1:b"], NOW - timedelta(days=1), 10) == [
+            "tel:+8613900139000", "tel:+8613900139001", CALLER]
+        assert len(store.subjects_reported_by(["h1:a", "h1:b"], NOW - timedelta(days=1), 2)) == 2
+        assert store.subjects_reported_by(["h1:a"], NOW - timedelta(hours=1), 10) == []
