@@ -174,7 +174,8 @@ def validate_aggregate(inp: AggregateInput, region: str, operator: str, now: dat
     return CallAggregate(
         caller=caller, channel=channel, hour=hour, source=f"operator:{operator}", calls=inp.calls,
         answered=inp.answered, short_calls=inp.short_calls, ring_once_calls=inp.ring_once_calls,
-        international_calls=inp.international_calls, callees=callees.to_bytes(), prefixes=prefixes.to_bytes(),
+        international_calls=inp.international_calls, callees=bytes(inp.callee_sketch),  # validated above: kept as sent
+        prefixes=bytes(inp.callee_prefix_sketch) if not prefixes.is_empty() else b"",
     )
 
 
