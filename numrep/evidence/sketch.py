@@ -77,6 +77,8 @@ class HyperLogLog:
 
     def merge_bytes(self, data: bytes) -> "HyperLogLog":
         """Fold an encoded sketch in; a sparse one touches only its own registers (hourly sketches mostly are)."""
+        if not data:
+            return self
         if data[:1] == bytes([_SPARSE]) and len(data) % 3 == 1:
             regs = self.registers
             body = memoryview(data)[1:]
