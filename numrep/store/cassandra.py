@@ -68,12 +68,12 @@ CONCURRENCY = 64
 
 # ---- CQL, as named constants ----------------------------------------------
 INSERT_REPORT_IF_NEW = (
-    "INSERT INTO reports_by_id (report_id, reporter_hash, subject, channel, category, occurred_at, received_at, source, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+    "INSERT INTO reports_by_id (report_id, reporter_hash, subject, channel, category, occurred_at, received_at, source, text, "
+    "reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
 )
 INSERT_REPORT_BY_SUBJECT = (
-    "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text, "
+    "reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_REPORT_BY_DAY = (
     "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -294,7 +294,8 @@ class CassandraStore(CassandraEvidence, Store):
     def add_reports(self, reports: Sequence[Report]) -> list[bool]:
         results = self._many(INSERT_REPORT_IF_NEW, [
             (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
-             to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text)
+             to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash,
+             r.attested_by)
             for r in reports
         ])
         new = [bool(rows[0]["[applied]"]) for rows in results]
@@ -305,7 +306,7 @@ class CassandraStore(CassandraEvidence, Store):
             stored.append(r if is_new else _report_from_row(rows[0]))
         self._many(INSERT_REPORT_BY_SUBJECT, [
             (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
-             r.category.value, to_micros(r.received_at), r.source.value, r.text)
+             r.category.value, to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash, r.attested_by)
             for r in stored
         ])
         self._many(INSERT_REPORT_BY_DAY, [
@@ -313,6 +314,7 @@ class CassandraStore(CassandraEvidence, Store):
              to_micros(r.received_at))
             for r in stored
         ])
+        self._write_reports_by_reporter(stored)
         self.mark_dirty({r.subject for r in stored})
         return new
 
@@ -561,6 +563,7 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         occurred_at=from_micros(row["occurred_at"]),  # type: ignore[arg-type]
         received_at=from_micros(row["received_at"]),  # type: ignore[arg-type]
         source=Source(row["source"]), text=row["text"] or "",
+        reporter_number_hash=row.get("reporter_number_hash") or "", attested_by=row.get("attested_by") or "",
     )
 
 
