@@ -91,8 +91,8 @@ INSERT_REPORT_IF_NEW = (
     f"INSERT INTO reports_by_id ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(REPORT_COLUMNS))}) IF NOT EXISTS"
 )
 INSERT_REPORT_BY_SUBJECT = (
-    "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text, "
+    "reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_REPORT_BY_DAY = (
     "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -322,7 +322,7 @@ class CassandraStore(CassandraEvidence, Store):
             stored.append(r if is_new else report_from(rows[0]))
         self._many(INSERT_REPORT_BY_SUBJECT, [
             (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
-             r.category.value, to_micros(r.received_at), r.source.value, r.text)
+             r.category.value, to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash, r.attested_by)
             for r in stored
         ])
         self._many(INSERT_REPORT_BY_DAY, [
@@ -330,6 +330,7 @@ class CassandraStore(CassandraEvidence, Store):
              to_micros(r.received_at))
             for r in stored
         ])
+        self._write_reports_by_reporter(stored)
         self.mark_dirty({r.subject for r in stored})
         return new
 

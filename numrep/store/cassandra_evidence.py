@@ -1,9 +1,477 @@
-"""The Cassandra store's evidence tables (see ``numrep.store.evidence``): being written."""
+"""The Cassandra store's evidence tables (see ``numrep.store.evidence``; schema in ``cql/0006_evidence.cql``).
+
+Mixed into :class:`numrep.store.cassandra.CassandraStore`, whose session,
+prepared-statement cache and error translation it uses. Like the core tables:
+query-first, TTLs for retention (raw call records 35 days, aggregates and
+reports 400 days), no counters, the configured consistency (``LOCAL_QUORUM``),
+``execute_concurrent_with_args`` for bulk writes and multi-partition reads.
+"""
 
 from __future__ import annotations
 
+import secrets
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResultSet, Session
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.query import PreparedStatement
+
+from numrep.errors import Conflict, NotFound
+from numrep.evidence.sketch import HyperLogLog
+from numrep.models import (
+    BlockSwitch,
+    CallAggregate,
+    CallRecord,
+    CaseKind,
+    Category,
+    Channel,
+    Complaint,
+    ConfirmedFraud,
+    Decision,
+    Honeypot,
+    HourMark,
+    Outcome,
+    Report,
+    ReporterStats,
+    ReviewCase,
+)
+from numrep.store.codec import from_micros, to_micros
 from numrep.store.evidence import EvidenceStore
+
+HOUR_SHARDS = 16
+RETENTION_DAYS = 400  # reports and aggregates (default_time_to_live in the CQL)
+CONCURRENCY = 64
+IN_CHUNK = 100  # record ids per `IN` of the read-before-write
+DAYS_AHEAD = 7  # day partitions read concurrently by complaints_for_subject (first pages only)
+PAGE_ROWS = 1000  # rows per page when a read streams
+EXACT_REPORTERS = 50_000  # distinct reporters counted exactly before the HyperLogLog takes over
+
+# ---- CQL, as named constants ----------------------------------------------
+INSERT_REPORT_BY_REPORTER = "INSERT INTO reports_by_reporter (reporter_hash, occurred_at, report_id, subject) VALUES (?, ?, ?, ?)"
+SELECT_FIRST_REPORT = "SELECT occurred_at FROM reports_by_reporter WHERE reporter_hash = ? LIMIT 1"
+SELECT_REPORTER_SUBJECTS = (
+    "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? AND occurred_at <= ?"
+)
+INSERT_OUTCOME = "INSERT INTO reporter_outcomes (reporter_hash, outcome, subject, at) VALUES (?, ?, ?, ?)"
+SELECT_OUTCOMES = "SELECT outcome FROM reporter_outcomes WHERE reporter_hash = ?"
+SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ?"
+SELECT_COMPLAINTS = (
+    "SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, attested_by "
+    "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? ORDER BY occurred_at DESC, report_id DESC"
+)
+SELECT_COMPLAINT_REPORTERS = "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ?"
+RECORD_COLUMNS = ("caller", "hour", "record_id", "callee_hash", "channel", "start", "ring_ms", "talk_seconds",
+                  "international", "operator", "callee_reg", "prefix_reg", "received_at")
+INSERT_RECORD = f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
+SELECT_RECORD_IDS = "SELECT record_id FROM call_records WHERE caller = ? AND hour = ? AND record_id IN ?"
+SELECT_RECORDS = "SELECT * FROM call_records WHERE caller = ? AND hour = ?"
+INSERT_CONTACT = "INSERT INTO call_contacts (caller, callee_hash, start, record_id) VALUES (?, ?, ?, ?)"
+SELECT_CONTACT = "SELECT start FROM call_contacts WHERE caller = ? AND callee_hash = ? AND start >= ? AND start <= ? LIMIT 1"
+MARK_HOUR = "UPDATE dirty_hours SET mark = ?, marked_at = ? WHERE shard = ? AND caller = ? AND hour = ?"
+SELECT_HOURS = "SELECT caller, hour, mark, marked_at FROM dirty_hours WHERE shard = ?"
+CLEAR_HOUR = "DELETE FROM dirty_hours WHERE shard = ? AND caller = ? AND hour = ? IF mark = ?"
+AGGREGATE_COLUMNS = ("caller", "day", "hour", "channel", "source", "calls", "answered", "short_calls", "ring_once_calls",
+                     "international_calls", "callees", "prefixes", "honeypots")
+INSERT_AGGREGATE = (
+    f"INSERT INTO call_aggregates ({', '.join(AGGREGATE_COLUMNS)}) VALUES ({', '.join('?' * len(AGGREGATE_COLUMNS))})"
+)
+SELECT_AGGREGATES = "SELECT * FROM call_aggregates WHERE caller = ? AND day = ? AND hour >= ?"
+INSERT_HONEYPOT = (
+    "INSERT INTO honeypots (bucket, number, number_hash, operator, note, added_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
+)
+SELECT_HONEYPOT = "SELECT * FROM honeypots WHERE bucket = 0 AND number = ?"
+DELETE_HONEYPOT = "DELETE FROM honeypots WHERE bucket = 0 AND number = ? IF EXISTS"
+SELECT_HONEYPOTS = "SELECT * FROM honeypots WHERE bucket = 0"
+INSERT_FRAUD = (
+    "INSERT INTO confirmed_fraud (subject, case_id, expires_at, actor, reason, confirmed_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+SELECT_FRAUD = "SELECT * FROM confirmed_fraud WHERE subject = ?"
+OPEN_CASE = (
+    "INSERT INTO open_cases (bucket, case_id, subject, kind, summary, opened_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
+)
+SELECT_OPEN_CASE = "SELECT * FROM open_cases WHERE bucket = 0 AND case_id = ?"
+SELECT_OPEN_CASES = "SELECT * FROM open_cases WHERE bucket = 0"
+# `opened_at = ?` makes the update fail on a row that is gone (a condition on a missing row's
+# columns sees nulls), so a decision never resurrects a moved case.
+DECIDE_CASE = (
+    "UPDATE open_cases SET decision = ?, actor = ?, reason = ?, decided_at = ?, expires_at = ? "
+    "WHERE bucket = 0 AND case_id = ? IF decision = null AND opened_at = ?"
+)
+DELETE_DECIDED_CASE = "DELETE FROM open_cases WHERE bucket = 0 AND case_id = ? IF decided_at = ?"
+CASE_COLUMNS = ("case_id", "subject", "kind", "summary", "opened_at", "decision", "actor", "reason", "decided_at",
+                "expires_at")
+INSERT_DECIDED = f"INSERT INTO decided_cases (bucket, {', '.join(CASE_COLUMNS)}) VALUES (0, {', '.join('?' * len(CASE_COLUMNS))})"
+INSERT_DECISION = f"INSERT INTO case_decisions ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})"
+SELECT_DECIDED = "SELECT * FROM decided_cases WHERE bucket = 0 LIMIT ?"
+SELECT_DECISIONS = "SELECT * FROM case_decisions WHERE subject = ?"
+INSERT_SWITCH = "INSERT INTO block_switch (name, block_to_label, actor, reason, set_at) VALUES ('block', ?, ?, ?, ?)"
+SELECT_SWITCH = "SELECT * FROM block_switch WHERE name = 'block'"
+
+
+def _hour_us(t: datetime) -> int:
+    us = to_micros(t)
+    assert us is not None
+    return us - us % 3_600_000_000
+
+
+def _dt(us: int) -> datetime:
+    t = from_micros(us)
+    assert t is not None
+    return t
+
+
+def _day(t: datetime) -> date:
+    return t.astimezone(timezone.utc).date()
+
+
+def _hour_shard(caller: str, hour: int) -> int:
+    return zlib.crc32(f"{caller}@{hour}".encode()) % HOUR_SHARDS
+
+
+def _days(since: datetime) -> list[date]:
+    """UTC days from ``since`` (at most the retention back) to tomorrow (clock skew), oldest first."""
+    today = datetime.now(timezone.utc).date()
+    first = max(_day(since), today - timedelta(days=RETENTION_DAYS + 1))
+    last = max(today, first) + timedelta(days=1)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _record(r: dict[str, Any]) -> CallRecord:
+    return CallRecord(r["record_id"], r["caller"], r["callee_hash"], Channel(r["channel"]), _dt(r["start"]),
+                      r["ring_ms"], r["talk_seconds"], bool(r["international"]), r["operator"], r["callee_reg"],
+                      r["prefix_reg"], _dt(r["received_at"]))
+
+
+def _aggregate(r: dict[str, Any]) -> CallAggregate:
+    return CallAggregate(r["caller"], Channel(r["channel"]), _dt(r["hour"]), r["source"], r["calls"], r["answered"],
+                         r["short_calls"], r["ring_once_calls"], r["international_calls"], bytes(r["callees"] or b""),
+                         bytes(r["prefixes"] or b""), tuple(r["honeypots"] or ()))
+
+
+def _honeypot(r: dict[str, Any]) -> Honeypot:
+    return Honeypot(r["number"], r["number_hash"], r["operator"], r["note"], _dt(r["added_at"]))
+
+
+def _case(r: dict[str, Any]) -> ReviewCase:
+    return ReviewCase(r["case_id"], r["subject"], CaseKind(r["kind"]), r["summary"], _dt(r["opened_at"]),
+                      Decision(r["decision"]) if r["decision"] else None, r["actor"] or "", r["reason"] or "",
+                      from_micros(r["decided_at"]), from_micros(r["expires_at"]))
+
+
+def _case_values(c: ReviewCase) -> tuple[Any, ...]:
+    return (c.case_id, c.subject, c.kind.value, c.summary, to_micros(c.opened_at),
+            c.decision.value if c.decision else None, c.actor, c.reason, to_micros(c.decided_at),
+            to_micros(c.expires_at))
+
+
+class _Distinct:
+    """Distinct reporter hashes: exact up to ``EXACT_REPORTERS``, then a HyperLogLog (±1.6 %) in fixed memory."""
+
+    def __init__(self) -> None:
+        self.exact: set[str] | None = set()
+        self.sketch: HyperLogLog | None = None
+
+    def add(self, item: str) -> None:
+        if self.exact is not None:
+            self.exact.add(item)
+            if len(self.exact) <= EXACT_REPORTERS:
+                return
+            self.sketch = HyperLogLog.of(self.exact)
+            self.exact = None
+        else:
+            assert self.sketch is not None
+            self.sketch.add(item)
+
+    def __len__(self) -> int:
+        if self.exact is not None:
+            return len(self.exact)
+        assert self.sketch is not None
+        return len(self.sketch)
 
 
 class CassandraEvidence(EvidenceStore):
-    pass
+    """Evidence tables; the session helpers below are CassandraStore's."""
+
+    @property
+    def session(self) -> Session:
+        raise NotImplementedError
+
+    def _stmt(self, cql: str) -> PreparedStatement:
+        raise NotImplementedError
+
+    def _errors(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
+        raise NotImplementedError
+
+    def mark_dirty(self, subjects: Iterable[str]) -> None:
+        raise NotImplementedError
+
+    def _streams(self, cql: str, args: Sequence[Sequence[Any]]) -> list[ResultSet]:
+        """Concurrent reads whose results stay paged: each holds one page until iterated (inside ``_errors``)."""
+        if not args:
+            return []
+        stmt = self._stmt(cql)
+        stmt.fetch_size = PAGE_ROWS
+        with self._errors():
+            results = execute_concurrent_with_args(self.session, stmt, args, concurrency=CONCURRENCY,
+                                                   raise_on_first_error=True)
+        return [r.result_or_exc for r in results]
+
+    # ---- reports: the derived table of reporter trust -------------------------
+    def _write_reports_by_reporter(self, reports: Sequence[Report]) -> None:
+        """Called by ``add_reports`` with the stored reports, new or not (a retry repairs a crash)."""
+        self._many(INSERT_REPORT_BY_REPORTER, [
+            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject) for r in reports
+        ])
+
+    # ---- call records --------------------------------------------------
+    def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
+        """Store records (first one wins per ``record_id``) and mark their caller-hours.
+
+        Idempotency without LWT: records are keyed ``((caller, hour), record_id)``,
+        so a resend (same caller and start, as a record's id names one call)
+        lands on its own row and an hour's aggregate, derived from the rows,
+        counts it once whatever happens. "New or not" comes from a batched
+        read-before-write (the ids of each caller-hour of the batch, read with
+        one ``IN`` query per partition); only new records are written, so the
+        first version stays. Two concurrent sends of one id may both read
+        "absent", both report new and the later write wins the row: the
+        aggregate still counts one record. Order makes a retry repair a crash:
+        contacts, then records, then the hour marks — which are set for
+        duplicates too (cheap, and an aggregation run twice writes the same
+        row), since the crash may have hit between a record and its mark.
+        """
+        first: dict[str, int] = {}
+        for i, r in enumerate(records):
+            first.setdefault(r.record_id, i)
+        groups: dict[tuple[str, int], list[str]] = {}
+        for rid, i in first.items():
+            groups.setdefault((records[i].caller, _hour_us(records[i].start)), []).append(rid)
+        queries = [(caller, hour, ids[n:n + IN_CHUNK]) for (caller, hour), ids in groups.items()
+                   for n in range(0, len(ids), IN_CHUNK)]
+        existing = {row["record_id"] for part in self._many(SELECT_RECORD_IDS, queries) for row in part}
+        out = [first[r.record_id] == i and r.record_id not in existing for i, r in enumerate(records)]
+        new = [r for r, is_new in zip(records, out) if is_new]
+        self._many(INSERT_CONTACT, [(r.caller, r.callee_hash, to_micros(r.start), r.record_id) for r in new])
+        self._many(INSERT_RECORD, [
+            (r.caller, _hour_us(r.start), r.record_id, r.callee_hash, r.channel.value, to_micros(r.start), r.ring_ms,
+             r.talk_seconds, r.international, r.operator, r.callee_reg, r.prefix_reg, to_micros(r.received_at))
+            for r in new
+        ])
+        now = to_micros(datetime.now(timezone.utc))
+        self._many(MARK_HOUR, [(secrets.token_hex(8), now, _hour_shard(c, h), c, h) for c, h in sorted(groups)])
+        return out
+
+    def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
+        return [_record(r) for r in self._exec(SELECT_RECORDS, (caller, _hour_us(hour)))]
+
+    def dirty_hours(self, limit: int) -> list[HourMark]:
+        rows = [row for part in self._many(SELECT_HOURS, [(i,) for i in range(HOUR_SHARDS)]) for row in part]
+        rows.sort(key=lambda r: (r["marked_at"] or 0, r["caller"], r["hour"]))
+        return [HourMark(r["caller"], _dt(r["hour"]), r["mark"]) for r in rows[:limit]]
+
+    def clear_dirty_hours(self, marks: Iterable[HourMark]) -> None:
+        args = []
+        for m in marks:
+            hour = _hour_us(m.hour)
+            args.append((_hour_shard(m.caller, hour), m.caller, hour, m.token))
+        self._many(CLEAR_HOUR, args)
+
+    def put_call_aggregates(self, aggregates: Sequence[CallAggregate]) -> None:
+        self._many(INSERT_AGGREGATE, [
+            (a.caller, _day(a.hour), _hour_us(a.hour), a.channel.value, a.source, a.calls, a.answered, a.short_calls,
+             a.ring_once_calls, a.international_calls, a.callees, a.prefixes, list(a.honeypots))
+            for a in aggregates
+        ])
+        self.mark_dirty(sorted({a.caller for a in aggregates}))
+
+    def call_aggregates(self, callers: Iterable[str], since: datetime) -> dict[str, list[CallAggregate]]:
+        days = _days(since)
+        start = _hour_us(since)
+        out: dict[str, list[CallAggregate]] = {}
+        # One query per (caller, day) partition; results come back in argument order, so
+        # each caller's aggregates are in (hour, channel, source) order.
+        for part in self._many(SELECT_AGGREGATES, [(c, d, start) for c in sorted(set(callers)) for d in days]):
+            for row in part:
+                out.setdefault(row["caller"], []).append(_aggregate(row))
+        return out
+
+    def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
+        parts = self._many(SELECT_CONTACT, [(caller, callee, to_micros(start), to_micros(end))
+                                            for callee, start, end in claims])
+        return {i for i, rows in enumerate(parts) if rows}
+
+    # ---- reporter trust -------------------------------------------------
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+        """Newest day partition first, a few days read concurrently (first pages only), rows streamed.
+
+        Memory stays bounded: complaints are kept for at most ``limit``
+        reporters (one per reporter and channel), and once a reporter beyond
+        ``limit`` turns up the remaining days are read for ``reporter_hash``
+        alone. The reporters left over are counted exactly up to
+        ``EXACT_REPORTERS``, beyond that with a HyperLogLog of their hashes
+        (~1.6 % standard error, 4 KiB): a report-bombed subject may have
+        millions of reporters.
+        """
+        start = to_micros(since)
+        days = _days(since)[::-1]
+        complaints: list[Complaint] = []
+        kept: set[str] = set()
+        seen: set[tuple[str, str]] = set()
+        rest = _Distinct()
+        collecting = True
+        for n in range(0, len(days), DAYS_AHEAD):
+            window = days[n:n + DAYS_AHEAD]
+            cql = SELECT_COMPLAINTS if collecting else SELECT_COMPLAINT_REPORTERS
+            streams = self._streams(cql, [(subject, d, start) for d in window])
+            with self._errors():  # iterating fetches further pages
+                for stream in streams:
+                    for r in stream:
+                        reporter = r["reporter_hash"]
+                        if reporter in kept:
+                            if collecting and (reporter, r["channel"]) not in seen:
+                                seen.add((reporter, r["channel"]))
+                                complaints.append(self._complaint(r))
+                            continue
+                        if collecting and len(kept) < limit:
+                            kept.add(reporter)
+                            seen.add((reporter, r["channel"]))
+                            complaints.append(self._complaint(r))
+                        else:
+                            collecting = False
+                            rest.add(reporter)
+        return complaints, len(rest)
+
+    @staticmethod
+    def _complaint(r: dict[str, Any]) -> Complaint:
+        return Complaint(r["report_id"], r["reporter_hash"], Channel(r["channel"]), Category(r["category"]),
+                         _dt(r["occurred_at"]), r["reporter_number_hash"] or "", r["attested_by"] or "")
+
+    def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
+        reporters = list(moments)
+        firsts = self._many(SELECT_FIRST_REPORT, [(r,) for r in reporters])
+        known = [(r, rows[0]["occurred_at"]) for r, rows in zip(reporters, firsts) if rows]
+        windows = self._many(SELECT_REPORTER_SUBJECTS, [
+            (r, to_micros(moments[r] - timedelta(hours=24)), to_micros(moments[r])) for r, _ in known
+        ])
+        outcomes = self._many(SELECT_OUTCOMES, [(r,) for r, _ in known])
+        return {r: ReporterStats(r, _dt(first), max(len({row["subject"] for row in rows}), 1),
+                                 sum(1 for o in done if o["outcome"] == Outcome.CONFIRMED.value),
+                                 sum(1 for o in done if o["outcome"] == Outcome.CLEARED.value))
+                for (r, first), rows, done in zip(known, windows, outcomes)}
+
+    def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:
+        self._many(INSERT_OUTCOME, [(r, outcome.value, subject, to_micros(at)) for r in reporters])
+
+    def subjects_reported_by(self, reporters: Iterable[str], since: datetime, limit: int) -> list[str]:
+        found: set[str] = set()
+        for rows in self._many(SELECT_SUBJECTS_SINCE, [(r, to_micros(since)) for r in sorted(set(reporters))]):
+            found.update(row["subject"] for row in rows)
+        return sorted(found)[:limit]
+
+    def prune_call_records(self, before: datetime) -> int:
+        """Raw records expire by the table's TTL (35 days, like ``record_retention_days``): nothing to delete."""
+        return 0
+
+    # ---- honeypots ------------------------------------------------------
+    def add_honeypot(self, honeypot: Honeypot) -> Honeypot:
+        row = self._exec(INSERT_HONEYPOT, (honeypot.number, honeypot.number_hash, honeypot.operator, honeypot.note,
+                                           to_micros(honeypot.added_at)))[0]
+        return honeypot if row["[applied]"] else _honeypot(row)  # not applied: the row holds the stored one
+
+    def remove_honeypot(self, number: str) -> Honeypot | None:
+        rows = self._exec(SELECT_HONEYPOT, (number,))
+        if not rows or not self._exec(DELETE_HONEYPOT, (number,))[0]["[applied]"]:
+            return None
+        return _honeypot(rows[0])
+
+    def honeypots(self) -> list[Honeypot]:
+        return [_honeypot(r) for r in self._exec(SELECT_HONEYPOTS)]  # clustered by number
+
+    # ---- authoritative evidence and review ----------------------------
+    def confirm_fraud(self, entry: ConfirmedFraud) -> None:
+        self._exec(INSERT_FRAUD, (entry.subject, entry.case_id, to_micros(entry.expires_at), entry.actor, entry.reason,
+                                  to_micros(entry.confirmed_at)))
+        self.mark_dirty([entry.subject])
+
+    def confirmed_fraud(self, subjects: Iterable[str]) -> dict[str, ConfirmedFraud]:
+        parts = self._many(SELECT_FRAUD, [(s,) for s in sorted(set(subjects))])
+        return {r["subject"]: ConfirmedFraud(r["subject"], r["case_id"], _dt(r["expires_at"]), r["actor"], r["reason"],
+                                             _dt(r["confirmed_at"]))
+                for part in parts for r in part}
+
+    def _move_decided(self, case: ReviewCase) -> ReviewCase:
+        """Keep a decided case under ``<id>@<decided at>`` and free its id; idempotent, so it also
+        finishes a move that a crash interrupted."""
+        assert case.decided_at is not None
+        kept = ReviewCase(f"{case.case_id}@{to_micros(case.decided_at)}", case.subject, case.kind, case.summary,
+                          case.opened_at, case.decision, case.actor, case.reason, case.decided_at, case.expires_at)
+        self._exec(INSERT_DECISION, _case_values(kept))
+        self._exec(INSERT_DECIDED, _case_values(kept))
+        self._exec(DELETE_DECIDED_CASE, (case.case_id, to_micros(case.decided_at)))
+        self.mark_dirty([case.subject])
+        return kept
+
+    def open_case(self, case: ReviewCase) -> bool:
+        args = (case.case_id, case.subject, case.kind.value, case.summary, to_micros(case.opened_at))
+        row = self._exec(OPEN_CASE, args)[0]
+        if row["[applied]"]:
+            return True
+        if row.get("decision"):  # decided, but a crash kept it from moving: finish, then open
+            self._move_decided(_case(row))
+            return bool(self._exec(OPEN_CASE, args)[0]["[applied]"])
+        return False
+
+    def decide_case(self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime,
+                    expires_at: datetime | None) -> ReviewCase:
+        rows = self._exec(SELECT_OPEN_CASE, (case_id,))
+        if rows and not rows[0]["decision"]:
+            row = self._exec(DECIDE_CASE, (decision.value, actor, reason, to_micros(at), to_micros(expires_at), case_id,
+                                           rows[0]["opened_at"]))[0]
+            if row["[applied]"]:
+                case = _case(rows[0])
+                return self._move_decided(ReviewCase(case.case_id, case.subject, case.kind, case.summary,
+                                                     case.opened_at, decision, actor, reason, at, expires_at))
+            rows = self._exec(SELECT_OPEN_CASE, (case_id,))  # lost a race: see who won
+        if not rows:
+            raise NotFound(f"review case {case_id!r}: no such case")
+        if rows[0]["decision"]:
+            self._move_decided(_case(rows[0]))  # a crash interrupted its move: finish it
+            raise Conflict(f"review case {case_id!r}: decided already ({rows[0]['decision']})")
+        raise Conflict(f"review case {case_id!r}: changed while being decided; try again")
+
+    def review_cases(self, state: str = "open", limit: int = 100) -> list[ReviewCase]:
+        if state not in ("open", "decided", "all"):
+            raise KeyError(state)
+        cases: list[ReviewCase] = []
+        if state in ("open", "all"):  # the open queue is one small partition
+            cases += [_case(r) for r in self._exec(SELECT_OPEN_CASES) if not r["decision"]]
+        if state in ("decided", "all"):  # clustered by opening time: the first `limit` suffice
+            cases += [_case(r) for r in self._exec(SELECT_DECIDED, (limit,))]
+        return sorted(cases, key=lambda c: (c.opened_at, c.case_id))[:limit]
+
+    def case_decisions(self, subjects: Iterable[str]) -> dict[str, list[ReviewCase]]:
+        out: dict[str, list[ReviewCase]] = {}
+        for part in self._many(SELECT_DECISIONS, [(s,) for s in sorted(set(subjects))]):
+            for r in part:  # clustered by (decided_at, case_id)
+                out.setdefault(r["subject"], []).append(_case(r))
+        return out
+
+    def get_block_switch(self) -> BlockSwitch:
+        rows = self._exec(SELECT_SWITCH)
+        if not rows:
+            return BlockSwitch(False)
+        r = rows[0]
+        return BlockSwitch(bool(r["block_to_label"]), r["actor"] or "", r["reason"] or "", from_micros(r["set_at"]))
+
+    def set_block_switch(self, switch: BlockSwitch) -> None:
+        self._exec(INSERT_SWITCH, (switch.block_to_label, switch.actor, switch.reason, to_micros(switch.set_at)))
