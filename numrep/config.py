@@ -121,6 +121,9 @@ class Settings(BaseModel):
     block_gate: float = Field(
         1.0, gt=0, description="Scoring v2: strong evidence (corroborated or attested complaints, behaviour, honeypots) needed before BLOCK."
     )
+    label_min_reporters: int = Field(
+        3, ge=1, description="Scoring v2: distinct reporters before complaints alone may flag a subject (LABEL or BLOCK)."
+    )
     honeypot_weight: float = Field(0.9, gt=0, description="Scoring v2: the weight of each distinct honeypot a subject reached.")
     behaviour_window_days: float = Field(7.0, gt=0, description="Call-record behaviour counts over this many days.")
     record_lateness_days: float = Field(7.0, gt=0, description="Call records older than this are rejected (allowed lateness).")

@@ -19,6 +19,10 @@ Per channel, evidence adds up to a strength ``S``; the score is
 * **Authoritative** evidence (a shut-down SMS port, confirmed fraud, an
   analyst's block) blocks directly.
 
+Complaints alone flag nothing until ``label_min_reporters`` (3) distinct
+reporters make them: mistaken complaints are rare and independent, so one or
+two — even vouched for — are not evidence enough to label a line.
+
 Safety rules: BLOCK needs *strong* evidence (corroborated or attested
 complaints, behaviour, honeypots) of at least ``block_gate`` on its own —
 unverified or account complaints never block alone, however many. A surge of
@@ -58,6 +62,7 @@ class ParamsV2:
     surge_min: int
     surge_share: float
     behaviour_days: float
+    label_min_reporters: int = 3
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ParamsV2":
@@ -67,7 +72,7 @@ class ParamsV2:
             tier_weights={Tier(k): v for k, v in s.tier_weights.items()}, block_gate=s.block_gate,
             honeypot_weight=s.honeypot_weight, account_history=timedelta(days=s.account_history_days),
             velocity_free=s.velocity_free_subjects, surge_min=s.surge_min_reporters, surge_share=s.surge_weak_share,
-            behaviour_days=s.behaviour_window_days,
+            behaviour_days=s.behaviour_window_days, label_min_reporters=s.label_min_reporters,
         )
 
 
@@ -159,7 +164,9 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
         score = strength_to_score(strong + weak)
         scores[ch] = score
         action = Action.ALLOW
-        if score >= p.block_threshold:
+        if s_b == 0 and s_h == 0 and len({c.reporter_hash for c in mine}) < p.label_min_reporters:
+            pass  # complaints alone flag nothing until enough distinct people make them: mistakes happen one at a time
+        elif score >= p.block_threshold:
             can_block = strong >= p.block_gate and not ev.analyst_hold
             if surge is not None:  # held: weak complaints may not tip it
                 can_block = can_block and strength_to_score(strong) >= p.block_threshold

@@ -58,7 +58,9 @@ def test_corroborated_reports_block_with_reasons(platform: Platform) -> None:
         for i in range(2):
             for _ in range(3):
                 c.report(SPAM, f"reporter-{i}", "loans_finance", report_id=REPORT_IDS[i], reporter_number=victim(i))
-        wait_for(lambda: c.lookup(SPAM).action == common_pb2.ACTION_LABEL)
+        # two complaints are not enough, even corroborated: the number stays ALLOW once scored
+        wait_for(lambda: (rep := store_of(platform).get_reputation(SPAM_SUBJECT)) is not None and rep.reporters == 2)
+        assert c.lookup(SPAM).action == common_pb2.ACTION_ALLOW
         # when the deciding report arrives (a third corroborated victim)
         start = time.monotonic()
         c.report(SPAM, "reporter-2", "loans_finance", report_id=REPORT_IDS[2], reporter_number=victim(2))
@@ -144,7 +146,7 @@ def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> 
         stream = c.rules.WatchRules(rules_pb2.GetRulesRequest(since_version=held), timeout=60)
         assert next(stream).version == held
         calls_from(c, subject, 3, "watch-calls")
-        for i in range(2):  # two corroborated victims: LABEL
+        for i in range(2):  # two corroborated victims: not enough on their own
             c.report(subject, f"watcher-{i}", "fraud", reporter_number=victim(i))
         start = time.monotonic()
         c.report(subject, "watcher-2", "fraud", reporter_number=victim(2))  # the deciding one: BLOCK
