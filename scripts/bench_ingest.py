@@ -164,26 +164,10 @@ def main() -> None:
     grpc_rate = over_grpc(tmp, ns.records // 2, ns.rounds)
 
     if not ns.no_cassandra:
-        cluster = None
-        hosts = [h for h in ns.cassandra_hosts.split(",") if h]
-        if not hosts:
-            from scripts.cassandra import LocalCluster
+        from scripts.cassandra import benchmark_store
 
-            cluster = LocalCluster(tmp / "cassandra", nodes=1)
-            print(f"Cassandra single node started in {cluster.start():.1f}s")
-            hosts = cluster.contact_points
-        try:
-            from numrep.store.cassandra import CassandraStore
-
-            cs = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts,
-                                                            "cassandra_keyspace": "numrep_bench_ingest"}))
-            cs.migrate()
+        with benchmark_store(settings, tmp, ns.cassandra_hosts, "numrep_bench_ingest") as cs:
             results["cassandra"] = bench_store(cs, settings, ns.records // 4, ns.rounds)
-            cs.session.execute("DROP KEYSPACE numrep_bench_ingest", timeout=60)
-            cs.close()
-        finally:
-            if cluster is not None:
-                cluster.stop()
 
     print(f"\ncall-record ingest, medians of {ns.rounds} rounds ({ns.records:,} records per round; Cassandra a quarter)")
     for metric in results["sqlite"]:

@@ -80,26 +80,10 @@ def main() -> None:
     sqlite.migrate()
     results = {"sqlite": bench(sqlite, ns.reports, ns.rounds)}
 
-    cluster = None
-    hosts = [h for h in ns.cassandra_hosts.split(",") if h]
-    if not hosts:
-        from scripts.cassandra import LocalCluster
+    from scripts.cassandra import benchmark_store
 
-        cluster = LocalCluster(tmp / "cassandra", nodes=1)
-        print(f"Cassandra single node started in {cluster.start():.1f}s")
-        hosts = cluster.contact_points
-    try:
-        from numrep.store.cassandra import CassandraStore
-
-        cs = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts,
-                                                        "cassandra_keyspace": "numrep_bench"}))
-        cs.migrate()
+    with benchmark_store(settings, tmp, ns.cassandra_hosts, "numrep_bench") as cs:
         results["cassandra"] = bench(cs, ns.reports, ns.rounds)
-        cs.session.execute("DROP KEYSPACE numrep_bench", timeout=60)
-        cs.close()
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
     print(f"\n{'metric':38} {'sqlite':>10} {'cassandra':>10} {'ratio':>7}   (medians of {ns.rounds} rounds, {ns.reports} reports each)")
     for metric in results["sqlite"]:

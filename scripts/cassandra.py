@@ -22,8 +22,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numrep.config import Settings
+    from numrep.store.base import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 POM = ROOT / "scripts" / "cassandra" / "pom.xml"
@@ -314,6 +321,32 @@ class LocalCluster:
             node.terminate()
         for node in self.nodes:
             node.stop()
+
+
+@contextmanager
+def benchmark_store(settings: Settings, workdir: Path, hosts: str, keyspace: str) -> Iterator[Store]:
+    """A migrated Cassandra store for a benchmark: on ``hosts`` (comma-separated), or on a single node
+    started in ``workdir`` and stopped afterwards; the keyspace is dropped at the end."""
+    from numrep.store.cassandra import CassandraStore
+
+    cluster = None
+    contact = [h for h in hosts.split(",") if h]
+    if not contact:
+        cluster = LocalCluster(workdir / "cassandra", nodes=1)
+        print(f"Cassandra single node started in {cluster.start():.1f}s")
+        contact = cluster.contact_points
+    try:
+        store = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": contact,
+                                                           "cassandra_keyspace": keyspace}))
+        store.migrate()
+        try:
+            yield store
+        finally:
+            store.session.execute(f"DROP KEYSPACE {keyspace}", timeout=60)
+            store.close()
+    finally:
+        if cluster is not None:
+            cluster.stop()
 
 
 def main() -> None:
