@@ -56,7 +56,8 @@ def timestamp(dt: datetime | None) -> Timestamp | None:
 
 
 def from_timestamp(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=timezone.utc)
+    """A UTC datetime (to the microsecond); called once per call record, so without ToDatetime's overhead."""
+    return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
 
 
 def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
