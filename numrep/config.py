@@ -115,7 +115,7 @@ class Settings(BaseModel):
         "v2", description="v2 decides; shadow: v1 decides while v2 scores alongside and the differences are logged; v1: complaints only."
     )
     tier_weights: dict[str, float] = Field(
-        default_factory=lambda: {"corroborated": 0.6, "attested": 0.55, "account": 0.35, "unverified": 0.25},
+        default_factory=lambda: {"corroborated": 0.6, "attested": 0.55, "account": 0.4, "unverified": 0.3},
         description="Scoring v2: what one reporter's complaint weighs, by how much it is vouched for.",
     )
     block_gate: float = Field(
