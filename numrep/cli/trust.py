@@ -103,10 +103,12 @@ def cases_list(ctx: click.Context, state: str, limit: int, target: str | None) -
     with connect(ctx, target) as c:
         found = grpc_call(lambda: c.admin.ListReviewCases(admin_pb2.ListReviewCasesRequest(state=state, limit=limit),
                                                           timeout=c.timeout)).cases
-    table = Table("case", "subject", "kind", "opened", "summary", "decision", "by", "reason")
-    for k in found:
-        table.add_row(k.case_id, k.subject, k.kind, _ts(k.opened_at), k.summary, k.decision, k.actor, k.reason)
-    console.print(table)
+    decided = state != "open"
+    table = Table("case", "opened", "summary", *(("decision", "by", "reason") if decided else ()))
+    for k in found:  # the case id names its kind and subject: report_bombing:tel:+86...
+        table.add_row(k.case_id.split("@")[0], _ts(k.opened_at), k.summary,
+                      *((k.decision or "open", k.actor, k.reason) if decided else ()))
+    console.print(table if found else f"no {state if state != 'all' else ''} review cases".replace("  ", " "))
 
 
 @cases.command("decide")
