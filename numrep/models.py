@@ -233,6 +233,18 @@ class ReviewCase:
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowDiff:
+    """In shadow mode: a subject v2 would decide differently from v1, which decides."""
+
+    subject: str
+    v1: Action
+    v2: Action
+    v2_score: int
+    v2_reasons: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class BlockSwitch:
     """The platform-wide safety switch: while on, every BLOCK is published as LABEL."""
 

@@ -20,7 +20,17 @@ from datetime import datetime, timezone
 from numrep import filter as bloom
 from numrep.config import Settings
 from numrep.evidence import collect
-from numrep.models import Action, CaseKind, Channel, FilterSnapshotMeta, Reputation, ReviewCase, Rule, RuleKind
+from numrep.models import (
+    Action,
+    CaseKind,
+    Channel,
+    FilterSnapshotMeta,
+    Reputation,
+    ReviewCase,
+    Rule,
+    RuleKind,
+    ShadowDiff,
+)
 from numrep.numbers import SMS
 from numrep.protected import ProtectedSet
 from numrep.rules import diff, rules_for
@@ -78,7 +88,7 @@ def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime
     v2 = [sc.reputation for sc in scored]
     if settings.scoring == "shadow":
         v1 = score_v1(store, subjects, settings, as_of, protected)
-        _report_shadow(v1, v2)
+        _report_shadow(store, v1, v2, as_of)
         return v1
     return v2
 
@@ -92,16 +102,18 @@ def _strongest(rep: Reputation) -> Action:
     return max(rep.actions.values(), key=lambda a: a.rank, default=Action.ALLOW)
 
 
-def _report_shadow(v1: list[Reputation], v2: list[Reputation]) -> None:
-    """Log how v2 would have decided differently from v1 (the shadow rollout's evidence)."""
+def _report_shadow(store: Store, v1: list[Reputation], v2: list[Reputation], as_of: datetime) -> None:
+    """Record (and log) where v2 would decide differently from v1: the shadow rollout's evidence,
+    listed by ``numrep shadow``."""
+    diffs = [ShadowDiff(a.subject, _strongest(a), _strongest(b), b.score, b.reasons, as_of)
+             for a, b in zip(v1, v2) if _strongest(a) is not _strongest(b)]
+    changed = {d.subject for d in diffs}
+    store.put_shadow_diffs(diffs, [a.subject for a in v1 if a.subject not in changed])
     changes: dict[str, int] = {}
-    for a, b in zip(v1, v2):
-        if _strongest(a) is not _strongest(b):
-            key = f"{_strongest(a).value}->{_strongest(b).value}"
-            changes[key] = changes.get(key, 0) + 1
-            log.info("shadow scoring differs", extra={"subject": a.subject, "v1": _strongest(a).value,
-                                                      "v2": _strongest(b).value, "v2_reasons": list(b.reasons)})
-    log.info("shadow scoring", extra={"scored": len(v1), "changed": sum(changes.values()), **changes})
+    for d in diffs:
+        key = f"{d.v1.value}->{d.v2.value}"
+        changes[key] = changes.get(key, 0) + 1
+    log.info("shadow scoring", extra={"scored": len(v1), "changed": len(diffs), **changes})
 
 
 def _with_actions(rep: Reputation, actions: dict[Channel, Action], reason: str) -> Reputation:

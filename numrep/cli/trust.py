@@ -146,3 +146,25 @@ def block_switch(ctx: click.Context, state: str, reason: str, actor: str, target
         s = grpc_call(lambda: c.admin.SetBlockSwitch(
             admin_pb2.SetBlockSwitchRequest(block_to_label=state == "on", actor=actor, reason=reason), timeout=c.timeout))
     console.print("every BLOCK is now LABEL" if s.block_to_label else "BLOCKs apply again", f"({s.reason}; by {s.actor})")
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.pass_context
+def shadow(ctx: click.Context, limit: int) -> None:
+    """Where scoring v2 would decide differently from v1 (NUMREP_SCORING=shadow), from the configured store."""
+    from numrep.cli import open_store, startup_errors
+
+    with startup_errors(), open_store(ctx) as store:
+        diffs = store.shadow_diffs(limit)
+    if not diffs:
+        console.print("no differences recorded (scoring in shadow mode records them as it rescores)")
+        return
+    counts: dict[str, int] = {}
+    for d in diffs:
+        counts[f"{d.v1.value} → {d.v2.value}"] = counts.get(f"{d.v1.value} → {d.v2.value}", 0) + 1
+    console.print(", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + (f" (first {limit})" if len(diffs) == limit else ""))
+    table = Table("subject", "v1", "v2", "v2 score", "v2 reasons")
+    for d in diffs:
+        table.add_row(d.subject, d.v1.value, d.v2.value, str(d.v2_score), "; ".join(d.v2_reasons))
+    console.print(table)

@@ -23,6 +23,7 @@ from cassandra.query import PreparedStatement
 from numrep.errors import Conflict, NotFound
 from numrep.evidence.sketch import HyperLogLog
 from numrep.models import (
+    Action,
     BlockSwitch,
     CallAggregate,
     CallRecord,
@@ -38,6 +39,7 @@ from numrep.models import (
     Report,
     ReporterStats,
     ReviewCase,
+    ShadowDiff,
 )
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.evidence import EvidenceStore
@@ -56,6 +58,9 @@ SELECT_FIRST_REPORT = "SELECT occurred_at FROM reports_by_reporter WHERE reporte
 SELECT_REPORTER_SUBJECTS = (
     "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? AND occurred_at <= ?"
 )
+INSERT_SHADOW = "INSERT INTO shadow_diffs (bucket, subject, v1, v2, v2_score, v2_reasons, at) VALUES (0, ?, ?, ?, ?, ?, ?)"
+DELETE_SHADOW = "DELETE FROM shadow_diffs WHERE bucket = 0 AND subject = ?"
+SELECT_SHADOW = "SELECT * FROM shadow_diffs WHERE bucket = 0 LIMIT ?"
 INSERT_OUTCOME = "INSERT INTO reporter_outcomes (reporter_hash, outcome, subject, at) VALUES (?, ?, ?, ?)"
 SELECT_OUTCOMES = "SELECT outcome FROM reporter_outcomes WHERE reporter_hash = ?"
 SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ?"
@@ -377,6 +382,15 @@ class CassandraEvidence(EvidenceStore):
         for rows in self._many(SELECT_SUBJECTS_SINCE, [(r, to_micros(since)) for r in sorted(set(reporters))]):
             found.update(row["subject"] for row in rows)
         return sorted(found)[:limit]
+
+    def put_shadow_diffs(self, diffs: Sequence[ShadowDiff], agreeing: Iterable[str]) -> None:
+        self._many(DELETE_SHADOW, [(s,) for s in agreeing])
+        self._many(INSERT_SHADOW, [(d.subject, d.v1.value, d.v2.value, d.v2_score, list(d.v2_reasons), to_micros(d.at))
+                                   for d in diffs])
+
+    def shadow_diffs(self, limit: int) -> list[ShadowDiff]:
+        return [ShadowDiff(r["subject"], Action(r["v1"]), Action(r["v2"]), r["v2_score"], tuple(r["v2_reasons"] or ()),
+                           _dt(r["at"])) for r in self._exec(SELECT_SHADOW, (limit,))]
 
     def prune_call_records(self, before: datetime) -> int:
         """Raw records expire by the table's TTL (35 days, like ``record_retention_days``): nothing to delete."""

@@ -29,6 +29,7 @@ from numrep.models import (
     Outcome,
     ReporterStats,
     ReviewCase,
+    ShadowDiff,
 )
 
 
@@ -143,6 +144,15 @@ class EvidenceStore(ABC):
     @abstractmethod
     def case_decisions(self, subjects: Iterable[str]) -> dict[str, list[ReviewCase]]:
         """The decided cases of these subjects, oldest decision first."""
+
+    @abstractmethod
+    def put_shadow_diffs(self, diffs: Sequence[ShadowDiff], agreeing: Iterable[str]) -> None:
+        """Record where shadow scoring differs (replacing a subject's earlier difference) and forget the
+        subjects on which v1 and v2 now agree."""
+
+    @abstractmethod
+    def shadow_diffs(self, limit: int) -> list[ShadowDiff]:
+        """Recorded differences, by subject, at most ``limit``."""
 
     @abstractmethod
     def get_block_switch(self) -> BlockSwitch:

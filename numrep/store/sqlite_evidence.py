@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from numrep.errors import Conflict, NotFound
 from numrep.models import (
+    Action,
     BlockSwitch,
     CallAggregate,
     CallRecord,
@@ -25,6 +26,7 @@ from numrep.models import (
     Outcome,
     ReporterStats,
     ReviewCase,
+    ShadowDiff,
 )
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.evidence import EvidenceStore
@@ -58,6 +60,9 @@ CREATE TABLE IF NOT EXISTS review_cases (
   opened_at INTEGER NOT NULL, decision TEXT, actor TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',
   decided_at INTEGER, expires_at INTEGER);
 CREATE INDEX IF NOT EXISTS review_cases_by_subject ON review_cases (subject, decided_at);
+CREATE TABLE IF NOT EXISTS shadow_diffs (
+  subject TEXT PRIMARY KEY, v1 TEXT NOT NULL, v2 TEXT NOT NULL, v2_score INTEGER NOT NULL, v2_reasons TEXT NOT NULL,
+  at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS reporter_outcomes (
   reporter_hash TEXT NOT NULL, subject TEXT NOT NULL, outcome TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (reporter_hash, subject, outcome));
@@ -326,6 +331,18 @@ class SQLiteEvidence(EvidenceStore):
             for r in rows:
                 out.setdefault(r["subject"], []).append(_case(r))
         return out
+
+    def put_shadow_diffs(self, diffs: Sequence[ShadowDiff], agreeing: Iterable[str]) -> None:
+        with self._write() as conn:
+            conn.executemany("DELETE FROM shadow_diffs WHERE subject = ?", [(s,) for s in agreeing])
+            conn.executemany("INSERT OR REPLACE INTO shadow_diffs VALUES (?, ?, ?, ?, ?, ?)",
+                             [(d.subject, d.v1.value, d.v2.value, d.v2_score, json.dumps(list(d.v2_reasons), ensure_ascii=False),
+                               to_micros(d.at)) for d in diffs])
+
+    def shadow_diffs(self, limit: int) -> list[ShadowDiff]:
+        rows = self._conn().execute("SELECT * FROM shadow_diffs ORDER BY subject LIMIT ?", (limit,))
+        return [ShadowDiff(r["subject"], Action(r["v1"]), Action(r["v2"]), r["v2_score"], tuple(json.loads(r["v2_reasons"])),
+                           _dt(r["at"])) for r in rows]
 
     def get_block_switch(self) -> BlockSwitch:
         row = self._conn().execute("SELECT value FROM meta WHERE key = 'block_switch'").fetchone()

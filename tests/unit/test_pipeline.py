@@ -150,3 +150,26 @@ def test_rescoring_and_reconciling_read_per_batch_not_per_subject(store: Store, 
     counter.calls.clear()
     pipeline.reconcile_rules(counter)  # type: ignore[arg-type]
     assert counter.calls.get("get_reputations") == 1 and "get_reputation" not in counter.calls
+
+
+def test_shadow_mode_v1_decides_and_v2_differences_are_recorded(store: Store, settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from numrep.cli import main
+
+    # given eight unverified reporters: v1 blocks, v2 would label
+    store.add_reports([make_report(i, at=NOW) for i in range(8)])
+    pipeline.rescore_dirty(store, settings.model_copy(update={"scoring": "shadow"}))
+    rep = store.get_reputation(SPAM)
+    assert rep is not None and rep.action(Channel.VOICE) is Action.BLOCK
+    [diff] = store.shadow_diffs(10)
+    assert (diff.subject, diff.v1, diff.v2) == (SPAM, Action.BLOCK, Action.LABEL)
+    assert any("BLOCK withheld" in r for r in diff.v2_reasons)
+    if store.name == "sqlite":
+        env = {"NUMREP_SQLITE_PATH": str(settings.sqlite_file), "NUMREP_DATA_DIR": str(settings.data_dir), "COLUMNS": "200"}
+        out = CliRunner().invoke(main, ["shadow"], env=env, catch_exceptions=False).output
+        assert "BLOCK → LABEL: 1" in out and SPAM in out
+    # when v2 comes round to v1's view (an operator attests three more reporters), the difference is forgotten
+    store.add_reports([make_report(100 + i, at=NOW, attested_by="China Mobile") for i in range(3)])
+    pipeline.rescore_dirty(store, settings.model_copy(update={"scoring": "shadow"}))
+    assert store.shadow_diffs(10) == []

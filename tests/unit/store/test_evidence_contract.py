@@ -175,3 +175,15 @@ class TestOutcomes:
             "tel:+8613900139000", "tel:+8613900139001", CALLER]
         assert len(store.subjects_reported_by(["h1:a", "h1:b"], NOW - timedelta(days=1), 2)) == 2
         assert store.subjects_reported_by(["h1:a"], NOW - timedelta(hours=1), 10) == []
+
+
+def test_shadow_diffs_replace_and_forget(store: Store) -> None:
+    from numrep.models import Action, ShadowDiff
+
+    a = ShadowDiff(CALLER, Action.BLOCK, Action.LABEL, 70, ("8 unverified reporters", "BLOCK withheld"), NOW)
+    b = ShadowDiff("tel:+8613900139000", Action.ALLOW, Action.LABEL, 55, (), NOW)
+    store.put_shadow_diffs([a, b], [])
+    store.put_shadow_diffs([dataclasses.replace(a, v2_score=72)],
+                           ["tel:+8613900139000"])
+    assert store.shadow_diffs(10) == [dataclasses.replace(a, v2_score=72)]
+    assert store.shadow_diffs(0) == []
