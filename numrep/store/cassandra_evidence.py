@@ -389,6 +389,8 @@ class CassandraEvidence(EvidenceStore):
                                    for d in diffs])
 
     def shadow_diffs(self, limit: int) -> list[ShadowDiff]:
+        if limit <= 0:  # CQL wants a positive LIMIT
+            return []
         return [ShadowDiff(r["subject"], Action(r["v1"]), Action(r["v2"]), r["v2_score"], tuple(r["v2_reasons"] or ()),
                            _dt(r["at"])) for r in self._exec(SELECT_SHADOW, (limit,))]
 
