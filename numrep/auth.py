@@ -61,6 +61,12 @@ def api_key_in(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None
     return raw if isinstance(raw, str) else None
 
 
+def peer_label(peer: str | None) -> str:
+    """Who sent a call without a key: ``peer:`` and its address without the port (``peer:ipv4:10.0.0.7``)."""
+    peer = peer or "unknown"
+    return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer)
+
+
 def required_scope(method: str) -> Scope | None:
     """The scope a full method name (``/pkg.Service/Method``) needs; None when open."""
     service = method.lstrip("/").split("/", 1)[0]

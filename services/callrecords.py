@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import grpc
 from google.protobuf.message import Message
 
-from numrep.auth import Authenticator, api_key_in
+from numrep.auth import Authenticator, api_key_in, peer_label
 from numrep.config import Settings
 from numrep.errors import ValidationError
 from numrep.evidence.records import AggregateInput, RecordInput, validate_aggregate, validate_record
@@ -45,8 +45,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
         operator = self.auth.operator_of(api_key_in(context.invocation_metadata()))
         if operator is not None:
             return operator
-        peer = context.peer() or "unknown"
-        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer)
+        return peer_label(context.peer())
 
     def _check_size(self, n: int, what: str) -> None:
         if n > self.settings.max_batch:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import grpc
 
 from numrep import intake
-from numrep.auth import Authenticator, api_key_in
+from numrep.auth import Authenticator, api_key_in, peer_label
 from numrep.config import Settings
 from numrep.errors import RateLimited, ValidationError
 from numrep.evidence.trust import Attestor
@@ -52,8 +52,7 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
         operator = self.auth.operator_of(api_key_in(context.invocation_metadata()))
         if operator is not None:
             return f"key:{operator}", self.attestor.for_operator(operator)
-        peer = context.peer() or "unknown"
-        return "peer:" + (peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer), None
+        return peer_label(context.peer()), None
 
     def SubmitReport(self, request: pb.SubmitReportRequest, context: grpc.ServicerContext) -> pb.SubmitReportResponse:
         if not request.HasField("report"):
