@@ -82,7 +82,7 @@ def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime
     params = ParamsV2.from_settings(settings)
     evidence = collect.gather(store, subjects, settings, as_of)
     scored = [score_v2(evidence[s], as_of, params, protected.reason(s)) for s in subjects]
-    for sc in scored:
+    for sc in scored if settings.scoring == "v2" else ():  # in shadow mode v1 decides: no case for analysts
         if sc.surge is not None:
             _open_case(store, sc.reputation, CaseKind.REPORT_BOMBING, sc.surge, as_of)
     v2 = [sc.reputation for sc in scored]

@@ -188,10 +188,17 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     categories: Counter[Category] = Counter()
     for cat, _reporter in {(c.category, c.reporter_hash) for c in complaints}:
         categories[cat] += 1
-    reporters = len({c.reporter_hash for c in complaints})
-    weighted = fade * sum(weight(c) for c in complaints)
+    order = list(Tier)  # strongest first
+    per_reporter: dict[str, tuple[Tier, float]] = {}  # a person who complained on both channels counts once
+    for c in complaints:
+        mine_t, mine_w = tiers[c.report_id], weight(c)
+        held = per_reporter.get(c.reporter_hash)
+        if held is None or (order.index(mine_t), -mine_w) < (order.index(held[0]), -held[1]):
+            per_reporter[c.reporter_hash] = (mine_t, mine_w)
+    reporters = len(per_reporter)
+    weighted = fade * sum(w for _, w in per_reporter.values())
     if complaints:
-        summary = f"{summarise(count_tiers(tiers.values()))} in {p.window.days:g} days"
+        summary = f"{summarise(count_tiers(t for t, _ in per_reporter.values()))} in {p.window.days:g} days"
         if ev.more_reporters:
             summary += f" (and {ev.more_reporters:,} more, counted only)"
         if categories:

@@ -61,8 +61,8 @@ def _decisions(cases: Sequence[ReviewCase], as_of: datetime, window: timedelta) 
             continue
         if c.decision is Decision.CLEAR:
             cleared, hold, authoritative = c.decided_at, False, []
-        elif c.decision is Decision.LABEL:
-            hold = as_of - c.decided_at <= window
+        elif c.decision is Decision.LABEL:  # the latest decision stands: a hold lifts an earlier analyst block
+            hold, authoritative = as_of - c.decided_at <= window, []
         elif c.decision is Decision.BLOCK and (c.expires_at is None or c.expires_at > as_of):
             authoritative.append(f"analyst decision: blocked in case {c.case_id} ({c.reason}; by {c.actor})")
     return authoritative, cleared, hold
@@ -78,10 +78,8 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     decided = store.case_decisions(subjects)
     aggregates = store.call_aggregates(subjects, as_of - timedelta(days=settings.behaviour_window_days))
     complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap)
-    moments: dict[str, datetime] = {}  # each reporter's latest complaint in the batch: its velocity is taken there
-    for found, _more in complaints.values():
-        for c in found:
-            moments[c.reporter_hash] = max(moments.get(c.reporter_hash, c.occurred_at), c.occurred_at)
+    # every reporter's velocity is taken in the 24 h before as_of: the same for a subject whatever its batch
+    moments = {c.reporter_hash: as_of for found, _more in complaints.values() for c in found}
     stats = store.reporter_stats(moments) if moments else {}
     numbered = {s: [c for c in complaints[s][0] if c.reporter_number_hash] for s in subjects}
     claims = {s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]

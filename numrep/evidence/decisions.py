@@ -85,10 +85,14 @@ def decide_case(store: Store, settings: Settings, case_id: str, decision: str, a
             raise ValidationError("expires_at: must lie in the future")
     else:
         expires_at = None
-    case = store.decide_case(_text(case_id, "case_id"), d, _text(actor, "actor"), _text(reason, "reason"), now, expires_at)
+    case_id, actor, reason = _text(case_id, "case_id"), _text(actor, "actor"), _text(reason, "reason")
     if d is not Decision.LABEL:  # an analyst's block or clearance settles the subject; a hold does not
-        trust.record_outcome(store, settings, case.subject, Outcome.CONFIRMED if d is Decision.BLOCK else Outcome.CLEARED, now)
-    return case
+        # The outcome first (it is idempotent): a crash after the decision must not lose the reporters' trust.
+        subject = next((c.subject for c in store.review_cases("open", 1000) if c.case_id == case_id), None)
+        if subject is None:
+            raise NotFound(f"review case {case_id!r}: no such open case")
+        trust.record_outcome(store, settings, subject, Outcome.CONFIRMED if d is Decision.BLOCK else Outcome.CLEARED, now)
+    return store.decide_case(case_id, d, actor, reason, now, expires_at)
 
 
 def allowlisted(store: Store, settings: Settings, subject: str, now: datetime) -> None:

@@ -41,7 +41,7 @@ from numrep.models import (
     ReviewCase,
     ShadowDiff,
 )
-from numrep.store.codec import from_micros, to_micros
+from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
 from numrep.store.evidence import EvidenceStore
 
 HOUR_SHARDS = 16
@@ -53,17 +53,22 @@ PAGE_ROWS = 1000  # rows per page when a read streams
 EXACT_REPORTERS = 50_000  # distinct reporters counted exactly before the HyperLogLog takes over
 
 # ---- CQL, as named constants ----------------------------------------------
-INSERT_REPORT_BY_REPORTER = "INSERT INTO reports_by_reporter (reporter_hash, occurred_at, report_id, subject) VALUES (?, ?, ?, ?)"
-SELECT_FIRST_REPORT = "SELECT occurred_at FROM reports_by_reporter WHERE reporter_hash = ? LIMIT 1"
+INSERT_REPORT_BY_REPORTER = (
+    "INSERT INTO reports_by_reporter (reporter_hash, occurred_at, report_id, subject, received_at) VALUES (?, ?, ?, ?, ?)"
+)
+# First seen is the server's receipt time, never a time the client claims (occurred_at may be backdated a year).
+SELECT_FIRST_REPORT = "SELECT min(received_at) AS first FROM reports_by_reporter WHERE reporter_hash = ?"
+VELOCITY_CAP = 1000  # distinct subjects in 24 h beyond which a reporter's weight is small anyway
 SELECT_REPORTER_SUBJECTS = (
-    "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? AND occurred_at <= ?"
+    "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? AND occurred_at <= ? "
+    f"LIMIT {VELOCITY_CAP}"
 )
 INSERT_SHADOW = "INSERT INTO shadow_diffs (bucket, subject, v1, v2, v2_score, v2_reasons, at) VALUES (0, ?, ?, ?, ?, ?, ?)"
 DELETE_SHADOW = "DELETE FROM shadow_diffs WHERE bucket = 0 AND subject = ?"
 SELECT_SHADOW = "SELECT * FROM shadow_diffs WHERE bucket = 0 LIMIT ?"
 INSERT_OUTCOME = "INSERT INTO reporter_outcomes (reporter_hash, outcome, subject, at) VALUES (?, ?, ?, ?)"
 SELECT_OUTCOMES = "SELECT outcome FROM reporter_outcomes WHERE reporter_hash = ?"
-SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ?"
+SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? LIMIT ?"
 SELECT_COMPLAINTS = (
     "SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, attested_by "
     "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? ORDER BY occurred_at DESC, report_id DESC"
@@ -117,16 +122,7 @@ INSERT_SWITCH = "INSERT INTO block_switch (name, block_to_label, actor, reason, 
 SELECT_SWITCH = "SELECT * FROM block_switch WHERE name = 'block'"
 
 
-def _hour_us(t: datetime) -> int:
-    us = to_micros(t)
-    assert us is not None
-    return us - us % 3_600_000_000
-
-
-def _dt(us: int) -> datetime:
-    t = from_micros(us)
-    assert t is not None
-    return t
+_hour_us, _dt = hour_micros, at_micros
 
 
 def _day(t: datetime) -> date:
@@ -235,7 +231,7 @@ class CassandraEvidence(EvidenceStore):
     def _write_reports_by_reporter(self, reports: Sequence[Report]) -> None:
         """Called by ``add_reports`` with the stored reports, new or not (a retry repairs a crash)."""
         self._many(INSERT_REPORT_BY_REPORTER, [
-            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject) for r in reports
+            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject, to_micros(r.received_at)) for r in reports
         ])
 
     # ---- call records --------------------------------------------------
@@ -364,7 +360,7 @@ class CassandraEvidence(EvidenceStore):
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
         reporters = list(moments)
         firsts = self._many(SELECT_FIRST_REPORT, [(r,) for r in reporters])
-        known = [(r, rows[0]["occurred_at"]) for r, rows in zip(reporters, firsts) if rows]
+        known = [(r, rows[0]["first"]) for r, rows in zip(reporters, firsts) if rows and rows[0]["first"] is not None]
         windows = self._many(SELECT_REPORTER_SUBJECTS, [
             (r, to_micros(moments[r] - timedelta(hours=24)), to_micros(moments[r])) for r, _ in known
         ])
@@ -379,7 +375,7 @@ class CassandraEvidence(EvidenceStore):
 
     def subjects_reported_by(self, reporters: Iterable[str], since: datetime, limit: int) -> list[str]:
         found: set[str] = set()
-        for rows in self._many(SELECT_SUBJECTS_SINCE, [(r, to_micros(since)) for r in sorted(set(reporters))]):
+        for rows in self._many(SELECT_SUBJECTS_SINCE, [(r, to_micros(since), limit) for r in sorted(set(reporters))]):
             found.update(row["subject"] for row in rows)
         return sorted(found)[:limit]
 

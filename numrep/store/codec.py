@@ -245,3 +245,17 @@ def snapshot_from(row: Any) -> FilterSnapshotMeta:
         int(row["snapshot_id"]), int(row["version"]), int(row["count"]), int(row["capacity"]), float(row["error_rate"]),
         _at(row["created_at"]), int(row["size_bytes"]),
     )
+
+
+def hour_micros(t: datetime) -> int:
+    """The start of ``t``'s UTC hour, in microseconds (call records and aggregates are kept per caller-hour)."""
+    us = to_micros(t)
+    assert us is not None
+    return us - us % 3_600_000_000
+
+
+def at_micros(us: int) -> datetime:
+    """A stored, never-null time."""
+    t = from_micros(us)
+    assert t is not None
+    return t

@@ -93,7 +93,8 @@ class EvidenceStore(ABC):
 
     @abstractmethod
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
-        """Per reporter hash: first seen (earliest ``occurred_at`` of any of its reports), the distinct
+        """Per reporter hash: first seen (earliest ``received_at`` of its reports: server time, which a client
+        cannot backdate), the distinct
         subjects it reported in the 24 hours up to the given moment, and its recorded outcomes."""
 
     @abstractmethod

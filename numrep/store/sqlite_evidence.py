@@ -28,7 +28,7 @@ from numrep.models import (
     ReviewCase,
     ShadowDiff,
 )
-from numrep.store.codec import from_micros, to_micros
+from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
 from numrep.store.evidence import EvidenceStore
 
 EVIDENCE_SCHEMA = """
@@ -83,16 +83,7 @@ def migrate_evidence(conn: sqlite3.Connection) -> None:
     conn.executescript(EVIDENCE_SCHEMA)
 
 
-def _hour_us(t: datetime) -> int:
-    us = to_micros(t)
-    assert us is not None
-    return us - us % 3_600_000_000
-
-
-def _dt(us: int) -> datetime:
-    t = from_micros(us)
-    assert t is not None
-    return t
+_hour_us, _dt = hour_micros, at_micros
 
 
 def _record(r: sqlite3.Row) -> CallRecord:
@@ -230,7 +221,8 @@ class SQLiteEvidence(EvidenceStore):
         conn = self._conn()
         out: dict[str, ReporterStats] = {}
         for reporter, at in moments.items():
-            first = conn.execute("SELECT MIN(occurred_at) FROM reports WHERE reporter_hash = ?", (reporter,)).fetchone()[0]
+            # first seen: the server's receipt time, never a time the client claims (occurred_at may be backdated)
+            first = conn.execute("SELECT MIN(received_at) FROM reports WHERE reporter_hash = ?", (reporter,)).fetchone()[0]
             if first is None:
                 continue
             n = conn.execute("SELECT COUNT(DISTINCT subject) FROM reports WHERE reporter_hash = ? AND occurred_at BETWEEN ? AND ?",

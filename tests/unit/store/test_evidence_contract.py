@@ -97,10 +97,14 @@ class TestComplaints:
                            make_report(2, reporter="h1:a", at=NOW - timedelta(hours=3), subject="tel:+8613900139000"),
                            make_report(3, reporter="h1:a", at=NOW - timedelta(hours=2), subject="tel:+8613900139001"),
                            make_report(4, reporter="h1:a", at=NOW - timedelta(hours=1))])
-        stats = store.reporter_stats({"h1:a": NOW, "h1:nobody": NOW})
-        assert list(stats) == ["h1:a"]
-        assert stats["h1:a"].first_seen == NOW - timedelta(days=20)
+        backdated = dataclasses.replace(make_report(5, reporter="h1:new", at=NOW - timedelta(days=300)), received_at=NOW)
+        store.add_reports([backdated])
+        stats = store.reporter_stats({"h1:a": NOW, "h1:nobody": NOW, "h1:new": NOW})
+        assert sorted(stats) == ["h1:a", "h1:new"]
+        assert stats["h1:a"].first_seen == NOW - timedelta(days=20) + timedelta(seconds=1)  # when it was received
         assert stats["h1:a"].subjects_24h == 3
+        # a client cannot age an id by backdating occurred_at: first seen is the server's receipt time
+        assert stats["h1:new"].first_seen == NOW
 
 
 class TestHoneypotsFraudCases:
