@@ -40,12 +40,24 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll until ``predicate()`` is truthy; return it, or fail after ``timeout`` seconds."""
+    """Poll until ``predicate()`` is truthy; return it, or fail after ``timeout`` seconds.
+
+    A test's own direct store read that times out (the store's short lookup deadline, on a busy
+    three-node ring on two cores) counts as "not yet", not as the platform failing: the last such
+    error is named if the condition is never met.
+    """
+    from numrep.errors import StoreUnavailable
+
     deadline = time.monotonic() + timeout
+    last_error: StoreUnavailable | None = None
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except StoreUnavailable as exc:
+            value, last_error = None, exc
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {timeout}s" + (f" (last store error: {last_error})"
+                                                                             if last_error else ""))
         time.sleep(interval)
