@@ -94,7 +94,6 @@ class Evidence:
 class Scored(NamedTuple):
     reputation: Reputation
     surge: str | None  # why the subject is held for review, when a report surge holds it
-    block_withheld: bool  # the score reached BLOCK but the evidence may not block (gate or hold)
 
 
 def strength_to_score(s: float) -> int:
@@ -230,4 +229,4 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
         reporters=reporters + ev.more_reporters, weighted_reporters=round(weighted, 6), first_seen=first, last_seen=last,
         reasons=tuple(reasons), protected=protected_reason is not None, updated_at=as_of,
     )
-    return Scored(rep, surge, withheld)
+    return Scored(rep, surge)

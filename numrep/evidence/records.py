@@ -217,7 +217,6 @@ class Behaviour:
     international_calls: int = 0
     distinct_callees: float = 0.0
     distinct_prefixes: float = 0.0
-    active_days: int = 0
     honeypots: frozenset[str] = frozenset()
 
     @property
@@ -251,6 +250,5 @@ def merge(aggregates: Sequence[CallAggregate], channel: Channel) -> Behaviour:
         short_calls=sum(a.short_calls for a in rows), ring_once_calls=sum(a.ring_once_calls for a in rows),
         international_calls=sum(a.international_calls for a in rows),
         distinct_callees=callees.estimate(), distinct_prefixes=prefixes.estimate(),
-        active_days=len({a.hour.date() for a in rows}),
         honeypots=frozenset(h for a in rows for h in a.honeypots),
     )

@@ -29,9 +29,9 @@ def complaints(n: int, *, ago: timedelta = timedelta(hours=2), spread: timedelta
 
 
 SPAMMER = Behaviour(calls=3000, answered=450, short_calls=360, ring_once_calls=300, distinct_callees=2800,
-                    distinct_prefixes=120, active_days=5)
+                    distinct_prefixes=120)
 COURIER = Behaviour(calls=900, answered=700, short_calls=200, ring_once_calls=40, distinct_callees=650,
-                    distinct_prefixes=640, active_days=5)
+                    distinct_prefixes=640)
 
 
 def test_eight_invented_ids_never_block(params: ParamsV2) -> None:
