@@ -43,17 +43,25 @@ def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Loc
     The store contract suite uses it with a keyspace at RF 1; the fault tests
     use a keyspace at RF 3 and kill and restart nodes (leaving them running).
     """
+    import fcntl
+
     from scripts.cassandra import CassandraError, LocalCluster
 
-    cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3)
-    try:
-        took = cluster.start()
-    except (CassandraError, OSError) as exc:
-        cluster.stop()
-        missing_backend("Cassandra", str(exc))
-    print(f"\nCassandra ring of 3 ready in {took:.1f}s")
-    yield cluster
-    cluster.stop()
+    # The ring listens on fixed loopback ports: two test sessions on one machine
+    # (a developer's and a worktree's) take turns rather than collide.
+    with open(Path(os.environ.get("TMPDIR", "/tmp")) / "numrep-cassandra.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3)
+        try:
+            took = cluster.start()
+        except (CassandraError, OSError) as exc:
+            cluster.stop()
+            missing_backend("Cassandra", str(exc))
+        print(f"\nCassandra ring of 3 ready in {took:.1f}s")
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 @pytest.fixture(scope="session")
