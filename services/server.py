@@ -26,6 +26,7 @@ from numrep.auth import Authenticator
 from numrep.config import Settings
 from numrep.errors import ConfigError
 from numrep.lookup import LookupEngine
+from numrep.metrics import multiprocess_dir, serve_metrics
 from numrep.signing import Signer
 from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
@@ -35,6 +36,7 @@ from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
+from services.interceptors.metrics import MetricsInterceptor
 from services.nudge import Nudger
 from services.report import ReportServicer
 from services.reputation import ReputationServicer
@@ -82,10 +84,11 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation
+        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
-            interceptors.insert(1, AuthInterceptor(auth))
+            interceptors.insert(2, AuthInterceptor(auth))
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
             interceptors=interceptors,
@@ -152,9 +155,14 @@ class Server:
         self.grpc.wait_for_termination()
 
 
-def serve(settings: Settings, on_started: Callable[[Server], None] | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+def serve(settings: Settings, on_started: Callable[[Server], None] | None = None, metrics_port: bool = True) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully.
+
+    ``metrics_port``: serve /metrics here (False in the children of ``serve_processes``, whose parent serves it).
+    """
     server = Server(settings)
+    if metrics_port:
+        serve_metrics(settings)
     try:
         server.start()
     except Exception:
@@ -177,8 +185,8 @@ def serve(settings: Settings, on_started: Callable[[Server], None] | None = None
 def _serve_child(settings: Settings) -> None:
     from numrep.logs import setup
 
-    setup(settings.log_level)
-    serve(settings)
+    setup(settings.log_level, settings.log_format)
+    serve(settings, metrics_port=False)
 
 
 def serve_processes(settings: Settings) -> None:
@@ -188,7 +196,6 @@ def serve_processes(settings: Settings) -> None:
     processes, each with its own engine and store connections, use every core.
     SIGTERM/SIGINT to this parent stops every child gracefully.
     """
-    import multiprocessing
     import os
 
     n = settings.grpc_processes or os.cpu_count() or 1
@@ -197,10 +204,19 @@ def serve_processes(settings: Settings) -> None:
         return
     if settings.grpc_port == 0:
         raise ConfigError("NUMREP_GRPC_PORT: several serving processes need a fixed port, not 0")
+    with multiprocess_dir():  # the children record into files; this parent serves their sum on the metrics port
+        _run_children(settings, n)
+
+
+def _run_children(settings: Settings, n: int) -> None:
+    import multiprocessing
+    import os
+
     ctx = multiprocessing.get_context("spawn")
     children = [ctx.Process(target=_serve_child, args=(settings,), name=f"numrep-serve-{i}") for i in range(n)]
     for child in children:
         child.start()
+    serve_metrics(settings)
     log.info("numrep serving", extra={"address": settings.grpc_address, "processes": n})
     done = threading.Event()
 
