@@ -54,6 +54,27 @@ SERVICE_NAMES = (
 )
 
 
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+def reflection_v1(names: tuple[str, ...]) -> grpc.GenericRpcHandler:
+    """Server reflection under ``grpc.reflection.v1`` too (grpcurl and current tools ask for it first).
+
+    grpcio-reflection ships only v1alpha; the v1 protocol is the same messages,
+    field for field, under a new package, so v1alpha's servicer answers it.
+    """
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    servicer = reflection.ReflectionServicer(names)
+    return grpc.method_handlers_generic_handler(REFLECTION_V1, {
+        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+            servicer.ServerReflectionInfo,
+            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+        ),
+    })
+
+
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """TLS (and mutual TLS when a client CA is configured) from the PEM files in settings; None for plaintext."""
     if settings.tls_cert_file is None or settings.tls_key_file is None:
@@ -114,7 +135,9 @@ class Server:
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), self.grpc)
+        names = (*SERVICE_NAMES, reflection.SERVICE_NAME, REFLECTION_V1, health.SERVICE_NAME)
+        reflection.enable_server_reflection(names, self.grpc)
+        self.grpc.add_generic_rpc_handlers((reflection_v1(names),))
         credentials = server_credentials(settings)
         if credentials is None:
             self.port = self.grpc.add_insecure_port(settings.grpc_address)
