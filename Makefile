@@ -23,8 +23,9 @@ protos: setup-dev
 lint: setup-dev
 	.venv/bin/python -m mypy
 
+# the fast tests: no server needed (the contract suite on SQLite; its Cassandra half is marked integration)
 unit: setup-dev
-	.venv/bin/python -m pytest tests/unit
+	.venv/bin/python -m pytest tests/unit -m "not integration"
 
 e2e: setup-dev
 	.venv/bin/python -m pytest tests/e2e
