@@ -19,7 +19,7 @@ import html
 import io
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,13 @@ from numrep.models import Category, HolderType
 from numrep.numbers import SMS, mask
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
+from numrep.redress.sla import DisputeSLA, for_period
 from numrep.regulator.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
 TOP_N = 20
 DEFAULT_SLA = SLA(timedelta(hours=24), timedelta(hours=72), 0.9)
+DEFAULT_DISPUTE_SLA = DisputeSLA(timedelta(hours=24), timedelta(hours=72))
 CATEGORY_ORDER = [Category.LOANS_FINANCE, Category.RETAIL, Category.INSURANCE, Category.EDUCATION_TRAINING,
                   Category.REAL_ESTATE, Category.FRAUD, Category.HARASSMENT, Category.OTHER]
 CATEGORY_LABEL = {
@@ -58,6 +60,7 @@ class SpamList:
     operators: list[dict[str, Any]]
     timeliness_failures: list[dict[str, Any]]
     sla: dict[str, float]
+    disputes: dict[str, Any] = field(default_factory=dict)  # dispute timeliness (dispute_section)
 
 
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
@@ -70,7 +73,8 @@ def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
     }
 
 
-def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA) -> SpamList:
+def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA,
+          dispute_sla: DisputeSLA = DEFAULT_DISPUTE_SLA) -> SpamList:
     registry = Registry.load(store)
     per_subject: Counter[str] = Counter()
     per_subject_cat: dict[str, Counter[Category]] = defaultdict(Counter)
@@ -123,6 +127,7 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
         ],
         sla={"ack_hours": sla.ack.total_seconds() / 3600, "resolve_hours": sla.resolve.total_seconds() / 3600,
              "target_share": sla.target_share},
+        disputes=dispute_section(store, period, dispute_sla),
     )
 
 
@@ -150,6 +155,8 @@ def to_csv(doc: SpamList) -> bytes:
                     f"tier {h['tier']}; {h['type']}; " + "; ".join(h["restrictions"])])
     for f in doc.timeliness_failures:
         w.writerow(["timeliness_failure", "", f["holder"], f["on_time"], f"{f['share']:.4f}", f"{f['due']} due"])
+    for k, v in doc.disputes.items():
+        w.writerow(["dispute_timeliness", "", k, v, "", ""])
     return buf.getvalue().encode()
 
 
@@ -225,6 +232,7 @@ svg.chart text {{ font-size: 13px; fill: #222; }} svg.chart .chart-title {{ font
 <h2>Complaint handling: holders that failed the SLA</h2>
 <p>Acknowledge within {doc.sla['ack_hours']:g} h, resolve within {doc.sla['resolve_hours']:g} h; target {100 * doc.sla['target_share']:.0f}% on time.</p>
 {_table(["holder", "complaints due", "handled on time", "share"], [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])}
+{_dispute_html(doc.disputes)}
 <h2>Operators' governance indicators</h2>
 {_table(["operator", "complaints / 10k", "flagged share", "tier", "why"], [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"], "; ".join(h["reasons"])] for h in doc.operators])}
 <script>
@@ -249,7 +257,28 @@ def publish(store: Store, settings: Settings, period: Period, masked: bool = Tru
     ``AdminService.PublishSpamList`` all call it, so the same store, period and
     settings give the same bytes whichever way the list is asked for.
     """
-    return render(build(store, period, masked=masked, sla=SLA.from_settings(settings)))
+    return render(build(store, period, masked=masked, sla=SLA.from_settings(settings),
+                        dispute_sla=DisputeSLA.from_settings(settings)))
+
+
+def dispute_section(store: Store, period: Period, sla: DisputeSLA) -> dict[str, Any]:
+    """The platform's own dispute timeliness in ``period`` (numrep.redress.sla), beside the holders' complaint SLA."""
+    t = for_period(store, period, sla)
+    return {"ack_hours": sla.ack.total_seconds() / 3600, "decide_hours": sla.decide.total_seconds() / 3600,
+            "filed": t.filed, "ack_met": t.ack_met, "ack_breached": t.ack_breached, "decide_met": t.decide_met,
+            "decide_breached": t.decide_breached, "pending": t.pending, "upheld": t.upheld, "rejected": t.rejected,
+            "on_time_share": t.on_time_share}
+
+
+def _dispute_html(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    return (f"<h2>Disputes of verdicts: the platform's timeliness</h2>\n<p>Acknowledge within {d['ack_hours']:g} h, "
+            f"decide within {d['decide_hours']:g} h of filing.</p>\n"
+            + _table(["filed", "acknowledged on time", "acknowledged late", "decided on time", "decided late",
+                      "not yet due", "upheld", "rejected", "on time"],
+                     [[d["filed"], d["ack_met"], d["ack_breached"], d["decide_met"], d["decide_breached"], d["pending"],
+                       d["upheld"], d["rejected"], f"{100 * d['on_time_share']:.0f}%"]]))
 
 
 def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Path]:
