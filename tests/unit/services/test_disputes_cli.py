@@ -28,6 +28,8 @@ def test_dispute_commands_end_to_end(client: Client, server: Server) -> None:
     server.store.put_allocations([Allocation("tel:+86170", "Virtual Mobile Co", HolderType.RESELLER, 10_000_000)])
     holder, _ = auth.create_key(server.store, server.settings, "Virtual Mobile Co", [Scope.HOLDER])
     block(client, server)
+    looked = cli(server, "lookup", SPAM)
+    assert f"reason code corroborated_complaints; dispute at {server.settings.redress_url}" in looked
     # no proof of control: refused, saying why
     assert "PERMISSION_DENIED: no proof of control" in cli(server, "dispute", "file", SPAM, "--statement", "mine", code=1)
     # the holder operator attests with its key
