@@ -112,4 +112,6 @@ def authority(subject: str, fraud: Mapping[str, ConfirmedFraud], ports: Containe
     if subject in ports:
         return ReasonCode.PORT_BLACKLIST, ""
     latest = next((c for c in reversed(decided) if c.decided_at is not None and c.decided_at <= as_of), None)
-    return ReasonCode.MANUAL_RULE, latest.case_id if latest is not None else ""
+    if latest is None or latest.decision is Decision.CLEAR:  # a clearance is behind no LABEL or BLOCK
+        return ReasonCode.MANUAL_RULE, ""
+    return ReasonCode.MANUAL_RULE, latest.case_id

@@ -100,7 +100,7 @@ def file(store: Store, settings: Settings, subject: str, statement: str, now: da
         proof, by = Proof.ATTESTATION, attest(key, holder, normalised)
     rep = store.get_reputation(normalised)
     if rep is None or not rep.flagged:
-        raise Conflict(f"nothing to dispute: {normalised} is neither labelled nor blocked")
+        raise Conflict(f"nothing to dispute: {normalised} is neither labelled nor blocked on evidence of its own")
     authoritative = tuple(rep.reasons) if AUTHORITATIVE & set(rep.codes.values()) else ()
     token = TOKEN_PREFIX + secrets.token_urlsafe(24)
     filer = f"operator:{by}" if proof is Proof.ATTESTATION else "owner"

@@ -65,3 +65,19 @@ def test_the_sdk_answers_with_the_code_from_the_service_and_from_its_local_rules
                                                          ReasonCode.CORROBORATED_COMPLAINTS)
     finally:
         local.close()
+
+
+def test_an_analysts_block_is_a_manual_rule_naming_its_case(
+        client: Client, server: Server) -> None:
+    for i in range(25):
+        client.report("13812345678", f"bot-{i}", "fraud")
+    rescore(server)
+    held = client.lookup("13812345678")
+    assert (held.action, held.reason_code, held.redress.case_id) == (
+        common_pb2.ACTION_LABEL, common_pb2.REASON_CODE_COMPLAINTS, "report_bombing:tel:+8613812345678")
+    client.admin.DecideReviewCase(admin_pb2.DecideReviewCaseRequest(
+        case_id="report_bombing:tel:+8613812345678", decision="block", actor="analyst 7", reason="a real scam"))
+    rescore(server)
+    blocked = client.lookup("13812345678")
+    assert (blocked.action, blocked.reason_code) == (common_pb2.ACTION_BLOCK, common_pb2.REASON_CODE_MANUAL_RULE)
+    assert blocked.redress.case_id.startswith("report_bombing:tel:+8613812345678@")  # the decided case's id
