@@ -102,7 +102,12 @@ class LocalListClient:
     def _sync_filter(self, epoch: int) -> None:
         """Download the filter if the server has another version than the one held (it sends nothing otherwise)."""
         request = rules_pb2.GetFilterSnapshotRequest(known_epoch=self._filter_epoch, known_version=self._filter.version)
-        chunks = list(self.rules.GetFilterSnapshot(request, timeout=30))
+        try:
+            chunks = list(self.rules.GetFilterSnapshot(request, timeout=30))
+        except grpc.RpcError as exc:
+            if exc.code() is grpc.StatusCode.NOT_FOUND:  # none built yet: the rules alone decide meanwhile
+                return
+            raise
         if not chunks:
             return
         self.filter_downloads += 1

@@ -213,8 +213,9 @@ class RulesMirror:
         issued = datetime.fromtimestamp(update.issued_at.seconds, timezone.utc) + timedelta(
             microseconds=update.issued_at.nanos // 1000)
         if update.epoch != self._epoch:
-            log.warning("rules feed epoch changed: took the full snapshot",
-                        extra={"epoch": update.epoch, "previous_epoch": self._epoch, "version": update.version})
+            if self._epoch:
+                log.warning("rules feed epoch changed: took the full snapshot",
+                            extra={"epoch": update.epoch, "previous_epoch": self._epoch, "version": update.version})
             self._issued_at = issued
         elif self._issued_at is None or issued > self._issued_at:
             self._issued_at = issued
