@@ -69,7 +69,8 @@ class RulesServiceServicer:
 
     def GetRules(self, request, context):
         """The changes since `since_version` (a delta), or a full snapshot when the
-        delta is no longer kept or `since_version` is 0.
+        delta is no longer kept, spans more than the server's delta window
+        (NUMREP_RULES_DELTA_MAX_VERSIONS), or `since_version` is 0.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

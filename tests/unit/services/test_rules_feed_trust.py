@@ -245,17 +245,20 @@ def test_watch_rules_heartbeats_renew_freshness_without_new_versions(settings: S
             mirror = RulesMirror(c.rules, key_of(c))
             t = threading.Thread(target=mirror.watch, args=(stop,), daemon=True)
             t.start()
-            deadline = time.monotonic() + 10
-            while mirror.issued_at is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
-            first = mirror.issued_at
-            while mirror.issued_at == first:
-                assert time.monotonic() < deadline, "no heartbeat renewed the feed"
-                time.sleep(0.02)
-            assert mirror.version == 1 and mirror.rejected == 0
+            try:
+                deadline = time.monotonic() + 10
+                while mirror.issued_at is None:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                first = mirror.issued_at
+                while mirror.issued_at == first:
+                    assert time.monotonic() < deadline, "no heartbeat renewed the feed"
+                    time.sleep(0.02)
+                assert mirror.version == 1 and mirror.rejected == 0
+            finally:
+                stop.set()  # the watch returns quietly before the channel closes
+                t.join(5)
     finally:
-        stop.set()
         server.stop(grace=0)
 
 
