@@ -423,3 +423,17 @@ def test_the_batch_path_brings_the_allow_rules_to_the_allowlist(store: Store) ->
     store.remove_allowlist("tel:+8613800000001")
     pipeline.reconcile_rules(store)
     assert "tel:+8613800000001#allow" not in store.active_rules()
+
+
+def test_numrep_epoch_new_begins_a_later_epoch_in_the_configured_store(settings: Settings, sqlite_store: Store) -> None:
+    from click.testing import CliRunner
+
+    from numrep.cli import main
+
+    before = sqlite_store.feed_epoch()
+    env = {"NUMREP_DATA_DIR": str(settings.data_dir), "NUMREP_HASH_KEY": "k" * 64, "COLUMNS": "200"}
+    shown = CliRunner().invoke(main, ["epoch", "show"], env=env, catch_exceptions=False)
+    assert shown.exit_code == 0 and f"feed epoch {before}" in shown.output
+    began = CliRunner().invoke(main, ["epoch", "new"], env=env, catch_exceptions=False)
+    assert began.exit_code == 0 and "began feed epoch" in began.output
+    assert sqlite_store.feed_epoch() > before
