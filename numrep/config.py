@@ -109,6 +109,13 @@ class Settings(BaseModel):
     reputation_cache_seconds: float = Field(2.0, ge=0)
     rules_min_wait_seconds: float = Field(1.0, ge=0)
     rules_log_keep_versions: int = Field(10_000, ge=1)
+    rules_delta_max_versions: int = Field(
+        256, ge=1, description="Deltas span at most this many versions (Cassandra reads the log per version); "
+        "a client further behind gets the full snapshot the server shares."
+    )
+    rules_heartbeat_seconds: float = Field(
+        60.0, gt=0, description="WatchRules sends a signed no-change update this often, so clients see the feed is live."
+    )
 
     window_days: float = Field(30.0, gt=0, description="Reports older than this do not count.")
     half_life_days: float = Field(7.0, gt=0, description="A report's weight halves every this many days.")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from numrep.lookup import Verdict, VerdictSource
+from numrep import signing
 from numrep.signing import Signer
 from numrep.models import (
     Action, AllowlistEntry, BlockSwitch, Category, Channel, ConfirmedFraud, Honeypot, ReasonCode, ReviewCase, Rule, RuleKind,
@@ -128,12 +129,18 @@ def rule_from_pb(m: rules_pb.Rule) -> Rule:
     )
 
 
-def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer) -> rules_pb.RulesUpdate:
+def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer, epoch: int,
+                 added: list[rules_pb.Rule] | None = None) -> rules_pb.RulesUpdate:
+    """The signed message for ``d`` in feed ``epoch``, issued now (``added``: the rules already converted)."""
     msg = rules_pb.RulesUpdate(
         version=d.version, from_version=d.from_version, full_snapshot=d.full_snapshot,
-        added=[rule(r) for r in d.added], removed=list(d.removed), checksum=d.checksum,
-        signature=signer.sign(d.version, d.checksum), key_id=signer.key_id,
+        added=[rule(r) for r in d.added] if added is None else added, removed=list(d.removed), checksum=d.checksum,
+        key_id=signer.key_id, epoch=epoch,
     )
+    msg.issued_at.GetCurrentTime()
+    msg.issued_at.nanos -= msg.issued_at.nanos % 1000  # microseconds: what every client's clock can carry
+    msg.signature = signer.sign(signing.statement(epoch, d.version, d.checksum, msg.issued_at.seconds,
+                                                  msg.issued_at.nanos))
     msg.min_wait.FromNanoseconds(int(min_wait_seconds * 1e9))
     return msg
 

@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Container, Mapping
+from datetime import datetime, timezone
 from enum import Enum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
@@ -102,7 +103,8 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
         return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, version,
                        reasons=(f"protected: {why}",), protected=True)
     # published.range_match, inlined: a call costs as much as the probes on the hot path
-    if (ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None:
+    if ((ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None
+            and (r.expires_at is None or r.live(datetime.now(timezone.utc)))):  # a lapsed rule matches nothing
         return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
                        top_category=r.category, reasons=(r.reason,), code=r.code or ReasonCode.RANGE_RULE)
     if subject not in flagged and subject not in published.subjects:

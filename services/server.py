@@ -130,9 +130,8 @@ class Server:
             CallRecordServicer(self.store, settings, self.nudger.poke, auth=auth), self.grpc
         )
         self.signer = Signer.from_settings(settings)
-        rules_pb2_grpc.add_RulesServiceServicer_to_server(
-            RulesServicer(self.store, settings, self.signer, self.stopping), self.grpc
-        )
+        self.rules = RulesServicer(self.store, settings, self.signer, self.stopping)
+        rules_pb2_grpc.add_RulesServiceServicer_to_server(self.rules, self.grpc)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(self.store, self.engine, self.signer.key_id, self.nudger.poke, auth=auth), self.grpc
         )

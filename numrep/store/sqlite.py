@@ -316,6 +316,16 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
                                     (since, until))
         return [log_entry_from(r) for r in rows]
 
+    def _read_epoch(self) -> int | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _write_epoch(self, epoch: int) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)", (str(epoch),))
+
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        self._conn().execute("UPDATE rule_versions SET checksum = ? WHERE version = ?", (checksum, version))
+
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
         with self._write() as conn:  # one transaction: the whole import or nothing
