@@ -80,3 +80,24 @@ def test_rules_carry_the_code_and_a_changed_code_is_republished(params: ParamsV2
     assert recoded.canonical() == rule.canonical()
     assert diff({rule.rule_id: rule}, {rule.rule_id: recoded}) == ([recoded], [])
     assert diff({rule.rule_id: rule}, {rule.rule_id: rule}) == ([], [])
+
+
+def test_range_rules_answer_range_rule_and_published_rules_keep_their_code() -> None:
+    from numrep.errors import Unconfirmed
+    from numrep.lookup import VerdictSource, decide
+    from numrep.protected import ProtectedSet
+    from numrep.rules import RuleIndex
+
+    def unreachable(subject: str, channel: Channel, version: int):  # type: ignore[no-untyped-def]
+        raise Unconfirmed("the store is down")
+
+    uncoded = Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.OTHER,
+                   "range", NOW)  # published before rules carried codes
+    exact = Rule("tel:+8613800138000#voice", RuleKind.EXACT, SUBJECT, Channel.VOICE, Action.BLOCK, Category.FRAUD,
+                 "why", NOW, code=ReasonCode.BEHAVIOUR)
+    index = RuleIndex.build(3, "", {r.rule_id: r for r in (uncoded, exact)})
+    ranged = decide("tel:+8617000000001", Channel.VOICE, ProtectedSet(), index, frozenset(), unreachable)
+    assert (ranged.action, ranged.source, ranged.code) == (Action.LABEL, VerdictSource.RANGE_RULE, ReasonCode.RANGE_RULE)
+    fallback = decide(SUBJECT, Channel.VOICE, ProtectedSet(), index, frozenset({SUBJECT}), unreachable)
+    assert (fallback.action, fallback.source, fallback.code) == (Action.BLOCK, VerdictSource.PUBLISHED_RULES,
+                                                                 ReasonCode.BEHAVIOUR)
