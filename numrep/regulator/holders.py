@@ -14,7 +14,7 @@ bank's line.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -60,10 +60,13 @@ def _tier(per_10k: float, share: float, trend: float | None) -> tuple[str, tuple
     return "A", ()
 
 
-def _complaints(store: Store, registry: Registry, period: Period) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
+def _complaints(store: Store, registry: Registry, period: Period,
+                exclude: Container[str] = ()) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
     by_holder: dict[str, Counter[Category]] = defaultdict(Counter)
     numbers: dict[str, set[str]] = defaultdict(set)
     for r in store.report_summaries(period.start, period.end):
+        if r.subject in exclude:
+            continue
         a = registry.holder_of(r.subject)
         if a is not None:
             by_holder[a.holder][r.category] += 1
@@ -72,8 +75,12 @@ def _complaints(store: Store, registry: Registry, period: Period) -> tuple[dict[
 
 
 def score_holders(store: Store, period: Period, registry: Registry | None = None,
-                  flagged: Iterable[str] | None = None) -> list[HolderScore]:
-    """Every holder's score for ``period``, worst first (ties by name)."""
+                  flagged: Iterable[str] | None = None, exclude: Container[str] = ()) -> list[HolderScore]:
+    """Every holder's score for ``period``, worst first (ties by name).
+
+    Complaints against subjects in ``exclude`` (the spam list passes the
+    protected set: a protected line is never a holder's spam) are not counted.
+    """
     registry = registry or Registry.load(store)
     flagged_set = set(store.flagged_subjects() if flagged is None else flagged)
     allocated: Counter[str] = Counter()
@@ -81,8 +88,8 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
     for a in registry.allocations:
         allocated[a.holder] += a.size
         types.setdefault(a.holder, a.holder_type)
-    now, numbers = _complaints(store, registry, period)
-    before, _ = _complaints(store, registry, period.previous())
+    now, numbers = _complaints(store, registry, period, exclude)
+    before, _ = _complaints(store, registry, period.previous(), exclude)
     flagged_by_holder: Counter[str] = Counter()
     for s in flagged_set:
         if (owner := registry.holder_of(s)) is not None:

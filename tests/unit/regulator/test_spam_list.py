@@ -54,7 +54,8 @@ def load(store: Store) -> None:
 def test_content_follows_the_period(store: Store) -> None:
     load(store)
     doc = spam_list.build(store, PERIOD)
-    assert doc.totals == {"complaints": 1000, "reported_numbers": 250, "reported_ports": 7, "flagged_reported": 1,
+    assert doc.totals == {"complaints": 1000, "spam_complaints": 1000, "protected_complaints": 0,
+                          "reported_numbers": 250, "reported_ports": 7, "protected_reported": 0, "flagged_reported": 1,
                           "ports_shut_down": 1}
     shares = {c["category"]: c["share"] for c in doc.categories}
     assert shares["loans_finance"] == 0.609 and shares["retail"] == 0.125 and shares["other"] == 0.113
