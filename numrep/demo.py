@@ -91,6 +91,8 @@ SUBJECTS: tuple[DemoSubject, ...] = (
     DemoSubject("13800138000", 40, Category.FRAUD, Channel.VOICE,
                 "a business line bombed by 40 fresh accounts → LABEL (held, a review case open)"),
     DemoSubject("95588", 200, Category.FRAUD, Channel.VOICE, "bank line, heavily reported → ALLOW (protected)"),
+    DemoSubject("10086", 15, Category.HARASSMENT, Channel.VOICE,
+                "the operator's customer-service line, reported by confused users → ALLOW (protected)"),
     DemoSubject("13700137000", 1, Category.OTHER, Channel.VOICE, "one complaint → ALLOW"),
     DemoSubject("13600136000", 2, Category.RETAIL, Channel.VOICE, "two complaints → ALLOW"),
     DemoSubject("10657000123456", 12, Category.RETAIL, Channel.SMS,

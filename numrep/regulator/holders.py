@@ -60,6 +60,11 @@ def _tier(per_10k: float, share: float, trend: float | None) -> tuple[str, tuple
     return "A", ()
 
 
+def _rate(per_10k: float) -> str:
+    """One decimal, or two significant digits below 1 (a large operator's 0.0099 is not 0.0)."""
+    return f"{per_10k:.1f}" if per_10k >= 1 or per_10k == 0 else f"{per_10k:.2g}"
+
+
 def _complaints(store: Store, registry: Registry, period: Period,
                 exclude: Container[str] = ()) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
     by_holder: dict[str, Counter[Category]] = defaultdict(Counter)
@@ -103,9 +108,9 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
         reported = len(numbers[holder])
         share = flagged_by_holder[holder] / reported if reported else 0.0
         tier, restrictions = _tier(per_10k, share, trend)
-        reasons = [f"{complaints} complaints = {per_10k:.1f} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"]
+        reasons = [f"{complaints} complaints = {_rate(per_10k)} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"]
         if trend is not None:
-            reasons.append(f"{trend:.1f}x the previous period ({prev:.1f} per 10,000)")
+            reasons.append(f"{trend:.1f}x the previous period ({_rate(prev)} per 10,000)")
         if reported:
             reasons.append(f"{flagged_by_holder[holder]} of {reported} reported numbers flagged ({share:.0%})")
         if now[holder]:

@@ -33,7 +33,7 @@ from typing import Any
 from numrep.config import Settings
 from numrep.pipeline import load_protected
 from numrep.regulator.holders import HolderScore, score_holders
-from numrep.models import Category, HolderType
+from numrep.models import Action, Category, HolderType, Reputation
 from numrep.numbers import SMS, mask
 from numrep.protected import ProtectedSet
 from numrep.regulator.periods import Period
@@ -42,6 +42,8 @@ from numrep.regulator.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
 TOP_N = 20
+REVIEW_CASES_READ = 10_000  # open review cases read to mark held subjects (the queue is worked down long before)
+ACTION_ORDER = [Action.ALLOW, Action.LABEL, Action.BLOCK]
 DEFAULT_SLA = SLA(timedelta(hours=24), timedelta(hours=72), 0.9)
 CATEGORY_ORDER = [Category.LOANS_FINANCE, Category.RETAIL, Category.INSURANCE, Category.EDUCATION_TRAINING,
                   Category.REAL_ESTATE, Category.FRAUD, Category.HARASSMENT, Category.OTHER]
@@ -89,11 +91,17 @@ class SpamList:
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
     return {
         "rank": rank, "holder": h.holder, "type": h.holder_type.value, "allocated": h.allocated,
-        "complaints": h.complaints, "complaints_per_10k": round(h.complaints_per_10k, 2),
+        "complaints": h.complaints, "complaints_per_10k": round(h.complaints_per_10k, 4),
         "flagged_numbers": h.flagged_numbers, "flagged_share": round(h.flagged_share, 4),
         "trend": h.trend, "tier": h.tier, "restrictions": list(h.restrictions), "reasons": list(h.reasons),
         "categories": {c.value: n for c, n in sorted(h.categories.items(), key=lambda kv: kv[0].value)},
     }
+
+
+def _verdict(rep: Reputation | None, held: str | None) -> str:
+    """What the platform decided: the strongest action, and whether an analyst still has to look."""
+    action = max((rep.actions.values() if rep else ()), key=ACTION_ORDER.index, default=Action.ALLOW)
+    return f"{action.value}, held for review ({held.replace('_', ' ')})" if held else action.value
 
 
 def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA,
@@ -121,13 +129,17 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
     def main_category(s: str) -> Category:
         return min(per_subject_cat[s].items(), key=lambda kv: (-kv[1], kv[0].value))[0]
 
+    held = {c.subject: c.kind.value for c in store.review_cases("open", limit=REVIEW_CASES_READ)}
+
     def top(prefix: str) -> list[dict[str, Any]]:
         ranked = sorted((s for s in spam if s.startswith(prefix)), key=lambda s: (-per_subject[s], s))[:top_n]
+        reputations = store.get_reputations(ranked)
         out = []
         for i, s in enumerate(ranked, start=1):
             owner = registry.holder_of(s)
             out.append({"rank": i, "subject": show(s), "complaints": per_subject[s], "top_category": main_category(s).value,
-                        "flagged": s in flagged, "holder": owner.holder if owner else ""})
+                        "flagged": s in flagged, "holder": owner.holder if owner else "",
+                        "verdict": _verdict(reputations.get(s), held.get(s))})
         return out
 
     shut = [e for e in store.list_port_blacklist() if period.start <= e.listed_on < period.end]
@@ -191,7 +203,8 @@ def to_csv(doc: SpamList) -> bytes:
         w.writerow(["category", "", c["category"], c["complaints"], f"{c['share']:.4f}", c["label"]])
     for name, rows in (("top_number", doc.top_numbers), ("top_port", doc.top_ports)):
         for r in rows:
-            w.writerow([name, r["rank"], r["subject"], r["complaints"], "", f"{r['top_category']}; holder={r['holder']}"])
+            w.writerow([name, r["rank"], r["subject"], r["complaints"], "",
+                        f"{r['top_category']}; holder={r['holder']}; verdict={r['verdict']}"])
     for e in doc.ports_shut_down:
         w.writerow(["port_shut_down", "", e["port"], e["date"], "", f"{e['enterprise']}: {e['reason']} ({e['source']})"])
     for h in doc.holders:
@@ -259,14 +272,16 @@ def to_html(doc: SpamList) -> bytes:
                  + _table(["category", "spam complaints", "share"],
                           [[c["label"], c["complaints"], f"{100 * c['share']:.1f}%"] for c in doc.categories])),
         _section("top-numbers", "Most reported numbers",
-                 "<p>Protected numbers are never ranked here.</p>" + charts[1] + "\n"
-                 + _table(["#", "number", "complaints", "main category", "flagged", "holder"],
-                          [[r["rank"], r["subject"], r["complaints"], r["top_category"], "yes" if r["flagged"] else "",
-                            r["holder"]] for r in doc.top_numbers])),
+                 "<p>By complaints received. The verdict is the platform's (a number held for review may be the target "
+                 "of a report-bombing attack rather than a spammer). Protected numbers are never ranked here.</p>"
+                 + charts[1] + "\n"
+                 + _table(["#", "number", "complaints", "main category", "verdict", "holder"],
+                          [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["verdict"], r["holder"]]
+                           for r in doc.top_numbers])),
         _section("top-ports", "Most reported SMS ports",
-                 _table(["#", "port", "complaints", "main category", "flagged", "holder"],
-                        [[r["rank"], r["subject"], r["complaints"], r["top_category"], "yes" if r["flagged"] else "",
-                          r["holder"]] for r in doc.top_ports])),
+                 _table(["#", "port", "complaints", "main category", "verdict", "holder"],
+                        [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["verdict"], r["holder"]]
+                         for r in doc.top_ports])),
         _section("ports-shut-down", "SMS ports shut down",
                  _table(["date", "port", "enterprise", "reason", "source"],
                         [[e["date"], e["port"], e["enterprise"], e["reason"], e["source"]] for e in doc.ports_shut_down])),
