@@ -253,7 +253,8 @@ def load(store: Store, settings: Settings, now: datetime | None = None) -> tuple
     reports.extend(_background_reports(store, settings, now))
     store.add_call_records(records)
     accepted = intake.accept(store, reports)
-    _handle(store, reports, now)
+    # only the complaints this load added: one loaded earlier keeps its own times and handling
+    _handle(store, [r for r, a in zip(reports, accepted) if not a.duplicate], now)
     dup = sum(a.duplicate for a in accepted)
     return len(accepted) - dup, dup
 
