@@ -116,8 +116,8 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
         if now[holder]:
             top, n = min(now[holder].items(), key=lambda kv: (-kv[1], kv[0].value))
             reasons.append(f"mostly {top.value} ({n / complaints:.0%})")
-        out.append(HolderScore(holder, types[holder], allocated[holder], complaints, round(per_10k, 3), reported,
-                               flagged_by_holder[holder], round(share, 4), round(prev, 3),
+        out.append(HolderScore(holder, types[holder], allocated[holder], complaints, round(per_10k, 4), reported,
+                               flagged_by_holder[holder], round(share, 4), round(prev, 4),
                                round(trend, 3) if trend is not None else None, dict(now[holder]), tier,
                                restrictions, tuple(reasons)))
     return sorted(out, key=lambda h: (-h.complaints_per_10k, h.holder))

@@ -126,6 +126,6 @@ def test_the_demo_list_draws_every_section_with_content_in_headless_chromium(sql
         assert f'<section id="{section}">' in dom.stdout
     shot = ROOT / "artifacts" / "spam-list-demo.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,4500", "--hide-scrollbars",
+    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,4000", "--hide-scrollbars",
                     html_path.as_uri()], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 50_000

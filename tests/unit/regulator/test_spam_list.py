@@ -19,7 +19,7 @@ from numrep.regulator.periods import Period
 from numrep.store.base import Store
 from tests.conftest import missing_backend
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: screenshots go to its artifacts/
 PERIOD = Period.parse("2026-Q3")
 AT = datetime(2026, 8, 15, 10, tzinfo=timezone.utc)
 # the complaint center's quarterly mix, scaled to 1,000 complaints
