@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import click
 from rich.table import Table
 
 from numrep.cli import console, err_console, main, open_store, settings_of, startup_errors
 from numrep.config import Settings
+from numrep.regulator.periods import Period
 
 
 @main.command()
@@ -105,6 +107,8 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     if settings.metrics_port:
         host = settings.metrics_host
         t.add_row("metrics", f"http://{host}:{settings.metrics_port}/metrics (worker: :{settings.metrics_port + 1})")
+    quarter = Period.containing(datetime.now(timezone.utc).date(), "quarter").label
+    published = settings.data_dir.resolve() / "published"
     console.print("[bold]numrep is up[/bold]")
     console.print(t)
     console.print(
@@ -115,7 +119,11 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
         "  numrep lookup 13800138000            # LABEL: 40 fresh accounts bombed it; held for review\n"
         "  numrep cases list                    # the review queue\n"
         "  numrep lookup 95588                  # ALLOW: a protected bank line\n"
-        "Press Ctrl-C to stop."
+        "  numrep holder 17012345678            # who holds it: Virtual Mobile Co, a reseller (the 170 range)\n"
+        f"  numrep publish {quarter} --out {published}   # this quarter's spam reporting list\n"
+        f"  # then open {published / f'spam-list-{quarter}.html'} in a browser (also .json, .csv)\n"
+        "Press Ctrl-C to stop.",
+        highlight=False, soft_wrap=True,
     )
 
 
