@@ -387,7 +387,8 @@ def _dispute_sections(d: dict[str, Any]) -> list[str]:
                      + _table(["filed", "acknowledged on time", "acknowledged late", "decided on time", "decided late",
                                "not yet due", "upheld", "rejected", "on time"],
                               [[d["filed"], d["ack_met"], d["ack_breached"], d["decide_met"], d["decide_breached"],
-                                d["pending"], d["upheld"], d["rejected"], f"{100 * d['on_time_share']:.0f}%"]]))]
+                                d["pending"], d["upheld"], d["rejected"],
+                                f"{100 * d['on_time_share']:.0f}%" if d["filed"] > d["pending"] else "none due"]]))]
 
 
 def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Path]:
