@@ -48,6 +48,7 @@ from numrep.models import (
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.cassandra_evidence import CassandraEvidence
+from numrep.store.cassandra_redress import CassandraRedress
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -184,7 +185,7 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(CassandraEvidence, Store):
+class CassandraStore(CassandraEvidence, CassandraRedress, Store):
     name = "cassandra"
     # Publishers hold a lease and check the version, so the set they published last is
     # reused instead of scanning rules_by_subject on every publication.

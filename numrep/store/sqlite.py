@@ -32,6 +32,7 @@ from numrep.models import (
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
+from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -115,7 +116,7 @@ CREATE TABLE IF NOT EXISTS filter_chunks (
 """
 
 
-class SQLiteStore(SQLiteEvidence, Store):
+class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
     name = "sqlite"
 
     def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000) -> None:
@@ -159,6 +160,7 @@ class SQLiteStore(SQLiteEvidence, Store):
         conn = self._conn()
         conn.executescript(SCHEMA)
         migrate_evidence(conn)
+        migrate_redress(conn)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
