@@ -178,7 +178,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def ConfirmFraud(self, request: pb.ConfirmFraudRequest, context: grpc.ServicerContext) -> pb.ConfirmedFraud:
         entry = decisions.confirm_fraud(
             self.store, self.engine.settings, request.subject, request.case_id,
-            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None,
+            convert.from_timestamp(request.expires_at, "expires_at") if request.HasField("expires_at") else None,
             request.actor, request.reason, datetime.now(timezone.utc))
         self.on_change()
         return convert.confirmed_fraud(entry)
@@ -195,7 +195,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def DecideReviewCase(self, request: pb.DecideReviewCaseRequest, context: grpc.ServicerContext) -> pb.ReviewCase:
         case = decisions.decide_case(
             self.store, self.engine.settings, request.case_id, request.decision, request.actor, request.reason, datetime.now(timezone.utc),
-            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None)
+            convert.from_timestamp(request.expires_at, "expires_at") if request.HasField("expires_at") else None)
         self.on_change()
         return convert.review_case(case)
 

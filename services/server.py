@@ -33,6 +33,7 @@ from numrep.v1 import callrecords_pb2, callrecords_pb2_grpc, rules_pb2, rules_pb
 from services.admin import AdminServicer
 from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
+from services.interceptors.decode import DecodeInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.nudge import Nudger
@@ -82,7 +83,8 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        # DecodeInterceptor inside ErrorInterceptor: an undecodable request raises a ValidationError there
+        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor(), DecodeInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(1, AuthInterceptor(auth))
