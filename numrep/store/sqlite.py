@@ -31,7 +31,7 @@ from numrep.models import (
     Rule,
 )
 from numrep.rules import EMPTY_CHECKSUM
-from numrep.store.base import Store
+from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.codec import (
     LOG_COLUMNS,
@@ -370,14 +370,17 @@ class SQLiteStore(SQLiteEvidence, Store):
         return [log_entry_from(r) for r in rows]
 
     # ---- SMS-port blacklist ---------------------------------------------
-    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+    def add_port_blacklist(self, entries: Iterable[PortBlacklistEntry]) -> int:
+        changed = 0
         with self._write() as conn:  # one transaction: the whole import or nothing
-            existing = self.port_blacklist(e.port for e in entries)
-            changed = {e.port: e for e in entries if existing.get(e.port) != e}
-            conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
-                             [port_values(e, iso_day=True) for e in changed.values()])
-            self._mark(conn, changed)
-        return len(changed)
+            for batch in batches(entries, IMPORT_BATCH):
+                existing = self.port_blacklist(e.port for e in batch)
+                fresh = {e.port: e for e in batch if existing.get(e.port) != e}
+                conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
+                                 [port_values(e, iso_day=True) for e in fresh.values()])
+                self._mark(conn, fresh)
+                changed += len(fresh)
+        return changed
 
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         return {r["port"]: port_from(r) for r in self._in("SELECT * FROM port_blacklist WHERE port IN ({keys})", ports)}
@@ -390,12 +393,16 @@ class SQLiteStore(SQLiteEvidence, Store):
         return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
 
     # ---- number-resource registry ----------------------------------------
-    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+    def put_allocations(self, allocations: Iterable[Allocation]) -> int:
+        changed = 0
         with self._write() as conn:
-            existing = {a.prefix: a for a in self.allocations()}
-            changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
-            conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in changed])
-        return len(changed)
+            for batch in batches(allocations, IMPORT_BATCH):
+                existing = {r["prefix"]: allocation_from(r)
+                            for r in self._in("SELECT * FROM allocations WHERE prefix IN ({keys})", (a.prefix for a in batch))}
+                fresh = [a for a in {a.prefix: a for a in batch}.values() if existing.get(a.prefix) != a]
+                conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in fresh])
+                changed += len(fresh)
+        return changed
 
     def allocations(self) -> list[Allocation]:
         return [allocation_from(r) for r in self._conn().execute("SELECT * FROM allocations ORDER BY prefix")]
