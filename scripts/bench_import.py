@@ -57,6 +57,14 @@ def floor(path: Path, fmt: str) -> float:
     return time.perf_counter() - t
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited from the forking parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(path: Path, store_path: Path) -> None:
     """One import in this process; prints seconds to validate, to apply, and peak RSS (KiB) as JSON."""
     from numrep.regulator import port_blacklist
@@ -71,12 +79,12 @@ def child(path: Path, store_path: Path) -> None:
         rows = staged.rows
     done = time.perf_counter()
     print(json.dumps({"rows": rows, "changed": changed, "validate": validated - t, "apply": done - validated,
-                      "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                      "rss_kib": peak_rss_kib()}))
 
 
 def idle_rss() -> int:
-    code = ("import resource, numrep.regulator.port_blacklist, numrep.store.sqlite, phonenumbers; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    code = ("import numrep.regulator.port_blacklist, numrep.store.sqlite, phonenumbers, scripts.bench_import as b; "
+            "print(b.peak_rss_kib())")
     return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
 
 
