@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-import eval
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness bench-import eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -23,8 +23,9 @@ protos: setup-dev
 lint: setup-dev
 	.venv/bin/python -m mypy
 
+# the fast tests: no server needed (the contract suite on SQLite; its Cassandra half is marked integration)
 unit: setup-dev
-	.venv/bin/python -m pytest tests/unit
+	.venv/bin/python -m pytest tests/unit -m "not integration"
 
 e2e: setup-dev
 	.venv/bin/python -m pytest tests/e2e
@@ -42,6 +43,11 @@ bench: setup-dev
 # call-record ingest of issue 10: records/s in-process and over gRPC, SQLite and Cassandra (prints figures and ratios)
 bench-ingest: setup-dev
 	.venv/bin/python -m scripts.bench_ingest
+
+# freshness under load of issue 13: deciding report -> BLOCK on Lookup and on WatchRules, idle vs under ingest,
+# embedded and on the 3-node ring; FRESHNESS_ARGS e.g. --backend embedded --samples 20 --report-rate 3700
+bench-freshness: setup-dev
+	.venv/bin/python -m scripts.bench_freshness $(FRESHNESS_ARGS)
 
 # import rows/s and peak RSS of 10k / 100k / 1M-row CSV, JSON and JSON Lines files (issue 11, item 9)
 bench-import: setup-dev
