@@ -224,7 +224,7 @@ def fuzzed(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple
     keys: list[tuple[tuple[str, str], ...]] = [()]
     if on:
         token, _ = auth.create_key(store, tuned, "fuzzer", list(Scope))
-        keys = [(), (("x-api-key", "nrk_bogus"),), (("x-api-key", token),), (("x-api-key", token),)]
+        keys = [(("x-api-key", token),), (("x-api-key", token),), (("x-api-key", token),), (), (("x-api-key", "nrk_bogus"),)]
     srv = Server(tuned, store=store, nudge=lambda: None).start()
     yield srv, keys
     srv.stop(grace=1)
