@@ -62,9 +62,19 @@ def timestamp(dt: datetime | None) -> Timestamp | None:
     return ts
 
 
-def from_timestamp(ts: Timestamp) -> datetime:
-    """A UTC datetime (to the microsecond); called once per call record, so without ToDatetime's overhead."""
-    return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
+def from_timestamp(ts: Timestamp, field: str = "timestamp") -> datetime:
+    """A UTC datetime (to the microsecond); called once per call record, so without ToDatetime's overhead.
+
+    A time outside what a datetime holds (years 1-9999) or nanos outside 0-999,999,999 is a
+    ValidationError naming ``field``.
+    """
+    try:
+        return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
+    except (OverflowError, OSError, ValueError):
+        from numrep.errors import ValidationError
+
+        raise ValidationError(f"{field}: seconds {ts.seconds}, nanos {ts.nanos} is not a valid time "
+                              "(years 1-9999, nanos 0-999999999)") from None
 
 
 def redress_of(url: str, hotline: str) -> common_pb.Redress:
@@ -123,8 +133,8 @@ def rule_from_pb(m: rules_pb.Rule) -> Rule:
     return Rule(
         rule_id=m.rule_id, kind=RULE_KIND_FROM_PB[m.kind], subject=m.subject, channel=CHANNEL_FROM_PB[m.channel],
         action=ACTION_FROM_PB[m.action], category=CATEGORY_FROM_PB[m.category], reason=m.reason,
-        issued_at=from_timestamp(m.issued_at),
-        expires_at=from_timestamp(m.expires_at) if m.HasField("expires_at") else None,
+        issued_at=from_timestamp(m.issued_at, "issued_at"),
+        expires_at=from_timestamp(m.expires_at, "expires_at") if m.HasField("expires_at") else None,
         code=REASON_CODE_FROM_PB.get(m.reason_code),
     )
 

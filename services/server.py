@@ -35,6 +35,7 @@ from numrep.v1 import disputes_pb2, disputes_pb2_grpc
 from services.admin import AdminServicer
 from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
+from services.interceptors.decode import DecodeInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.interceptors.metrics import MetricsInterceptor
@@ -108,8 +109,10 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation
-        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation;
+        # DecodeInterceptor inside ErrorInterceptor: an undecodable request raises a ValidationError there
+        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor(),
+                                                      DecodeInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(2, AuthInterceptor(auth))
