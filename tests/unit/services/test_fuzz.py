@@ -107,7 +107,8 @@ HINTS: dict[str, list[Any]] = {  # plausible values by field name, so that calls
 
 def scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     generic = _generic(field)
-    if field.name in HINTS:
+    hints = HINTS.get(field.name, [])
+    if hints and field.type != FieldDescriptor.TYPE_ENUM:  # an enum of a hinted name (a dispute's decision) draws numbers
         return weighted(st.sampled_from(HINTS[field.name]), generic, 0.25)
     return generic
 
