@@ -15,6 +15,7 @@ from numrep.config import Settings
 from numrep.evidence.records import Behaviour, aggregate_hour, merge
 from numrep.models import Channel, Decision, ReviewCase
 from numrep.numbers import SMS
+from numrep.privacy import subscriber_hash
 from numrep.scoring import FUTURE_SKEW, channels_for
 from numrep.scoring_v2 import Evidence
 from numrep.store.base import Store
@@ -22,32 +23,33 @@ from numrep.store.base import Store
 log = logging.getLogger(__name__)
 
 
-def aggregate_dirty_hours(store: Store, batch: int = 500, time_budget: float = 30.0) -> int:
-    """Derive the aggregates of every caller-hour whose records changed; returns the hours done.
+def fold_call_records(store: Store, settings: Settings, batch: int = 20_000, time_budget: float = 30.0) -> int:
+    """Fold stored call records into hourly aggregates and contacts; returns the records folded.
 
-    Each aggregate is a pure function of the hour's stored records, written
-    whole (marking the caller for rescoring), and the hour's mark is cleared
-    only if no record arrived meanwhile — a crash anywhere leaves the hour to
-    be aggregated again, with the same result.
+    Each fold is atomic or re-derives whole caller-hours (see
+    ``EvidenceStore.fold_call_records``): a crash anywhere leaves the records
+    to be folded again, with the same result.
     """
     deadline = time.monotonic() + time_budget
     done = 0
     honeypots: frozenset[str] | None = None
+    key = settings.subscriber_key
+    hashes: dict[str, str] = {}
+
+    def caller_hash(caller: str) -> str:
+        if (h := hashes.get(caller)) is None:
+            h = hashes[caller] = subscriber_hash(key, caller)
+        return h
+
     while time.monotonic() < deadline:
-        marks = store.dirty_hours(batch)
-        if not marks:
-            break
         if honeypots is None:
             honeypots = frozenset(h.number_hash for h in store.honeypots())
-        aggregates = []
-        for m in marks:
-            aggregates.extend(aggregate_hour(m.caller, m.hour, store.call_records_in_hour(m.caller, m.hour), honeypots))
-        if aggregates:
-            store.put_call_aggregates(aggregates)
-        store.clear_dirty_hours(marks)
-        done += len(marks)
+        n = store.fold_call_records(batch, honeypots, caller_hash, settings.contacts_cap)
+        if not n:
+            break
+        done += n
     if done:
-        log.info("call records aggregated", extra={"hours": done})
+        log.info("call records folded", extra={"records": done})
     return done
 
 

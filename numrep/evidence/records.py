@@ -179,31 +179,84 @@ def validate_aggregate(inp: AggregateInput, region: str, operator: str, now: dat
     )
 
 
+class RecordRow(NamedTuple):
+    """What aggregation needs of a stored record (the store's inbox row, without ids or times)."""
+
+    caller: str
+    hour: datetime
+    channel: Channel
+    talk_seconds: int
+    ring_ms: int
+    international: bool
+    callee_reg: int
+    prefix_reg: int
+    callee_hash: str
+
+
+class _Hour:
+    __slots__ = ("calls", "answered", "short", "ring_once", "international", "callees", "prefixes", "hashes")
+
+    def __init__(self) -> None:
+        self.calls = self.answered = self.short = self.ring_once = self.international = 0
+        self.callees, self.prefixes = bytearray(M), bytearray(M)
+        self.hashes: set[str] = set()
+
+
+def aggregate_rows(rows: Iterable[RecordRow], honeypots: frozenset[str] = frozenset()) -> list[CallAggregate]:
+    """The aggregates (one per caller, hour and channel) of these records: a pure function of them.
+
+    The worker folds the inbox in slices; an hour's aggregate is then the
+    merge (:func:`merge_aggregates`) of its slices' aggregates, the same as
+    aggregating all of the hour's records at once.
+    """
+    acc: dict[tuple[str, datetime, Channel], _Hour] = {}
+    for r in rows:
+        key = (r.caller, r.hour, r.channel)
+        h = acc.get(key)
+        if h is None:
+            h = acc[key] = _Hour()
+        h.calls += 1
+        if r.talk_seconds > 0:
+            h.answered += 1
+            if r.talk_seconds < SHORT_CALL_SECONDS:
+                h.short += 1
+        elif r.ring_ms <= RING_ONCE_MS:
+            h.ring_once += 1
+        if r.international:
+            h.international += 1
+        for regs, packed in ((h.callees, r.callee_reg), (h.prefixes, r.prefix_reg)):
+            idx, value = packed >> 6, packed & 63
+            if value > regs[idx]:
+                regs[idx] = value
+        if honeypots:
+            h.hashes.add(r.callee_hash)
+    return [
+        CallAggregate(caller=caller, channel=ch, hour=hour, source=RECORDS_SOURCE, calls=h.calls, answered=h.answered,
+                      short_calls=h.short, ring_once_calls=h.ring_once, international_calls=h.international,
+                      callees=HyperLogLog(h.callees).to_bytes(), prefixes=HyperLogLog(h.prefixes).to_bytes(),
+                      honeypots=tuple(sorted(h.hashes & honeypots)))
+        for (caller, hour, ch), h in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2].value))
+    ]
+
+
+def merge_aggregates(a: CallAggregate, b: CallAggregate) -> CallAggregate:
+    """Two aggregates of one caller, hour, channel and source as one: counts add, sketches merge."""
+    return CallAggregate(
+        caller=a.caller, channel=a.channel, hour=a.hour, source=a.source, calls=a.calls + b.calls,
+        answered=a.answered + b.answered, short_calls=a.short_calls + b.short_calls,
+        ring_once_calls=a.ring_once_calls + b.ring_once_calls,
+        international_calls=a.international_calls + b.international_calls,
+        callees=HyperLogLog.from_bytes(a.callees).merge_bytes(b.callees).to_bytes(),
+        prefixes=HyperLogLog.from_bytes(a.prefixes).merge_bytes(b.prefixes).to_bytes(),
+        honeypots=tuple(sorted(set(a.honeypots) | set(b.honeypots))),
+    )
+
+
 def aggregate_hour(caller: str, hour: datetime, records: Iterable[CallRecord],
                    honeypots: frozenset[str] = frozenset()) -> list[CallAggregate]:
     """The aggregates (one per channel) of one caller-hour's stored records: a pure function of them."""
-    by_channel: dict[Channel, list[CallRecord]] = {}
-    for r in records:
-        by_channel.setdefault(r.channel, []).append(r)
-    out = []
-    for ch in sorted(by_channel, key=lambda c: c.value):
-        rs = by_channel[ch]
-        callees, prefixes = bytearray(M), bytearray(M)
-        for r in rs:
-            for regs, packed in ((callees, r.callee_reg), (prefixes, r.prefix_reg)):
-                idx, value = packed >> 6, packed & 63
-                if value > regs[idx]:
-                    regs[idx] = value
-        answered = [r for r in rs if r.talk_seconds > 0]
-        out.append(CallAggregate(
-            caller=caller, channel=ch, hour=hour, source=RECORDS_SOURCE, calls=len(rs), answered=len(answered),
-            short_calls=sum(1 for r in answered if r.talk_seconds < SHORT_CALL_SECONDS),
-            ring_once_calls=sum(1 for r in rs if r.talk_seconds == 0 and r.ring_ms <= RING_ONCE_MS),
-            international_calls=sum(1 for r in rs if r.international),
-            callees=HyperLogLog(callees).to_bytes(), prefixes=HyperLogLog(prefixes).to_bytes(),
-            honeypots=tuple(sorted({r.callee_hash for r in rs} & honeypots)),
-        ))
-    return out
+    return aggregate_rows((RecordRow(caller, hour, r.channel, r.talk_seconds, r.ring_ms, r.international, r.callee_reg,
+                                     r.prefix_reg, r.callee_hash) for r in records), honeypots)
 
 
 @dataclass(frozen=True, slots=True)
