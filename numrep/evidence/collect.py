@@ -6,6 +6,7 @@ an hour again writes the same rows, and gathering reads only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -87,6 +88,10 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     claims = {s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]
               for s, cs in numbered.items() if cs}
     contacted = store.contacted_many(claims) if claims else {}
+    # callbacks: of the subjects with call behaviour, how many of the people they reached called them back
+    behaving = {s: subscriber_hash(settings.subscriber_key, s) for s in subjects if s in aggregates and not s.startswith(SMS)}
+    callbacks = (store.callbacks(behaving, as_of - timedelta(days=settings.contacts_days), settings.contacts_cap)
+                 if behaving else {})
     out: dict[str, Evidence] = {}
     for s in subjects:
         found, more = complaints[s]
@@ -94,6 +99,9 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
         mine = {c.reporter_hash: stats[c.reporter_hash] for c in found if c.reporter_hash in stats}
         rows = [a for a in aggregates.get(s, ()) if a.hour <= as_of]
         behaviour: dict[Channel, Behaviour] = {ch: merge(rows, ch) for ch in channels_for(s)} if rows else {}
+        if s in callbacks:
+            reached, back = callbacks[s]
+            behaviour = {ch: dataclasses.replace(b, reached=reached, called_back=back) for ch, b in behaviour.items()}
         authoritative, cleared, hold = _decisions(decided.get(s, ()), as_of, window)
         if s in ports:
             authoritative.insert(0, ports[s].describe())

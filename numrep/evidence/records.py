@@ -69,6 +69,15 @@ def _pack(normalised: str) -> int:
     return (h >> _REST_BITS) << 6 | (_REST_BITS + 1 - (h & _REST_MASK).bit_length())
 
 
+def _prefix_reg(callee: str, cache: dict[str, int] | None) -> int:
+    prefix = callee_prefix(callee)
+    if cache is None:
+        return _pack(prefix)
+    if (packed := cache.get(prefix)) is None:
+        packed = cache[prefix] = _pack(prefix)
+    return packed
+
+
 def _event_time(t: datetime | None, field: str, now: datetime, lateness: timedelta) -> datetime:
     if t is None:
         raise InvalidRecord(field, "required")
@@ -98,11 +107,14 @@ def _channel(caller: str, channel: Channel | None) -> Channel:
 
 
 def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operator: str, now: datetime,
-                    lateness: timedelta, callers: dict[str, str] | None = None) -> CallRecord:
+                    lateness: timedelta, callers: dict[str, str] | None = None,
+                    prefixes: dict[str, int] | None = None) -> CallRecord:
     """A storable record, or InvalidRecord naming the field.
 
     ``callers`` caches normalised callers across a batch: one switch's
     records come from few callers, and normalising is the costliest step.
+    ``prefixes`` caches the sketch positions of callees' 10-number blocks
+    (consecutive callees share them).
     """
     record_id = (inp.record_id or "").strip()
     if not record_id:
@@ -130,7 +142,7 @@ def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operat
     return CallRecord(
         record_id=record_id, caller=caller, callee_hash=subscriber_hash(subscriber_key, callee), channel=channel,
         start=start, ring_ms=inp.ring_ms, talk_seconds=inp.talk_seconds, international=inp.international,
-        operator=operator, callee_reg=_pack(callee), prefix_reg=_pack(callee_prefix(callee)),
+        operator=operator, callee_reg=_pack(callee), prefix_reg=_prefix_reg(callee, prefixes),
         received_at=now,
     )
 
@@ -271,6 +283,12 @@ class Behaviour:
     distinct_callees: float = 0.0
     distinct_prefixes: float = 0.0
     honeypots: frozenset[str] = frozenset()
+    reached: int = 0  # distinct callees kept in its contacts (early warning), at most the cap
+    called_back: int = 0  # how many of them called it back after it first reached them
+
+    @property
+    def callback_share(self) -> float:
+        return self.called_back / self.reached if self.reached else 0.0
 
     @property
     def answer_rate(self) -> float:
