@@ -104,7 +104,8 @@ def bare_sqlite(tmp: Path, settings: Settings, n: int, rounds: int) -> float:
     return statistics.median(out)
 
 
-def over_grpc(tmp: Path, n: int, rounds: int) -> float:
+def over_grpc(tmp: Path, n: int, rounds: int) -> dict[bool, float]:
+    """Records/s over gRPC, with a result per record (False) and with ``errors_only`` (True)."""
     from numrep.sdk.client import Client
     from numrep.v1 import callrecords_pb2
 
@@ -119,16 +120,17 @@ def over_grpc(tmp: Path, n: int, rounds: int) -> float:
     try:
         with Client(f"127.0.0.1:{port}", timeout=60) as c:
             c.wait_ready(30)
-            out = []
-            for r in range(rounds):
+            out: dict[bool, list[float]] = {False: [], True: []}
+            for r, errors_only in ((r, e) for r in range(rounds) for e in (False, True)):
                 msgs = []
-                for x in inputs(n, (rounds + r) * n):
+                for x in inputs(n, (2 * rounds + 2 * r + errors_only) * n):
                     m = callrecords_pb2.CallRecord(record_id=x.record_id, caller=x.caller, callee=x.callee,
                                                    ring_ms=x.ring_ms, talk_seconds=x.talk_seconds)
                     assert x.start is not None
                     m.start_time.FromDatetime(x.start)
                     msgs.append(m)
-                batches = [callrecords_pb2.SubmitCallRecordsRequest(records=msgs[i:i + BATCH]) for i in range(0, n, BATCH)]
+                batches = [callrecords_pb2.SubmitCallRecordsRequest(records=msgs[i:i + BATCH], errors_only=errors_only)
+                           for i in range(0, n, BATCH)]
 
                 def send(part: list[callrecords_pb2.SubmitCallRecordsRequest]) -> None:
                     for b in part:
@@ -140,8 +142,8 @@ def over_grpc(tmp: Path, n: int, rounds: int) -> float:
                         t.start()
                     for t in threads:
                         t.join()
-                out.append(rate(n, both))
-            return statistics.median(out)
+                out[errors_only].append(rate(n, both))
+            return {k: statistics.median(v) for k, v in out.items()}
     finally:
         server.terminate()
         server.wait(30)
@@ -180,9 +182,13 @@ def main() -> None:
         print(line)
     s = results["sqlite"]["records/s, validated and stored"]
     print(f"  bare executemany of validated rows  sqlite {floor:10,.0f}   numrep/bare {s / floor:.2f}")
-    print(f"  SubmitCallRecords over gRPC         sqlite {grpc_rate:10,.0f}   (2 client threads, batches of {BATCH})")
-    print(f"  target >= 50,000 records/s into the embedded default: "
-          f"{'met' if max(s, grpc_rate) >= 50_000 else 'NOT met'} in-process {s:,.0f}, over gRPC {grpc_rate:,.0f}")
+    for errors_only, label in ((False, "a result per record"), (True, "errors_only")):
+        g = grpc_rate[errors_only]
+        print(f"  SubmitCallRecords over gRPC         sqlite {g:10,.0f}   numrep/bare {g / floor:.2f}   "
+              f"({label}; 2 client threads, batches of {BATCH})")
+    best = max(grpc_rate.values())
+    print(f"  target >= 50,000 records/s into the embedded default: in-process {s:,.0f} "
+          f"({'met' if s >= 50_000 else 'NOT met'}), over gRPC {best:,.0f} ({'met' if best >= 50_000 else 'NOT met'})")
 
 
 if __name__ == "__main__":

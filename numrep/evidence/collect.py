@@ -80,7 +80,7 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     fraud = store.confirmed_fraud(subjects)
     decided = store.case_decisions(subjects)
     aggregates = store.call_aggregates(subjects, as_of - timedelta(days=settings.behaviour_window_days))
-    complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap)
+    complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap, as_of + FUTURE_SKEW)
     # every reporter's velocity is taken in the 24 h before as_of: the same for a subject whatever its batch
     moments = {c.reporter_hash: as_of for found, _more in complaints.values() for c in found}
     stats = store.reporter_stats(moments) if moments else {}

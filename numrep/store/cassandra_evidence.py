@@ -73,9 +73,12 @@ SELECT_OUTCOMES = "SELECT outcome FROM reporter_outcomes WHERE reporter_hash = ?
 SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? LIMIT ?"
 SELECT_COMPLAINTS = (
     "SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, attested_by "
-    "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? ORDER BY occurred_at DESC, report_id DESC"
+    "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ? "
+    "ORDER BY occurred_at DESC, report_id DESC"
 )
-SELECT_COMPLAINT_REPORTERS = "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ?"
+SELECT_COMPLAINT_REPORTERS = (
+    "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ?"
+)
 RECORD_COLUMNS = ("caller", "hour", "record_id", "callee_hash", "channel", "start", "ring_ms", "talk_seconds",
                   "international", "operator", "callee_reg", "prefix_reg", "received_at")
 INSERT_RECORD = f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
@@ -409,7 +412,8 @@ class CassandraEvidence(EvidenceStore):
         return out
 
     # ---- reporter trust -------------------------------------------------
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
         """Newest day partition first, a few days read concurrently (first pages only), rows streamed.
 
         Memory stays bounded: complaints are kept for at most ``limit``
@@ -421,7 +425,8 @@ class CassandraEvidence(EvidenceStore):
         millions of reporters.
         """
         start = to_micros(since)
-        days = _days(since)[::-1]
+        end = to_micros(until) if until is not None else 2**62
+        days = [d for d in _days(since) if until is None or d <= _day(until)][::-1]
         complaints: list[Complaint] = []
         kept: set[str] = set()
         seen: set[tuple[str, str]] = set()
@@ -430,7 +435,7 @@ class CassandraEvidence(EvidenceStore):
         for n in range(0, len(days), DAYS_AHEAD):
             window = days[n:n + DAYS_AHEAD]
             cql = SELECT_COMPLAINTS if collecting else SELECT_COMPLAINT_REPORTERS
-            streams = self._streams(cql, [(subject, d, start) for d in window])
+            streams = self._streams(cql, [(subject, d, start, end) for d in window])
             with self._errors():  # iterating fetches further pages
                 for stream in streams:
                     for r in stream:

@@ -99,14 +99,16 @@ class EvidenceStore(ABC):
 
     # ---- reporter trust -------------------------------------------------
     @abstractmethod
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
-        """The latest complaint per reporter about ``subject`` since ``since``, newest first, at most
-        ``limit``; and how many more distinct reporters there are (counted, not returned)."""
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
+        """The latest complaint per reporter about ``subject`` from ``since`` to ``until`` (unbounded if None),
+        newest first, at most ``limit``; and how many more distinct reporters there are (counted, not
+        returned). ``until`` keeps a replay at ``as_of`` from reading (and being crowded by) later ones."""
 
-    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime,
-                                limit: int) -> dict[str, tuple[list[Complaint], int]]:
+    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
+                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
         """``complaints_for_subject`` for a batch in one call (backends may read the subjects concurrently)."""
-        return {s: self.complaints_for_subject(s, since, limit) for s in subjects}
+        return {s: self.complaints_for_subject(s, since, limit, until) for s in subjects}
 
     def contacted_many(self, claims: Mapping[str, Sequence[tuple[str, datetime, datetime]]]) -> dict[str, set[int]]:
         """``contacted`` for a batch of callers in one call."""

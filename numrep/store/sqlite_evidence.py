@@ -107,6 +107,7 @@ def _fold_from_scratch(conn: sqlite3.Connection) -> None:
 
 _hour_us, _dt = hour_micros, at_micros
 HOUR_US = 3_600_000_000
+MAX_MICROS = 2**62  # an open upper bound on stored times
 
 
 def _record(r: sqlite3.Row) -> CallRecord:
@@ -331,13 +332,15 @@ class SQLiteEvidence(EvidenceStore):
         return out
 
     # ---- reporter trust -------------------------------------------------
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
         conn = self._conn()
+        bounds = (subject, to_micros(since), to_micros(until) if until is not None else MAX_MICROS)
         rows = conn.execute(
             "SELECT * FROM (SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, "
             "attested_by, ROW_NUMBER() OVER (PARTITION BY reporter_hash, channel ORDER BY occurred_at DESC, "
-            "report_id DESC) AS rn FROM reports WHERE subject = ? AND occurred_at >= ?) WHERE rn = 1 "
-            "ORDER BY occurred_at DESC, report_id DESC", (subject, to_micros(since)))
+            "report_id DESC) AS rn FROM reports WHERE subject = ? AND occurred_at BETWEEN ? AND ?) WHERE rn = 1 "
+            "ORDER BY occurred_at DESC, report_id DESC", bounds)
         complaints: list[Complaint] = []
         kept: set[str] = set()
         for r in rows:  # newest first; stop once `limit` reporters are in (memory stays bounded)
@@ -348,24 +351,37 @@ class SQLiteEvidence(EvidenceStore):
             complaints.append(Complaint(r["report_id"], r["reporter_hash"], Channel(r["channel"]),
                                         Category(r["category"]), _dt(r["occurred_at"]), r["reporter_number_hash"],
                                         r["attested_by"]))
-        total = conn.execute("SELECT COUNT(DISTINCT reporter_hash) FROM reports WHERE subject = ? AND occurred_at >= ?",
-                             (subject, to_micros(since))).fetchone()[0]
+        total = conn.execute("SELECT COUNT(DISTINCT reporter_hash) FROM reports WHERE subject = ? AND occurred_at "
+                             "BETWEEN ? AND ?", bounds).fetchone()[0]
         return complaints, max(int(total) - len(kept), 0)
 
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
+        """Three grouped queries per 500 reporters (and per distinct moment), not three per reporter."""
         conn = self._conn()
         out: dict[str, ReporterStats] = {}
+        by_moment: dict[datetime, list[str]] = {}
         for reporter, at in moments.items():
-            # first seen: the server's receipt time, never a time the client claims (occurred_at may be backdated)
-            first = conn.execute("SELECT MIN(received_at) FROM reports WHERE reporter_hash = ?", (reporter,)).fetchone()[0]
-            if first is None:
-                continue
-            n = conn.execute("SELECT COUNT(DISTINCT subject) FROM reports WHERE reporter_hash = ? AND occurred_at BETWEEN ? AND ?",
-                             (reporter, to_micros(at - timedelta(hours=24)), to_micros(at))).fetchone()[0]
-            counts = dict(conn.execute("SELECT outcome, COUNT(*) FROM reporter_outcomes WHERE reporter_hash = ? "
-                                       "GROUP BY outcome", (reporter,)).fetchall())
-            out[reporter] = ReporterStats(reporter, _dt(first), max(int(n), 1), int(counts.get("confirmed", 0)),
-                                          int(counts.get("cleared", 0)))
+            by_moment.setdefault(at, []).append(reporter)
+        for at, reporters in by_moment.items():
+            for part in _chunks(sorted(reporters)):
+                marks = ",".join("?" * len(part))
+                # first seen: the server's receipt time, never a time the client claims (occurred_at may be backdated)
+                first = dict(conn.execute(f"SELECT reporter_hash, MIN(received_at) FROM reports WHERE reporter_hash IN "
+                                          f"({marks}) GROUP BY reporter_hash", part).fetchall())
+                subjects = dict(conn.execute(
+                    f"SELECT reporter_hash, COUNT(DISTINCT subject) FROM reports WHERE reporter_hash IN ({marks}) "
+                    "AND occurred_at BETWEEN ? AND ? GROUP BY reporter_hash",
+                    (*part, to_micros(at - timedelta(hours=24)), to_micros(at))).fetchall())
+                outcomes: dict[tuple[str, str], int] = {}
+                for r, outcome, n in conn.execute(f"SELECT reporter_hash, outcome, COUNT(*) FROM reporter_outcomes "
+                                                  f"WHERE reporter_hash IN ({marks}) GROUP BY reporter_hash, outcome", part):
+                    outcomes[(r, outcome)] = int(n)
+                for reporter in part:
+                    if first.get(reporter) is None:
+                        continue
+                    out[reporter] = ReporterStats(reporter, _dt(first[reporter]), max(int(subjects.get(reporter, 0)), 1),
+                                                  outcomes.get((reporter, "confirmed"), 0),
+                                                  outcomes.get((reporter, "cleared"), 0))
         return out
 
     def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:

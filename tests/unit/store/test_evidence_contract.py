@@ -159,6 +159,9 @@ class TestComplaints:
         assert got[1].occurred_at == NOW - timedelta(hours=1)
         assert more == 3
         assert store.complaints_for_subject(CALLER, NOW - timedelta(days=30), limit=100)[1] == 0
+        # a replay at an earlier moment reads only what had happened by then
+        got, more = store.complaints_for_subject(CALLER, NOW - timedelta(days=30), limit=2, until=NOW - timedelta(hours=4))
+        assert ([c.reporter_hash for c in got], more) == (["h1:r4", "h1:r0"], 3)
 
     def test_reporter_stats_in_event_time(self, store: Store) -> None:
         store.add_reports([make_report(1, reporter="h1:a", at=NOW - timedelta(days=20)),
