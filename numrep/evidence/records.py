@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 
 from numrep.errors import InvalidSubject, ValidationError
-from numrep.evidence.sketch import _REST_BITS, HyperLogLog, M, callee_prefix
+from numrep.evidence.sketch import _REST_BITS, HyperLogLog, M, callee_prefix, encode_registers, merge_encoded
 from numrep.models import CallAggregate, CallRecord, Channel
 from numrep.numbers import SMS, TEL, default_channel, normalize
 from numrep.privacy import subscriber_hash
@@ -210,7 +210,8 @@ class _Hour:
 
     def __init__(self) -> None:
         self.calls = self.answered = self.short = self.ring_once = self.international = 0
-        self.callees, self.prefixes = bytearray(M), bytearray(M)
+        self.callees: dict[int, int] = {}
+        self.prefixes: dict[int, int] = {}
         self.hashes: set[str] = set()
 
 
@@ -238,14 +239,14 @@ def aggregate_rows(rows: Iterable[RecordRow], honeypots: frozenset[str] = frozen
             h.international += 1
         for regs, packed in ((h.callees, r.callee_reg), (h.prefixes, r.prefix_reg)):
             idx, value = packed >> 6, packed & 63
-            if value > regs[idx]:
+            if value > regs.get(idx, 0):
                 regs[idx] = value
         if honeypots:
             h.hashes.add(r.callee_hash)
     return [
         CallAggregate(caller=caller, channel=ch, hour=hour, source=RECORDS_SOURCE, calls=h.calls, answered=h.answered,
                       short_calls=h.short, ring_once_calls=h.ring_once, international_calls=h.international,
-                      callees=HyperLogLog(h.callees).to_bytes(), prefixes=HyperLogLog(h.prefixes).to_bytes(),
+                      callees=encode_registers(h.callees), prefixes=encode_registers(h.prefixes),
                       honeypots=tuple(sorted(h.hashes & honeypots)))
         for (caller, hour, ch), h in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2].value))
     ]
@@ -258,8 +259,7 @@ def merge_aggregates(a: CallAggregate, b: CallAggregate) -> CallAggregate:
         answered=a.answered + b.answered, short_calls=a.short_calls + b.short_calls,
         ring_once_calls=a.ring_once_calls + b.ring_once_calls,
         international_calls=a.international_calls + b.international_calls,
-        callees=HyperLogLog.from_bytes(a.callees).merge_bytes(b.callees).to_bytes(),
-        prefixes=HyperLogLog.from_bytes(a.prefixes).merge_bytes(b.prefixes).to_bytes(),
+        callees=merge_encoded(a.callees, b.callees), prefixes=merge_encoded(a.prefixes, b.prefixes),
         honeypots=tuple(sorted(set(a.honeypots) | set(b.honeypots))),
     )
 

@@ -51,6 +51,7 @@ RETENTION_DAYS = 400  # reports and aggregates (default_time_to_live in the CQL)
 CONCURRENCY = 64
 IN_CHUNK = 100  # record ids per `IN` of the read-before-write
 DAYS_AHEAD = 7  # day partitions read concurrently by complaints_for_subject (first pages only)
+SUBJECTS_AHEAD = 16  # subjects whose newest days complaints_for_subjects reads concurrently
 PAGE_ROWS = 1000  # rows per page when a read streams
 EXACT_REPORTERS = 50_000  # distinct reporters counted exactly before the HyperLogLog takes over
 
@@ -205,6 +206,36 @@ class _Distinct:
             return len(self.exact)
         assert self.sketch is not None
         return len(self.sketch)
+
+
+class _Complaints:
+    """The latest complaint per reporter and channel for at most ``limit`` reporters, the rest counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.complaints: list[Complaint] = []
+        self.kept: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
+        self.rest = _Distinct()
+        self.collecting = True
+
+    def feed(self, streams: Iterable[Iterable[dict[str, Any]]]) -> None:
+        """Rows of day partitions, newest day first, each newest row first."""
+        for stream in streams:
+            for r in stream:
+                reporter = r["reporter_hash"]
+                if reporter in self.kept:
+                    if self.collecting and (reporter, r["channel"]) not in self.seen:
+                        self.seen.add((reporter, r["channel"]))
+                        self.complaints.append(CassandraEvidence._complaint(r))
+                    continue
+                if self.collecting and len(self.kept) < self.limit:
+                    self.kept.add(reporter)
+                    self.seen.add((reporter, r["channel"]))
+                    self.complaints.append(CassandraEvidence._complaint(r))
+                else:
+                    self.collecting = False
+                    self.rest.add(reporter)
 
 
 class CassandraEvidence(EvidenceStore):
@@ -424,35 +455,32 @@ class CassandraEvidence(EvidenceStore):
         (~1.6 % standard error, 4 KiB): a report-bombed subject may have
         millions of reporters.
         """
+        return self.complaints_for_subjects([subject], since, limit, until)[subject]
+
+    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
+                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
+        """As ``complaints_for_subject``; the newest days of ``SUBJECTS_AHEAD`` subjects are read concurrently
+        (most subjects have all their complaints there), older days subject by subject."""
         start = to_micros(since)
         end = to_micros(until) if until is not None else 2**62
         days = [d for d in _days(since) if until is None or d <= _day(until)][::-1]
-        complaints: list[Complaint] = []
-        kept: set[str] = set()
-        seen: set[tuple[str, str]] = set()
-        rest = _Distinct()
-        collecting = True
-        for n in range(0, len(days), DAYS_AHEAD):
-            window = days[n:n + DAYS_AHEAD]
-            cql = SELECT_COMPLAINTS if collecting else SELECT_COMPLAINT_REPORTERS
-            streams = self._streams(cql, [(subject, d, start, end) for d in window])
-            with self._errors():  # iterating fetches further pages
-                for stream in streams:
-                    for r in stream:
-                        reporter = r["reporter_hash"]
-                        if reporter in kept:
-                            if collecting and (reporter, r["channel"]) not in seen:
-                                seen.add((reporter, r["channel"]))
-                                complaints.append(self._complaint(r))
-                            continue
-                        if collecting and len(kept) < limit:
-                            kept.add(reporter)
-                            seen.add((reporter, r["channel"]))
-                            complaints.append(self._complaint(r))
-                        else:
-                            collecting = False
-                            rest.add(reporter)
-        return complaints, len(rest)
+        first = days[:DAYS_AHEAD]
+        out: dict[str, tuple[list[Complaint], int]] = {}
+        for n in range(0, len(subjects), SUBJECTS_AHEAD):
+            group = subjects[n:n + SUBJECTS_AHEAD]
+            streams = self._streams(SELECT_COMPLAINTS, [(s, d, start, end) for s in group for d in first])
+            for i, subject in enumerate(group):
+                found = _Complaints(limit)
+                with self._errors():  # iterating fetches further pages
+                    found.feed(streams[i * len(first):(i + 1) * len(first)])
+                for k in range(DAYS_AHEAD, len(days), DAYS_AHEAD):
+                    window = days[k:k + DAYS_AHEAD]
+                    cql = SELECT_COMPLAINTS if found.collecting else SELECT_COMPLAINT_REPORTERS
+                    more = self._streams(cql, [(subject, d, start, end) for d in window])
+                    with self._errors():
+                        found.feed(more)
+                out[subject] = found.complaints, len(found.rest)
+        return out
 
     @staticmethod
     def _complaint(r: dict[str, Any]) -> Complaint:
