@@ -235,6 +235,25 @@ def test_raw_records_are_pruned_and_their_aggregates_stay(sqlite_store: Store) -
     assert sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=41))[CALLER][0].hour == HOUR - timedelta(days=40)
 
 
+def test_a_store_of_the_per_hour_design_is_folded_again_from_its_raw_records(sqlite_store: Store) -> None:
+    # given records aggregated the old way (derived per hour, no fold cursor) over three hours
+    from numrep.store.sqlite_evidence import FOLD_CURSOR, migrate_evidence
+
+    sqlite_store.add_call_records([record(i, at=HOUR - timedelta(hours=i % 3, minutes=-5)) for i in range(1, 10)])
+    fold(sqlite_store)
+    before = {a.hour: a.calls for a in sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=1))[CALLER]}
+    conn = sqlite_store._conn()  # type: ignore[attr-defined]
+    conn.execute("DELETE FROM contacts")
+    conn.execute("DELETE FROM meta WHERE key = ?", (FOLD_CURSOR,))
+    # when the store is migrated and folded
+    migrate_evidence(conn)
+    fold(sqlite_store)
+    # then every hour but the oldest (whose raw records retention may have cut) is derived again, once
+    after = {a.hour: a.calls for a in sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=1))[CALLER]}
+    assert after == before == {HOUR - timedelta(hours=2): 3, HOUR - timedelta(hours=1): 3, HOUR: 3}
+    assert len(sqlite_store.contacts(CALLER, HOUR - timedelta(days=1))) == 6  # the oldest hour's 3 records are gone
+
+
 class TestOutcomes:
     def test_outcomes_count_per_reporter_once_and_find_what_they_reported(self, store: Store) -> None:
         store.add_reports([make_report(1, reporter="h1:a", at=NOW - timedelta(hours=5)),
