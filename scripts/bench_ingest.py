@@ -9,8 +9,10 @@ Measures, medians over the rounds:
   are given);
 - the same rows written by a bare ``executemany`` into an equivalent SQLite
   table: the floor numrep's SQLite path is compared with;
-- ``SubmitCallRecords`` over gRPC to a ``numrep serve`` process on the
-  embedded default, batches of 1,000 from two client threads;
+- validation alone (normalising, hashing, sketch positions), no store;
+- ``SubmitCallRecords`` over gRPC to ``numrep serve`` on the embedded
+  default (one serving process, and two), batches of 1,000 from two client
+  threads, with a result per record and with ``errors_only``;
 - folding the stored records into hourly aggregates and contacts (the
   worker's step), in records per second.
 Not a test: it prints figures and ratios, it asserts nothing. Target: at least
@@ -51,9 +53,14 @@ def inputs(n: int, offset: int) -> list[RecordInput]:
             for i in range(n)]
 
 
-def rate(n: int, fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # records per second of this process's CPU time, by figure (load-independent)
+
+
+def rate(n: int, fn: Callable[[], object], cpu: str = "") -> float:
+    t, c = time.perf_counter(), time.process_time()
     fn()
+    if cpu:
+        CPU.setdefault(cpu, []).append(n / (time.process_time() - c))
     return n / (time.perf_counter() - t)
 
 
@@ -72,7 +79,8 @@ def bench_store(store: Store, settings: Settings, n: int, rounds: int) -> dict[s
     rates, aggs = [], []
     for r in range(rounds):
         batch = inputs(n, r * n)
-        rates.append(rate(n, lambda: intake(store, settings, batch)))
+        cpu = "validated and stored (SQLite)" if "SQLite" in type(store).__name__ else ""  # Cassandra works elsewhere
+        rates.append(rate(n, lambda: intake(store, settings, batch), cpu))
         aggs.append(rate(n, lambda: collect.fold_call_records(store, settings, time_budget=600)))
     return {"records/s, validated and stored": statistics.median(rates),
             "records/s folded (aggregates, contacts)": statistics.median(aggs)}
@@ -100,12 +108,13 @@ def bare_sqlite(tmp: Path, settings: Settings, n: int, rounds: int) -> float:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany("INSERT INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows[i:i + BATCH])
                 conn.execute("COMMIT")
-        out.append(rate(n, write))
+        out.append(rate(n, write, "bare executemany"))
     return statistics.median(out)
 
 
-def over_grpc(tmp: Path, n: int, rounds: int) -> dict[bool, float]:
-    """Records/s over gRPC, with a result per record (False) and with ``errors_only`` (True)."""
+def over_grpc(tmp: Path, n: int, rounds: int, processes: int = 1) -> dict[bool, float]:
+    """Records/s over gRPC to ``processes`` serving processes (one port, SO_REUSEPORT), with a result per
+    record (False) and with ``errors_only`` (True)."""
     from numrep.sdk.client import Client
     from numrep.v1 import callrecords_pb2
 
@@ -113,7 +122,8 @@ def over_grpc(tmp: Path, n: int, rounds: int) -> dict[bool, float]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
-    env.update(NUMREP_DATA_DIR=str(tmp / "served"), NUMREP_GRPC_PORT=str(port), NUMREP_HASH_KEY="k" * 64,
+    env.update(NUMREP_DATA_DIR=str(tmp / f"served-{processes}"), NUMREP_GRPC_PORT=str(port), NUMREP_HASH_KEY="k" * 64,
+               NUMREP_GRPC_PROCESSES=str(processes),
                NUMREP_MAX_BATCH=str(BATCH), PYTHONPATH=str(ROOT))
     server = subprocess.Popen([sys.executable, "-m", "numrep.cli", "serve"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -165,7 +175,11 @@ def main() -> None:
     sqlite.migrate()
     results = {"sqlite": bench_store(sqlite, settings, ns.records, ns.rounds)}
     floor = bare_sqlite(tmp, settings, ns.records, ns.rounds)
-    grpc_rate = over_grpc(tmp, ns.records // 2, ns.rounds)
+    late = timedelta(days=settings.record_lateness_days)
+    validate = statistics.median(rate(ns.records, lambda: [
+        validate_record(x, settings.subscriber_key, settings.region, "bench", NOW, late, {}, {}) for x in batch])
+        for batch in (inputs(ns.records, (10 + r) * ns.records) for r in range(ns.rounds)))
+    grpc_rate = {p: over_grpc(tmp, ns.records // 2, ns.rounds, p) for p in (1, 2)}
 
     if not ns.no_cassandra:
         from scripts.cassandra import benchmark_store
@@ -182,11 +196,16 @@ def main() -> None:
         print(line)
     s = results["sqlite"]["records/s, validated and stored"]
     print(f"  bare executemany of validated rows  sqlite {floor:10,.0f}   numrep/bare {s / floor:.2f}")
-    for errors_only, label in ((False, "a result per record"), (True, "errors_only")):
-        g = grpc_rate[errors_only]
-        print(f"  SubmitCallRecords over gRPC         sqlite {g:10,.0f}   numrep/bare {g / floor:.2f}   "
-              f"({label}; 2 client threads, batches of {BATCH})")
-    best = max(grpc_rate.values())
+    print(f"  validation alone (no store)                {validate:10,.0f}   numrep/validation {s / validate:.2f}")
+    for processes, by_mode in grpc_rate.items():
+        for errors_only, label in ((False, "a result per record"), (True, "errors_only")):
+            g = by_mode[errors_only]
+            print(f"  SubmitCallRecords over gRPC         sqlite {g:10,.0f}   numrep/bare {g / floor:.2f}   "
+                  f"({processes} serving process{'es' if processes > 1 else ''}, {label}; 2 client threads, "
+                  f"batches of {BATCH})")
+    for figure, rates in CPU.items():
+        print(f"  per second of CPU time (the machine's other load aside): {figure} {statistics.median(rates):,.0f}")
+    best = max(g for by_mode in grpc_rate.values() for g in by_mode.values())
     print(f"  target >= 50,000 records/s into the embedded default: in-process {s:,.0f} "
           f"({'met' if s >= 50_000 else 'NOT met'}), over gRPC {best:,.0f} ({'met' if best >= 50_000 else 'NOT met'})")
 

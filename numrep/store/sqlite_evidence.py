@@ -295,11 +295,10 @@ class SQLiteEvidence(EvidenceStore):
                 for r in conn.execute(f"SELECT callee_hash, first_at, last_at FROM contacts WHERE caller = ? AND "
                                       f"callee_hash IN ({','.join('?' * len(part))})", (caller, *part)):
                     spans.setdefault(r[0], []).append((r[1], r[2]))
-            found = {i for i, (callee, start, end) in enumerate(cs)
-                     if any(first <= (to_micros(end) or 0) and last >= (to_micros(start) or 0)
-                            for first, last in spans.get(callee, ()))}
-            if found:
-                out[caller] = found
+            if cs:
+                out[caller] = {i for i, (callee, start, end) in enumerate(cs)
+                               if any(first <= (to_micros(end) or 0) and last >= (to_micros(start) or 0)
+                                      for first, last in spans.get(callee, ()))}
         return out
 
     def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
