@@ -37,7 +37,7 @@ def _has_unknown_fields(request: pb.SubmitCallRecordsRequest) -> bool:
 
 
 def _channel(value: int) -> Channel | None:
-    return convert.enum_or_none(convert.CHANNEL_FROM_PB, value, "channel")  # type: ignore[return-value]
+    return convert.enum_or_none(convert.CHANNEL_FROM_PB, value, "channel")
 
 
 class CallRecordServicer(pb_grpc.CallRecordServiceServicer):

@@ -49,6 +49,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -120,6 +121,9 @@ DELETE_RULE = "DELETE FROM rules_by_subject WHERE subject = ? AND rule_id = ?"
 INSERT_LOG = f"INSERT INTO rule_log ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})"
 SELECT_LOG = "SELECT * FROM rule_log WHERE version = ?"
 DELETE_LOG = "DELETE FROM rule_log WHERE version = ?"
+SELECT_EPOCH = "SELECT value FROM feed_meta WHERE name = 'epoch'"
+UPDATE_EPOCH = "UPDATE feed_meta SET value = ? WHERE name = 'epoch'"
+UPDATE_CHECKSUM = "UPDATE rule_versions SET checksum = ? WHERE bucket = 0 AND version = ?"
 ACQUIRE_LEASE = f"INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {LEASE_SECONDS}"
 RELEASE_LEASE = "DELETE FROM leases WHERE name = ? IF owner = ?"
 INSERT_ALLOW = "INSERT INTO allowlist (bucket, subject, reason, added_by, added_at) VALUES (0, ?, ?, ?, ?) IF NOT EXISTS"
@@ -190,6 +194,7 @@ class CassandraStore(CassandraEvidence, Store):
         self.settings = settings
         self.keyspace = settings.cassandra_keyspace
         self.keep_versions = settings.rules_log_keep_versions
+        self.max_delta_versions = settings.rules_delta_max_versions
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
@@ -371,7 +376,7 @@ class CassandraStore(CassandraEvidence, Store):
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
         rows = [row for part in self._many(SELECT_DIRTY, [(i,) for i in range(SHARDS)]) for row in part]
         rows.sort(key=lambda r: (r["marked_at"] or 0, r["subject"]))
-        return [DirtyMark(r["subject"], r["mark"]) for r in rows[:limit]]
+        return [DirtyMark(r["subject"], r["mark"], from_micros(r["marked_at"])) for r in rows[:limit]]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         self._many(CLEAR_DIRTY, [(shard_of(m.subject), m.subject, m.token) for m in marks])
@@ -460,6 +465,16 @@ class CassandraStore(CassandraEvidence, Store):
     def _read_log(self, since: int, until: int) -> list[LogEntry]:
         parts = self._many(SELECT_LOG, [(v,) for v in range(since + 1, until + 1)])
         return [log_entry_from(row) for part in parts for row in part]  # in version order
+
+    def _read_epoch(self) -> int | None:
+        rows = self._exec(SELECT_EPOCH)
+        return int(rows[0]["value"]) if rows and rows[0]["value"] is not None else None
+
+    def _write_epoch(self, epoch: int) -> None:
+        self._exec(UPDATE_EPOCH, (epoch,))
+
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        self._exec(UPDATE_CHECKSUM, (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:

@@ -33,6 +33,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -225,8 +226,8 @@ class SQLiteStore(SQLiteEvidence, Store):
             self._mark(conn, subjects)
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
-        rows = self._conn().execute("SELECT subject, token FROM dirty ORDER BY marked_at, subject LIMIT ?", (limit,))
-        return [DirtyMark(row["subject"], row["token"]) for row in rows]
+        rows = self._conn().execute("SELECT subject, token, marked_at FROM dirty ORDER BY marked_at, subject LIMIT ?", (limit,))
+        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"])) for row in rows]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         with self._write() as conn:
@@ -312,6 +313,16 @@ class SQLiteStore(SQLiteEvidence, Store):
         rows = self._conn().execute("SELECT * FROM rule_log WHERE version > ? AND version <= ? ORDER BY version",
                                     (since, until))
         return [log_entry_from(r) for r in rows]
+
+    def _read_epoch(self) -> int | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _write_epoch(self, epoch: int) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)", (str(epoch),))
+
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        self._conn().execute("UPDATE rule_versions SET checksum = ? WHERE version = ?", (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
