@@ -1,4 +1,5 @@
-"""The Cassandra store's evidence tables (see ``numrep.store.evidence``; schema in ``cql/0006_evidence.cql``).
+"""The Cassandra store's evidence tables (see ``numrep.store.evidence``; schema in ``cql/0006_evidence.cql``,
+``cql/0009_contacts.cql``).
 
 Mixed into :class:`numrep.store.cassandra.CassandraStore`, whose session,
 prepared-statement cache and error translation it uses. Like the core tables:
