@@ -116,35 +116,34 @@ def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operat
     ``prefixes`` caches the sketch positions of callees' 10-number blocks
     (consecutive callees share them).
     """
-    record_id = (inp.record_id or "").strip()
+    record_id, raw_caller, raw_callee, channel, start, ring_ms, talk_seconds, international = inp
+    record_id = (record_id or "").strip()
     if not record_id:
         raise InvalidRecord("record_id", "required")
     if len(record_id) > MAX_RECORD_ID_CHARS:
         raise InvalidRecord("record_id", f"at most {MAX_RECORD_ID_CHARS} characters")
     if callers is None:
-        caller = _caller(inp.caller, region)
-    elif (caller := callers.get(inp.caller, "")) == "":
-        caller = callers[inp.caller] = _caller(inp.caller, region)
+        caller = _caller(raw_caller, region)
+    elif (caller := callers.get(raw_caller, "")) == "":
+        caller = callers[raw_caller] = _caller(raw_caller, region)
     try:
-        callee = normalize(inp.callee, region)
+        callee = normalize(raw_callee, region)
     except InvalidSubject as exc:  # the reason never echoes the callee
         raise InvalidRecord("callee", exc.reason) from None
     if not callee.startswith(TEL):
         raise InvalidRecord("callee", "must be a phone number")
     if callee == caller:
         raise InvalidRecord("callee", "a number cannot call itself")
-    channel = _channel(caller, inp.channel)
-    start = _event_time(inp.start, "start_time", now, lateness)
-    if not 0 <= inp.ring_ms <= MAX_RING_MS:
+    if channel is None or channel is Channel.VOICE:
+        channel = _channel(caller, channel)
+    start = _event_time(start, "start_time", now, lateness)
+    if not 0 <= ring_ms <= MAX_RING_MS:
         raise InvalidRecord("ring_ms", f"0 to {MAX_RING_MS}")
-    if not 0 <= inp.talk_seconds <= MAX_TALK_SECONDS:
+    if not 0 <= talk_seconds <= MAX_TALK_SECONDS:
         raise InvalidRecord("talk_seconds", f"0 to {MAX_TALK_SECONDS}")
-    return CallRecord(
-        record_id=record_id, caller=caller, callee_hash=subscriber_hash(subscriber_key, callee), channel=channel,
-        start=start, ring_ms=inp.ring_ms, talk_seconds=inp.talk_seconds, international=inp.international,
-        operator=operator, callee_reg=_pack(callee), prefix_reg=_prefix_reg(callee, prefixes),
-        received_at=now,
-    )
+    # positional (the field order of CallRecord): keywords cost a fifth of this function's time
+    return CallRecord(record_id, caller, subscriber_hash(subscriber_key, callee), channel, start, ring_ms, talk_seconds,
+                      international, operator, _pack(callee), _prefix_reg(callee, prefixes), now)
 
 
 class AggregateInput(NamedTuple):
