@@ -1,6 +1,7 @@
 """Call-record ingest benchmark: records/s into each backend, in-process and over gRPC.
 
-    python -m scripts.bench_ingest [--records 200000] [--rounds 3] [--cassandra-hosts 127.0.0.1 | --no-cassandra] [--no-grpc]
+    python -m scripts.bench_ingest [--records 200000] [--rounds 3]
+        [--cassandra-hosts 127.0.0.1 | --no-cassandra] [--no-grpc]
 
 Measures, medians over the rounds:
 - in-process intake: validation (normalising caller and callee, keyed hashing,
