@@ -105,6 +105,8 @@ class WorldConfig:
     fraud_ring_once_share: Span = (0.5, 0.9)
     fraud_answer_rate: Span = (0.05, 0.25)
     fraud_international_share: Span = (0.0, 0.3)
+    spam_callback_rate: Span = (0.0, 0.03)  # reached victims who call a spammer back ("who was that?")
+    wangiri_callback_rate: Span = (0.05, 0.2)  # ring-once victims who call back: the fraud's aim
     # victims and complaints
     complain_rate: Span = (0.02, 0.12)  # per reached victim who answered (once per victim and abuser)
     missed_complain_factor: Span = (0.2, 0.5)  # ... times this for a missed call
@@ -435,6 +437,7 @@ class _Gen:
                                                               "spam_talk_median_s"))
         f_rate, f_ring, f_ans, f_intl = (self.world_rate(n) for n in (
             "fraud_calls_per_day", "fraud_ring_once_share", "fraud_answer_rate", "fraud_international_share"))
+        s_cb, w_cb = (self.world_rate(n) for n in ("spam_callback_rate", "wangiri_callback_rate"))
         complain, missed, hotline, app_number = (self.world_rate(n) for n in (
             "complain_rate", "missed_complain_factor", "hotline_share", "app_number_share"))
         seq_share = self.u(cfg.spam_sequential_share)
@@ -449,6 +452,7 @@ class _Gen:
             intl = self.u(f_intl) if fraud else 0.0
             med = self.u(s_talk)
             p_complain, p_missed = self.u(complain), self.u(missed)
+            p_spam_cb, p_wangiri_cb = self.u(s_cb), self.u(w_cb)
             t.sequential = not fraud and rng.random() < seq_share
             category = Category(t.role)
             # an abuser works a number list of one or two holders' subscribers
@@ -478,6 +482,9 @@ class _Gen:
                     else:
                         ring, talk = rng.randint(6000, 30000), 0
                     self.ship(t.subject, callee, start, ring, talk, rng.random() < intl)
+                    if rng.random() < (p_wangiri_cb if fraud and not talk and ring <= 5000 else p_spam_cb):
+                        back = min(self.end - 30, start + rng.uniform(30, 6 * 3600))
+                        self.ship(callee, t.subject, back, rng.randint(2000, 10000), rng.randint(3, 40))
                     p = p_complain * (1.0 if talk else p_missed)
                     if (callee, t.subject) not in self.complained and rng.random() < p:
                         self.complained.add((callee, t.subject))

@@ -145,6 +145,10 @@ class Settings(BaseModel):
     record_retention_days: float = Field(
         35.0, gt=0, description="Raw call records (hashed callees) are kept this long, for corroboration and early warning."
     )
+    contacts_days: float = Field(
+        30.0, gt=0, description="Early warning: the subscribers a caller reached are kept (and callbacks counted) this long."
+    )
+    contacts_cap: int = Field(10_000, gt=0, description="Early warning: at most this many distinct subscribers kept per caller.")
     corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
     account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")
     velocity_free_subjects: int = Field(

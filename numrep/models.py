@@ -159,6 +159,15 @@ class CallRecord(NamedTuple):
     received_at: datetime
 
 
+class Contact(NamedTuple):
+    """A subscriber (keyed hash) a caller reached through one operator, first and last within the kept window."""
+
+    callee_hash: str
+    operator: str
+    first_at: datetime
+    last_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class CallAggregate:
     """What one caller did in one hour on one channel, from one source.

@@ -244,7 +244,7 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
     """
     deadline = time.monotonic() + time_budget
     scored, last_version = 0, None
-    collect.aggregate_dirty_hours(store, settings.rescore_batch, time_budget / 2)
+    collect.fold_call_records(store, settings, time_budget=time_budget / 2)
     protected = load_protected(store, settings)
     while time.monotonic() < deadline:
         marks = store.dirty_subjects(settings.rescore_batch)

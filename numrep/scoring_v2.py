@@ -14,7 +14,9 @@ Per channel, evidence adds up to a strength ``S``; the score is
   subject still being reported keeps its older complaints.
 * **Behaviour** from call records over ``behaviour_window_days``: low answer
   rate, short calls, ring-once calls and sequential dialling, once enough
-  distinct callees are seen to judge.
+  distinct callees are seen to judge; weighed down when many of the people
+  a caller reached called it back (not for ring-once callers: wangiri
+  victims calling back is the fraud).
 * **Honeypots**: each distinct honeypot reached weighs ``honeypot_weight``.
 * **Authoritative** evidence (a shut-down SMS port, confirmed fraud, an
   analyst's block) blocks directly.
@@ -115,8 +117,15 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return 0.0 if x >= lo else 1.0 if x <= hi else (lo - x) / (lo - hi)
 
 
+CALLBACK_MIN_REACHED = 20
+
+
 def behaviour_strength(b: Behaviour, channel: Channel) -> tuple[float, list[str]]:
-    """How strongly call behaviour alone says "spam", with the signs that say it."""
+    """How strongly call behaviour alone says "spam", with the signs that say it.
+
+    Callbacks weigh it down (:func:`callback_damping`): people who call a
+    caller back are its customers.
+    """
     enough = _ramp(b.distinct_callees, 20, 100)
     if enough == 0:
         return 0.0, []
@@ -128,8 +137,24 @@ def behaviour_strength(b: Behaviour, channel: Channel) -> tuple[float, list[str]
             (0.5 * _ramp(b.short_share, 0.45, 0.8), f"{b.short_share:.0%} of answered calls under 10 s"),
             (1.2 * _ramp(b.ring_once_share, 0.25, 0.6), f"{b.ring_once_share:.0%} ring-once calls"),
         ]
-    s = enough * sum(w for w, _ in signs)
-    return min(s, 3.0), [why for w, why in signs if w > 0]
+    damp = callback_damping(b)
+    s = enough * damp * sum(w for w, _ in signs)
+    why = [why for w, why in signs if w > 0]
+    if damp < 1 and why:
+        why.append(f"{b.called_back} of {b.reached:,} people reached called back ({b.callback_share:.0%}): "
+                   f"weighed ×{damp:.2f}")
+    return min(s, 3.0), why
+
+
+def callback_damping(b: Behaviour) -> float:
+    """1 without callbacks; down to 0.3 when a quarter or more of the (at least 20) people reached called back.
+
+    Not for ring-once callers: their victims calling back (a premium line) is
+    the fraud itself — the damping fades out as the ring-once share grows.
+    """
+    if b.reached < CALLBACK_MIN_REACHED:
+        return 1.0
+    return 1.0 - 0.7 * _ramp(b.callback_share, 0.05, 0.25) * (1.0 - _ramp(b.ring_once_share, 0.25, 0.6))
 
 
 def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str | None = None) -> Scored:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -25,6 +25,15 @@ def _unknown_fields(m: Message) -> str:
 
     numbers = sorted({f.field_number for f in UnknownFieldSet(m)})
     return f"unknown field(s) {', '.join(map(str, numbers))}" if numbers else ""
+
+
+def _has_unknown_fields(request: pb.SubmitCallRecordsRequest) -> bool:
+    """Whether any record carries fields this server does not know: one C-side pass over the whole batch
+    (looking for them record by record costs as much as validating the record)."""
+    clean = pb.SubmitCallRecordsRequest()
+    clean.CopyFrom(request)
+    clean.DiscardUnknownFields()
+    return clean.ByteSize() != request.ByteSize()
 
 
 def _channel(value: int) -> Channel | None:
@@ -54,38 +63,47 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
     def _records(self, request: pb.SubmitCallRecordsRequest, operator: str) -> pb.SubmitCallRecordsResponse:
         self._check_size(len(request.records), "records")
         now = datetime.now(timezone.utc)
-        results: list[pb.CallRecordResult] = []
-        valid: list[tuple[int, CallRecord]] = []
+        key, region, lateness = self.settings.subscriber_key, self.settings.region, self.lateness
+        check_unknown = _has_unknown_fields(request)
+        errors: dict[int, str] = {}
+        duplicates: set[int] = set()
+        valid: list[CallRecord] = []
+        where: list[int] = []  # each valid record's index in the request
         seen: set[str] = set()
         callers: dict[str, str] = {}
-        for m in request.records:
+        prefixes: dict[str, int] = {}
+        for i, m in enumerate(request.records):
             try:
-                unknown = _unknown_fields(m)
-                if unknown:
+                if check_unknown and (unknown := _unknown_fields(m)):
                     raise ValidationError(f"invalid record: {unknown}")
                 rec = validate_record(RecordInput(
-                    record_id=m.record_id, caller=m.caller, callee=m.callee, channel=_channel(m.channel),
-                    start=convert.from_timestamp(m.start_time, "start_time") if m.HasField("start_time") else None,
-                    ring_ms=m.ring_ms, talk_seconds=m.talk_seconds, international=m.international,
-                ), self.settings.subscriber_key, self.settings.region, operator, now, self.lateness, callers)
+                    m.record_id, m.caller, m.callee, _channel(m.channel) if m.channel else None,
+                    convert.from_timestamp(m.start_time, "start_time") if m.HasField("start_time") else None,
+                    m.ring_ms, m.talk_seconds, m.international,
+                ), key, region, operator, now, lateness, callers, prefixes)
             except ValidationError as exc:
-                results.append(pb.CallRecordResult(record_id=m.record_id, accepted=False, error=exc.message))
+                errors[i] = exc.message
                 continue
             if rec.record_id in seen:  # the same id twice in one call counts once
-                results.append(pb.CallRecordResult(record_id=m.record_id, accepted=True, duplicate=True))
+                duplicates.add(i)
                 continue
             seen.add(rec.record_id)
-            results.append(pb.CallRecordResult(record_id=m.record_id, accepted=True))
-            valid.append((len(results) - 1, rec))
-        fresh = self.store.add_call_records([r for _, r in valid]) if valid else []
-        for (i, _), new in zip(valid, fresh):
-            results[i].duplicate = not new
-        if any(fresh):
+            valid.append(rec)
+            where.append(i)
+        fresh = self.store.add_call_records(valid) if valid else []
+        duplicates.update(i for i, new in zip(where, fresh) if not new)
+        accepted = len(request.records) - len(errors) - len(duplicates)
+        if accepted:
             self.on_new()
-        accepted = sum(fresh)
-        rejected = sum(1 for r in results if not r.accepted)
-        return pb.SubmitCallRecordsResponse(results=results, accepted=accepted, rejected=rejected,
-                                            duplicates=len(results) - accepted - rejected)
+        if request.errors_only:
+            shown: Iterable[int] = sorted(errors.keys() | duplicates)
+        else:
+            shown = range(len(request.records))
+        records = request.records
+        results = [pb.CallRecordResult(record_id=records[i].record_id, index=i, accepted=i not in errors,
+                                       duplicate=i in duplicates, error=errors.get(i, "")) for i in shown]
+        return pb.SubmitCallRecordsResponse(results=results, accepted=accepted, rejected=len(errors),
+                                            duplicates=len(duplicates))
 
     def SubmitCallRecords(self, request: pb.SubmitCallRecordsRequest, context: grpc.ServicerContext) -> pb.SubmitCallRecordsResponse:
         return self._records(request, self._operator(context))

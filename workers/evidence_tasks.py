@@ -10,7 +10,8 @@ from workers.celery_app import PRUNE_CALL_RECORDS, app, settings, store
 
 @app.task(name=PRUNE_CALL_RECORDS, autoretry_for=(StoreError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
 def prune_call_records_task() -> int:
-    """Delete raw call records (hashed callees) older than the retention; their hourly aggregates stay.
+    """Delete raw call records (hashed callees) older than the retention, and contacts last reached before it;
+    their hourly aggregates stay.
 
     Idempotent: the cut-off only moves forward, and deleting again deletes nothing.
     Backends that expire rows by TTL (Cassandra) do nothing here.

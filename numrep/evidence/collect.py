@@ -6,6 +6,7 @@ an hour again writes the same rows, and gathering reads only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Container, Mapping, Sequence
@@ -16,6 +17,7 @@ from numrep.evidence.records import Behaviour, aggregate_hour, merge
 from numrep.models import Channel, ConfirmedFraud, Decision, ReasonCode, ReviewCase
 from numrep.redress import disputes
 from numrep.numbers import SMS
+from numrep.privacy import subscriber_hash
 from numrep.scoring import FUTURE_SKEW, channels_for
 from numrep.scoring_v2 import Evidence
 from numrep.store.base import Store
@@ -23,32 +25,33 @@ from numrep.store.base import Store
 log = logging.getLogger(__name__)
 
 
-def aggregate_dirty_hours(store: Store, batch: int = 500, time_budget: float = 30.0) -> int:
-    """Derive the aggregates of every caller-hour whose records changed; returns the hours done.
+def fold_call_records(store: Store, settings: Settings, batch: int = 20_000, time_budget: float = 30.0) -> int:
+    """Fold stored call records into hourly aggregates and contacts; returns the records folded.
 
-    Each aggregate is a pure function of the hour's stored records, written
-    whole (marking the caller for rescoring), and the hour's mark is cleared
-    only if no record arrived meanwhile — a crash anywhere leaves the hour to
-    be aggregated again, with the same result.
+    Each fold is atomic or re-derives whole caller-hours (see
+    ``EvidenceStore.fold_call_records``): a crash anywhere leaves the records
+    to be folded again, with the same result.
     """
     deadline = time.monotonic() + time_budget
     done = 0
     honeypots: frozenset[str] | None = None
+    key = settings.subscriber_key
+    hashes: dict[str, str] = {}
+
+    def caller_hash(caller: str) -> str:
+        if (h := hashes.get(caller)) is None:
+            h = hashes[caller] = subscriber_hash(key, caller)
+        return h
+
     while time.monotonic() < deadline:
-        marks = store.dirty_hours(batch)
-        if not marks:
-            break
         if honeypots is None:
             honeypots = frozenset(h.number_hash for h in store.honeypots())
-        aggregates = []
-        for m in marks:
-            aggregates.extend(aggregate_hour(m.caller, m.hour, store.call_records_in_hour(m.caller, m.hour), honeypots))
-        if aggregates:
-            store.put_call_aggregates(aggregates)
-        store.clear_dirty_hours(marks)
-        done += len(marks)
+        n = store.fold_call_records(batch, honeypots, caller_hash, settings.contacts_cap)
+        if not n:
+            break
+        done += n
     if done:
-        log.info("call records aggregated", extra={"hours": done})
+        log.info("call records folded", extra={"records": done})
     return done
 
 
@@ -78,7 +81,7 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     fraud = store.confirmed_fraud(subjects)
     decided = store.case_decisions(subjects)
     aggregates = store.call_aggregates(subjects, as_of - timedelta(days=settings.behaviour_window_days))
-    complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap)
+    complaints = store.complaints_for_subjects(subjects, since, settings.complaint_cap, as_of + FUTURE_SKEW)
     # every reporter's velocity is taken in the 24 h before as_of: the same for a subject whatever its batch
     moments = {c.reporter_hash: as_of for found, _more in complaints.values() for c in found}
     stats = store.reporter_stats(moments) if moments else {}
@@ -86,6 +89,10 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     claims = {s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]
               for s, cs in numbered.items() if cs}
     contacted = store.contacted_many(claims) if claims else {}
+    # callbacks: of the subjects with call behaviour, how many of the people they reached called them back
+    behaving = {s: subscriber_hash(settings.subscriber_key, s) for s in subjects if s in aggregates and not s.startswith(SMS)}
+    callbacks = (store.callbacks(behaving, as_of - timedelta(days=settings.contacts_days), settings.contacts_cap)
+                 if behaving else {})
     out: dict[str, Evidence] = {}
     for s in subjects:
         found, more = complaints[s]
@@ -93,6 +100,9 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
         mine = {c.reporter_hash: stats[c.reporter_hash] for c in found if c.reporter_hash in stats}
         rows = [a for a in aggregates.get(s, ()) if a.hour <= as_of]
         behaviour: dict[Channel, Behaviour] = {ch: merge(rows, ch) for ch in channels_for(s)} if rows else {}
+        if s in callbacks:
+            reached, back = callbacks[s]
+            behaviour = {ch: dataclasses.replace(b, reached=reached, called_back=back) for ch, b in behaviour.items()}
         authoritative, cleared, hold = _decisions(decided.get(s, ()), as_of, window)
         if s in ports:
             authoritative.insert(0, ports[s].describe())

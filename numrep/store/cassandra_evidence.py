@@ -1,4 +1,5 @@
-"""The Cassandra store's evidence tables (see ``numrep.store.evidence``; schema in ``cql/0006_evidence.cql``).
+"""The Cassandra store's evidence tables (see ``numrep.store.evidence``; schema in ``cql/0006_evidence.cql``,
+``cql/0009_contacts.cql``).
 
 Mixed into :class:`numrep.store.cassandra.CassandraStore`, whose session,
 prepared-statement cache and error translation it uses. Like the core tables:
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -21,6 +22,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import PreparedStatement
 
 from numrep.errors import Conflict, NotFound
+from numrep.evidence.records import RecordRow, aggregate_rows, hour_of
 from numrep.evidence.sketch import HyperLogLog
 from numrep.models import (
     Action,
@@ -31,6 +33,7 @@ from numrep.models import (
     Category,
     Channel,
     Complaint,
+    Contact,
     ConfirmedFraud,
     Decision,
     Honeypot,
@@ -49,6 +52,7 @@ RETENTION_DAYS = 400  # reports and aggregates (default_time_to_live in the CQL)
 CONCURRENCY = 64
 IN_CHUNK = 100  # record ids per `IN` of the read-before-write
 DAYS_AHEAD = 7  # day partitions read concurrently by complaints_for_subject (first pages only)
+SUBJECTS_AHEAD = 16  # subjects whose newest days complaints_for_subjects reads concurrently
 PAGE_ROWS = 1000  # rows per page when a read streams
 EXACT_REPORTERS = 50_000  # distinct reporters counted exactly before the HyperLogLog takes over
 
@@ -71,16 +75,27 @@ SELECT_OUTCOMES = "SELECT outcome FROM reporter_outcomes WHERE reporter_hash = ?
 SELECT_SUBJECTS_SINCE = "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? LIMIT ?"
 SELECT_COMPLAINTS = (
     "SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, attested_by "
-    "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? ORDER BY occurred_at DESC, report_id DESC"
+    "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ? "
+    "ORDER BY occurred_at DESC, report_id DESC"
 )
-SELECT_COMPLAINT_REPORTERS = "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ?"
+SELECT_COMPLAINT_REPORTERS = (
+    "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ?"
+)
 RECORD_COLUMNS = ("caller", "hour", "record_id", "callee_hash", "channel", "start", "ring_ms", "talk_seconds",
                   "international", "operator", "callee_reg", "prefix_reg", "received_at")
 INSERT_RECORD = f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
 SELECT_RECORD_IDS = "SELECT record_id FROM call_records WHERE caller = ? AND hour = ? AND record_id IN ?"
 SELECT_RECORDS = "SELECT * FROM call_records WHERE caller = ? AND hour = ?"
-INSERT_CONTACT = "INSERT INTO call_contacts (caller, callee_hash, start, record_id) VALUES (?, ?, ?, ?)"
-SELECT_CONTACT = "SELECT start FROM call_contacts WHERE caller = ? AND callee_hash = ? AND start >= ? AND start <= ? LIMIT 1"
+INSERT_CONTACT = ("INSERT INTO contacts (caller, callee_hash, operator, caller_hash, first_at, last_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_INBOUND = ("INSERT INTO contacts_inbound (callee_hash, caller_hash, operator, first_at, last_at) "
+                  "VALUES (?, ?, ?, ?, ?)")
+SELECT_CONTACTS = "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ?"
+SELECT_CONTACTS_AFTER = (
+    "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ? AND (callee_hash, operator) > (?, ?)"
+)
+SELECT_CONTACT = "SELECT first_at, last_at FROM contacts WHERE caller = ? AND callee_hash = ?"
+SELECT_INBOUND = "SELECT caller_hash, last_at FROM contacts_inbound WHERE callee_hash = ?"
 MARK_HOUR = "UPDATE dirty_hours SET mark = ?, marked_at = ? WHERE shard = ? AND caller = ? AND hour = ?"
 SELECT_HOURS = "SELECT caller, hour, mark, marked_at FROM dirty_hours WHERE shard = ?"
 CLEAR_HOUR = "DELETE FROM dirty_hours WHERE shard = ? AND caller = ? AND hour = ? IF mark = ?"
@@ -194,6 +209,36 @@ class _Distinct:
         return len(self.sketch)
 
 
+class _Complaints:
+    """The latest complaint per reporter and channel for at most ``limit`` reporters, the rest counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.complaints: list[Complaint] = []
+        self.kept: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
+        self.rest = _Distinct()
+        self.collecting = True
+
+    def feed(self, streams: Iterable[Iterable[dict[str, Any]]]) -> None:
+        """Rows of day partitions, newest day first, each newest row first."""
+        for stream in streams:
+            for r in stream:
+                reporter = r["reporter_hash"]
+                if reporter in self.kept:
+                    if self.collecting and (reporter, r["channel"]) not in self.seen:
+                        self.seen.add((reporter, r["channel"]))
+                        self.complaints.append(CassandraEvidence._complaint(r))
+                    continue
+                if self.collecting and len(self.kept) < self.limit:
+                    self.kept.add(reporter)
+                    self.seen.add((reporter, r["channel"]))
+                    self.complaints.append(CassandraEvidence._complaint(r))
+                else:
+                    self.collecting = False
+                    self.rest.add(reporter)
+
+
 class CassandraEvidence(EvidenceStore):
     """Evidence tables; the session helpers below are CassandraStore's."""
 
@@ -247,9 +292,9 @@ class CassandraEvidence(EvidenceStore):
         first version stays. Two concurrent sends of one id may both read
         "absent", both report new and the later write wins the row: the
         aggregate still counts one record. Order makes a retry repair a crash:
-        contacts, then records, then the hour marks — which are set for
-        duplicates too (cheap, and an aggregation run twice writes the same
-        row), since the crash may have hit between a record and its mark.
+        records, then the hour marks — which are set for duplicates too
+        (cheap, and a fold run twice writes the same rows), since the crash
+        may have hit between a record and its mark. Contacts are the fold's.
         """
         first: dict[str, int] = {}
         for i, r in enumerate(records):
@@ -262,7 +307,6 @@ class CassandraEvidence(EvidenceStore):
         existing = {row["record_id"] for part in self._many(SELECT_RECORD_IDS, queries) for row in part}
         out = [first[r.record_id] == i and r.record_id not in existing for i, r in enumerate(records)]
         new = [r for r, is_new in zip(records, out) if is_new]
-        self._many(INSERT_CONTACT, [(r.caller, r.callee_hash, to_micros(r.start), r.record_id) for r in new])
         self._many(INSERT_RECORD, [
             (r.caller, _hour_us(r.start), r.record_id, r.callee_hash, r.channel.value, to_micros(r.start), r.ring_ms,
              r.talk_seconds, r.international, r.operator, r.callee_reg, r.prefix_reg, to_micros(r.received_at))
@@ -272,15 +316,70 @@ class CassandraEvidence(EvidenceStore):
         self._many(MARK_HOUR, [(secrets.token_hex(8), now, _hour_shard(c, h), c, h) for c, h in sorted(groups)])
         return out
 
+    def fold_call_records(self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str],
+                          contacts_cap: int) -> int:
+        """Re-derive marked caller-hours whole from their rows (about ``limit`` records' worth of hours).
+
+        Each step writes what is a pure function of the hours' rows (aggregates
+        replaced by key; contacts' first and last calls merged by min and max),
+        and a mark is cleared only if no record re-marked its hour meanwhile:
+        a crash or a second run leaves the same state.
+        """
+        marks = self.dirty_hours(max(limit // 10, 1))
+        if not marks:
+            return 0
+        rows = [_record(r) for part in self._many(SELECT_RECORDS, [(m.caller, _hour_us(m.hour)) for m in marks])
+                for r in part]
+        aggregates = aggregate_rows((RecordRow(r.caller, hour_of(r.start), r.channel, r.talk_seconds, r.ring_ms,
+                                               r.international, r.callee_reg, r.prefix_reg, r.callee_hash)
+                                     for r in rows), honeypots)
+        if aggregates:
+            self.put_call_aggregates(aggregates)
+        self._fold_contacts(rows, caller_hash, contacts_cap)
+        self.clear_dirty_hours(marks)
+        return len(rows)
+
+    def _fold_contacts(self, rows: Sequence[CallRecord], caller_hash: Callable[[str], str], cap: int) -> None:
+        seen: dict[str, dict[tuple[str, str], list[int]]] = {}
+        for r in rows:
+            t = to_micros(r.start) or 0
+            span = seen.setdefault(r.caller, {}).setdefault((r.callee_hash, r.operator), [t, t])
+            span[0], span[1] = min(span[0], t), max(span[1], t)
+        callers = sorted(seen)
+        held = dict(zip(callers, self._many(SELECT_CONTACTS, [(c,) for c in callers])))
+        contacts, inbound = [], []
+        for caller in callers:
+            spans = seen[caller]
+            old = {(r["callee_hash"], r["operator"]): (r["first_at"], r["last_at"]) for r in held[caller]}
+            have = {callee for callee, _op in old}
+            firsts: dict[str, int] = {}
+            for (callee, _op), (first, _last) in spans.items():
+                firsts[callee] = min(firsts.get(callee, first), first)
+            room = max(cap - len(have), 0)
+            keep = have | set(sorted(set(firsts) - have, key=lambda c: (firsts[c], c))[:room])
+            h = caller_hash(caller)
+            for (callee, op), (first, last) in spans.items():
+                if callee not in keep:
+                    continue
+                was = old.get((callee, op))
+                if was is not None:
+                    first, last = min(first, was[0]), max(last, was[1])
+                contacts.append((caller, callee, op, h, first, last))
+                inbound.append((callee, h, op, first, last))
+        self._many(INSERT_CONTACT, contacts)
+        self._many(INSERT_INBOUND, inbound)
+
     def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
         return [_record(r) for r in self._exec(SELECT_RECORDS, (caller, _hour_us(hour)))]
 
     def dirty_hours(self, limit: int) -> list[HourMark]:
+        """Up to ``limit`` caller-hours whose records changed, oldest mark first."""
         rows = [row for part in self._many(SELECT_HOURS, [(i,) for i in range(HOUR_SHARDS)]) for row in part]
         rows.sort(key=lambda r: (r["marked_at"] or 0, r["caller"], r["hour"]))
         return [HourMark(r["caller"], _dt(r["hour"]), r["mark"]) for r in rows[:limit]]
 
     def clear_dirty_hours(self, marks: Iterable[HourMark]) -> None:
+        """Clear marks whose token is unchanged."""
         args = []
         for m in marks:
             hour = _hour_us(m.hour)
@@ -307,12 +406,46 @@ class CassandraEvidence(EvidenceStore):
         return out
 
     def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
-        parts = self._many(SELECT_CONTACT, [(caller, callee, to_micros(start), to_micros(end))
-                                            for callee, start, end in claims])
-        return {i for i, rows in enumerate(parts) if rows}
+        parts = self._many(SELECT_CONTACT, [(caller, callee) for callee, _start, _end in claims])
+        return {i for i, (rows, (_c, start, end)) in enumerate(zip(parts, claims))
+                if any(r["first_at"] <= (to_micros(end) or 0) and r["last_at"] >= (to_micros(start) or 0) for r in rows)}
+
+    def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
+                 limit: int = 1000) -> list[Contact]:
+        if limit <= 0:
+            return []
+        since_us = to_micros(since) or 0
+        stream = (self._streams(SELECT_CONTACTS_AFTER, [(caller, *after)]) if after is not None
+                  else self._streams(SELECT_CONTACTS, [(caller,)]))
+        out: list[Contact] = []
+        with self._errors():
+            for r in stream[0]:  # pages on; rows out of the window or of other operators are skipped
+                if r["last_at"] >= since_us and (operator is None or r["operator"] == operator):
+                    out.append(Contact(r["callee_hash"], r["operator"], _dt(r["first_at"]), _dt(r["last_at"])))
+                    if len(out) >= limit:
+                        break
+        return out
+
+    def callbacks(self, subjects: Mapping[str, str], since: datetime, limit: int) -> dict[str, tuple[int, int]]:
+        names = sorted(subjects)
+        since_us = to_micros(since) or 0
+        outbound = self._many(SELECT_CONTACTS + " LIMIT ?", [(s, limit) for s in names])
+        inbound = self._many(SELECT_INBOUND + " LIMIT ?", [(subjects[s], limit) for s in names])
+        out: dict[str, tuple[int, int]] = {}
+        for s, sent, got in zip(names, outbound, inbound):
+            reached: dict[str, int] = {}
+            for r in sent:
+                if r["last_at"] >= since_us:
+                    reached[r["callee_hash"]] = min(reached.get(r["callee_hash"], r["first_at"]), r["first_at"])
+            if reached:
+                back = {r["caller_hash"] for r in got
+                        if r["last_at"] >= since_us and r["caller_hash"] in reached and r["last_at"] > reached[r["caller_hash"]]}
+                out[s] = (len(reached), len(back))
+        return out
 
     # ---- reporter trust -------------------------------------------------
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
         """Newest day partition first, a few days read concurrently (first pages only), rows streamed.
 
         Memory stays bounded: complaints are kept for at most ``limit``
@@ -323,34 +456,32 @@ class CassandraEvidence(EvidenceStore):
         (~1.6 % standard error, 4 KiB): a report-bombed subject may have
         millions of reporters.
         """
+        return self.complaints_for_subjects([subject], since, limit, until)[subject]
+
+    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
+                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
+        """As ``complaints_for_subject``; the newest days of ``SUBJECTS_AHEAD`` subjects are read concurrently
+        (most subjects have all their complaints there), older days subject by subject."""
         start = to_micros(since)
-        days = _days(since)[::-1]
-        complaints: list[Complaint] = []
-        kept: set[str] = set()
-        seen: set[tuple[str, str]] = set()
-        rest = _Distinct()
-        collecting = True
-        for n in range(0, len(days), DAYS_AHEAD):
-            window = days[n:n + DAYS_AHEAD]
-            cql = SELECT_COMPLAINTS if collecting else SELECT_COMPLAINT_REPORTERS
-            streams = self._streams(cql, [(subject, d, start) for d in window])
-            with self._errors():  # iterating fetches further pages
-                for stream in streams:
-                    for r in stream:
-                        reporter = r["reporter_hash"]
-                        if reporter in kept:
-                            if collecting and (reporter, r["channel"]) not in seen:
-                                seen.add((reporter, r["channel"]))
-                                complaints.append(self._complaint(r))
-                            continue
-                        if collecting and len(kept) < limit:
-                            kept.add(reporter)
-                            seen.add((reporter, r["channel"]))
-                            complaints.append(self._complaint(r))
-                        else:
-                            collecting = False
-                            rest.add(reporter)
-        return complaints, len(rest)
+        end = to_micros(until) if until is not None else 2**62
+        days = [d for d in _days(since) if until is None or d <= _day(until)][::-1]
+        first = days[:DAYS_AHEAD]
+        out: dict[str, tuple[list[Complaint], int]] = {}
+        for n in range(0, len(subjects), SUBJECTS_AHEAD):
+            group = subjects[n:n + SUBJECTS_AHEAD]
+            streams = self._streams(SELECT_COMPLAINTS, [(s, d, start, end) for s in group for d in first])
+            for i, subject in enumerate(group):
+                found = _Complaints(limit)
+                with self._errors():  # iterating fetches further pages
+                    found.feed(streams[i * len(first):(i + 1) * len(first)])
+                for k in range(DAYS_AHEAD, len(days), DAYS_AHEAD):
+                    window = days[k:k + DAYS_AHEAD]
+                    cql = SELECT_COMPLAINTS if found.collecting else SELECT_COMPLAINT_REPORTERS
+                    more = self._streams(cql, [(subject, d, start, end) for d in window])
+                    with self._errors():
+                        found.feed(more)
+                out[subject] = found.complaints, len(found.rest)
+        return out
 
     @staticmethod
     def _complaint(r: dict[str, Any]) -> Complaint:

@@ -5,7 +5,8 @@ them beside its core (``sqlite_evidence.py``, ``cassandra_evidence.py``) and
 passes the same contract tests (``tests/unit/store/test_evidence_contract.py``).
 Every write is keyed so that a retry after a crash is harmless:
 
-* raw call records are idempotent on ``record_id`` and mark their caller-hour;
+* raw call records are idempotent on ``record_id``; folding them into hourly
+  aggregates and contacts is atomic, or re-derives whole caller-hours;
 * hourly aggregates are keyed by (caller, hour, channel, source) and replaced
   whole, so deriving one again writes the same row;
 * hour marks carry a token, like dirty subjects.
@@ -14,7 +15,7 @@ Every write is keyed so that a retry after a crash is harmless:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from numrep.models import (
@@ -22,10 +23,10 @@ from numrep.models import (
     CallAggregate,
     CallRecord,
     Complaint,
+    Contact,
     ConfirmedFraud,
     Decision,
     Honeypot,
-    HourMark,
     Outcome,
     ReporterStats,
     ReviewCase,
@@ -37,18 +38,32 @@ class EvidenceStore(ABC):
     # ---- call records --------------------------------------------------
     @abstractmethod
     def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
-        """Store records (first one wins per ``record_id``) and mark their caller-hours.
+        """Store records (first one wins per ``record_id``) for the worker to fold.
 
         Returns, per record, True if it is new and False if one with the same
         id was stored already.
         """
 
     @abstractmethod
+    def fold_call_records(self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str],
+                          contacts_cap: int) -> int:
+        """Fold stored records not yet folded (about ``limit`` of them) into their hourly aggregates (source
+        ``records``, marking the callers dirty) and into the contacts; returns how many (0: none left).
+
+        ``caller_hash`` hashes a caller with the subscriber-number key (contacts
+        carry it, so callbacks can be matched); a caller keeps at most
+        ``contacts_cap`` distinct callees. A crash at any point leaves the store
+        as if the fold had not run, or had run whole: no record counts twice.
+        """
+
+    @abstractmethod
     def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
-        """Every stored record of ``caller`` that started in the hour beginning at ``hour``."""
+        """Every stored record of ``caller`` that started in the hour beginning at ``hour`` (inspection and
+        tests: a backend need not index this)."""
 
     def prune_call_records(self, before: datetime) -> int:
-        """Delete raw records that started before ``before``; returns how many (aggregates stay).
+        """Delete raw records that started before ``before`` and contacts last seen before it; returns how
+        many records (aggregates stay).
 
         Raw records are kept only as long as corroboration and early warning need
         them. Backends with row TTLs may expire them themselves instead.
@@ -56,12 +71,17 @@ class EvidenceStore(ABC):
         raise NotImplementedError(f"{type(self).__name__} does not prune call records")
 
     @abstractmethod
-    def dirty_hours(self, limit: int) -> list[HourMark]:
-        """Up to ``limit`` caller-hours whose records changed, oldest mark first."""
+    def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
+                 limit: int = 1000) -> list[Contact]:
+        """The subscribers ``caller`` reached and last called at or after ``since`` (for early warning), by
+        (callee hash, operator), at most ``limit``, starting after ``after`` (the last one of the previous
+        page); only through ``operator`` if given."""
 
     @abstractmethod
-    def clear_dirty_hours(self, marks: Iterable[HourMark]) -> None:
-        """Clear marks whose token is unchanged."""
+    def callbacks(self, subjects: Mapping[str, str], since: datetime, limit: int) -> dict[str, tuple[int, int]]:
+        """Per subject (mapped to its subscriber-number hash): (distinct callees it reached since ``since``,
+        how many of them called it back after it first reached them). Reads at most ``limit`` contacts each
+        way; subjects that reached nobody are left out."""
 
     @abstractmethod
     def put_call_aggregates(self, aggregates: Sequence[CallAggregate]) -> None:
@@ -73,19 +93,22 @@ class EvidenceStore(ABC):
 
     @abstractmethod
     def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
-        """Which claims the records bear out: indexes ``i`` of ``claims`` = (callee hash, from, to) such
-        that ``caller`` called or texted that callee between ``from`` and ``to``."""
+        """Which claims the contacts bear out: indexes ``i`` of ``claims`` = (callee hash, from, to) such
+        that ``caller`` reached that callee between ``from`` and ``to`` — as far as its first and last call
+        tell (a contact first reached before ``to`` and last after ``from``)."""
 
     # ---- reporter trust -------------------------------------------------
     @abstractmethod
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
-        """The latest complaint per reporter about ``subject`` since ``since``, newest first, at most
-        ``limit``; and how many more distinct reporters there are (counted, not returned)."""
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
+        """The latest complaint per reporter about ``subject`` from ``since`` to ``until`` (unbounded if None),
+        newest first, at most ``limit``; and how many more distinct reporters there are (counted, not
+        returned). ``until`` keeps a replay at ``as_of`` from reading (and being crowded by) later ones."""
 
-    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime,
-                                limit: int) -> dict[str, tuple[list[Complaint], int]]:
+    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
+                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
         """``complaints_for_subject`` for a batch in one call (backends may read the subjects concurrently)."""
-        return {s: self.complaints_for_subject(s, since, limit) for s in subjects}
+        return {s: self.complaints_for_subject(s, since, limit, until) for s in subjects}
 
     def contacted_many(self, claims: Mapping[str, Sequence[tuple[str, datetime, datetime]]]) -> dict[str, set[int]]:
         """``contacted`` for a batch of callers in one call."""

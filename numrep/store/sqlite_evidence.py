@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from numrep.errors import Conflict, NotFound
 from numrep.models import (
@@ -19,15 +19,16 @@ from numrep.models import (
     Category,
     Channel,
     Complaint,
+    Contact,
     ConfirmedFraud,
     Decision,
     Honeypot,
-    HourMark,
     Outcome,
     ReporterStats,
     ReviewCase,
     ShadowDiff,
 )
+from numrep.evidence.records import RECORDS_SOURCE, RecordRow, aggregate_rows, merge_aggregates
 from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
 from numrep.store.evidence import EvidenceStore
 
@@ -38,12 +39,10 @@ CREATE TABLE IF NOT EXISTS call_records (
   channel TEXT NOT NULL, start INTEGER NOT NULL, ring_ms INTEGER NOT NULL, talk_seconds INTEGER NOT NULL,
   international INTEGER NOT NULL, operator TEXT NOT NULL, callee_reg INTEGER NOT NULL, prefix_reg INTEGER NOT NULL,
   received_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS call_records_by_hour ON call_records (caller, hour);
-CREATE INDEX IF NOT EXISTS call_contacts ON call_records (caller, callee_hash, start);
-CREATE TABLE IF NOT EXISTS dirty_hours (
-  caller TEXT NOT NULL, hour INTEGER NOT NULL, token TEXT NOT NULL, marked_at INTEGER NOT NULL,
-  PRIMARY KEY (caller, hour));
-CREATE INDEX IF NOT EXISTS dirty_hours_by_time ON dirty_hours (marked_at);
+CREATE TABLE IF NOT EXISTS contacts (
+  caller TEXT NOT NULL, callee_hash TEXT NOT NULL, operator TEXT NOT NULL, caller_hash TEXT NOT NULL,
+  first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (caller, callee_hash, operator)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contacts_inbound ON contacts (callee_hash, caller_hash);
 CREATE TABLE IF NOT EXISTS call_aggregates (
   caller TEXT NOT NULL, hour INTEGER NOT NULL, channel TEXT NOT NULL, source TEXT NOT NULL,
   calls INTEGER NOT NULL, answered INTEGER NOT NULL, short_calls INTEGER NOT NULL, ring_once_calls INTEGER NOT NULL,
@@ -81,9 +80,34 @@ def migrate_evidence(conn: sqlite3.Connection) -> None:
             if name not in have:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
     conn.executescript(EVIDENCE_SCHEMA)
+    if conn.execute(f"SELECT 1 FROM meta WHERE key = '{FOLD_CURSOR}'").fetchone() is None:
+        _fold_from_scratch(conn)
+
+
+#: meta key of the inbox position up to which records are folded (``call_records`` rowids).
+FOLD_CURSOR = "call_records_folded"
+
+
+def _fold_from_scratch(conn: sqlite3.Connection) -> None:
+    """Switch a store of the per-hour design (indexes by hour and callee, a dirty_hours table) to the inbox.
+
+    Every kept raw record will be folded again: the derived ``records``
+    aggregates of their hours go, except the oldest hour's, whose raw records
+    retention may have cut (those records go instead). Contacts start from the
+    kept records. On a new store this only sets the cursor.
+    """
+    oldest = conn.execute("SELECT MIN(hour) FROM call_records").fetchone()[0]
+    if oldest is not None:
+        conn.execute("DELETE FROM call_aggregates WHERE source = 'records' AND hour > ?", (oldest,))
+        conn.execute("DELETE FROM call_records WHERE hour = ?", (oldest,))
+    for legacy in ("INDEX call_records_by_hour", "INDEX call_contacts", "TABLE dirty_hours"):
+        conn.execute(f"DROP {legacy.split()[0]} IF EXISTS {legacy.split()[1]}")
+    conn.execute("INSERT INTO meta(key, value) VALUES (?, '0')", (FOLD_CURSOR,))
 
 
 _hour_us, _dt = hour_micros, at_micros
+HOUR_US = 3_600_000_000
+MAX_MICROS = 2**62  # an open upper bound on stored times
 
 
 def _record(r: sqlite3.Row) -> CallRecord:
@@ -104,7 +128,10 @@ def _case(r: sqlite3.Row) -> ReviewCase:
                       from_micros(r["decided_at"]), from_micros(r["expires_at"]))
 
 
-def _chunks(items: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
 
@@ -124,31 +151,105 @@ class SQLiteEvidence(EvidenceStore):
 
     # ---- call records --------------------------------------------------
     def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
-        hours: set[tuple[str, int]] = set()
-        with self._write() as conn:  # one transaction: which ids exist cannot change under us
-            existing: set[str] = set()
-            for part in _chunks([r.record_id for r in records]):
-                existing.update(row[0] for row in conn.execute(
-                    f"SELECT record_id FROM call_records WHERE record_id IN ({','.join('?' * len(part))})", part))
-            out: list[bool] = []
-            rows = []
-            for r in records:
-                new = r.record_id not in existing
-                out.append(new)
-                if new:
-                    existing.add(r.record_id)
-                    hour = _hour_us(r.start)
-                    hours.add((r.caller, hour))
-                    rows.append((r.record_id, r.caller, hour, r.callee_hash, r.channel.value, to_micros(r.start),
-                                 r.ring_ms, r.talk_seconds, int(r.international), r.operator, r.callee_reg,
-                                 r.prefix_reg, to_micros(r.received_at)))
-            conn.executemany("INSERT INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            now = to_micros(datetime.now().astimezone())
-            conn.executemany(
-                "INSERT INTO dirty_hours(caller, hour, token, marked_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(caller, hour) DO UPDATE SET token = excluded.token",
-                [(c, h, secrets.token_hex(8), now) for c, h in sorted(hours)])
+        """Append to the inbox: one ``INSERT OR IGNORE`` of the batch on the ``record_id`` key.
+
+        The inbox has no index but its key (each one costs a random B-tree
+        insert per record); the worker folds it in rowid order. Which records
+        were new is known from the change count — and, only when some id was
+        there already, from the rowids this transaction added.
+        """
+        rows = []
+        received: datetime | None = None
+        received_us = 0
+        for rid, caller, callee, channel, at, ring, talk, intl, operator, callee_reg, prefix_reg, got in records:
+            if got is not received:
+                received, received_us = got, to_micros(got) or 0
+            start = round(at.timestamp() * 1_000_000)  # to_micros, inline: it runs once per record
+            rows.append((rid, caller, start - start % HOUR_US, callee, channel.value, start, ring, talk, int(intl),
+                         operator, callee_reg, prefix_reg, received_us))
+        with self._write() as conn:
+            top = conn.execute("SELECT MAX(rowid) FROM call_records").fetchone()[0] or 0
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO call_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if conn.total_changes - before == len(rows):
+                return [True] * len(rows)
+            fresh = {row[0] for row in conn.execute("SELECT record_id FROM call_records WHERE rowid > ?", (top,))}
+        out = []
+        for r in records:
+            out.append(r.record_id in fresh)
+            fresh.discard(r.record_id)  # a second one of the same id in the batch was not stored
         return out
+
+    def fold_call_records(self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str],
+                          contacts_cap: int) -> int:
+        """One transaction: the next ``limit`` inbox rows into aggregates and contacts, and the cursor past them."""
+        with self._write() as conn:
+            cursor = int(conn.execute("SELECT value FROM meta WHERE key = ?", (FOLD_CURSOR,)).fetchone()[0])
+            rows = conn.execute(
+                "SELECT rowid, caller, hour, channel, talk_seconds, ring_ms, international, callee_reg, prefix_reg, "
+                "callee_hash, operator, start FROM call_records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (cursor, limit)).fetchall()
+            if not rows:
+                return 0
+            hours: dict[int, datetime] = {}
+            channels = {c.value: c for c in Channel}
+            folded = aggregate_rows((RecordRow(r[1], hours.get(r[2]) or hours.setdefault(r[2], _dt(r[2])), channels[r[3]],
+                                               r[4], r[5], bool(r[6]), r[7], r[8], r[9]) for r in rows), honeypots)
+            self._merge_aggregates(conn, folded)
+            self._fold_contacts(conn, rows, caller_hash, contacts_cap)
+            self._mark(conn, sorted({a.caller for a in folded}))
+            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (str(rows[-1][0]), FOLD_CURSOR))
+        return len(rows)
+
+    @staticmethod
+    def _merge_aggregates(conn: sqlite3.Connection, folded: Sequence[CallAggregate]) -> None:
+        by_key = {(a.caller, _hour_us(a.hour), a.channel.value): a for a in folded}
+        callers = sorted({a.caller for a in folded})
+        hours = sorted({k[1] for k in by_key})
+        for part in _chunks(callers, 400):
+            for hpart in _chunks(hours, 400):
+                for r in conn.execute(
+                        f"SELECT * FROM call_aggregates WHERE source = ? AND caller IN ({','.join('?' * len(part))}) "
+                        f"AND hour IN ({','.join('?' * len(hpart))})", (RECORDS_SOURCE, *part, *hpart)):
+                    key = (r["caller"], r["hour"], r["channel"])
+                    if key in by_key:
+                        by_key[key] = merge_aggregates(_aggregate(r), by_key[key])
+        conn.executemany(
+            "INSERT OR REPLACE INTO call_aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a.caller, h, ch, a.source, a.calls, a.answered, a.short_calls, a.ring_once_calls, a.international_calls,
+              a.callees, a.prefixes, json.dumps(list(a.honeypots))) for (_c, h, ch), a in by_key.items()])
+
+    @staticmethod
+    def _fold_contacts(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row], caller_hash: Callable[[str], str],
+                       cap: int) -> None:
+        seen: dict[str, dict[tuple[str, str], list[int]]] = {}
+        for r in rows:
+            span = seen.setdefault(r[1], {}).setdefault((r[9], r[10]), [r[11], r[11]])
+            span[0], span[1] = min(span[0], r[11]), max(span[1], r[11])
+        held: dict[str, int] = {}
+        for part in _chunks(sorted(seen), 500):
+            held.update(conn.execute(f"SELECT caller, COUNT(DISTINCT callee_hash) FROM contacts WHERE caller IN "
+                                     f"({','.join('?' * len(part))}) GROUP BY caller", part).fetchall())
+        upserts: list[tuple[str, str, str, str, int, int]] = []
+        for caller, spans in seen.items():
+            callees = {callee for callee, _op in spans}
+            if held.get(caller, 0) + len(callees) > cap:  # keep the callees held, and the first new ones up to the cap
+                have: set[str] = set()
+                for part in _chunks(sorted(callees), 500):
+                    have.update(r[0] for r in conn.execute(
+                        f"SELECT DISTINCT callee_hash FROM contacts WHERE caller = ? AND callee_hash IN "
+                        f"({','.join('?' * len(part))})", (caller, *part)))
+                firsts: dict[str, int] = {}
+                for (callee, _op), (first, _last) in spans.items():
+                    firsts[callee] = min(firsts.get(callee, first), first)
+                room = max(cap - held.get(caller, 0), 0)
+                keep = have | set(sorted(callees - have, key=lambda c: (firsts[c], c))[:room])
+                spans = {k: v for k, v in spans.items() if k[0] in keep}
+            h = caller_hash(caller)
+            upserts.extend((caller, callee, op, h, first, last) for (callee, op), (first, last) in spans.items())
+        conn.executemany(
+            "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (caller, callee_hash, operator) DO UPDATE SET "
+            "first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)", upserts)
 
     def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
         rows = self._conn().execute("SELECT * FROM call_records WHERE caller = ? AND hour = ? ORDER BY record_id",
@@ -156,18 +257,11 @@ class SQLiteEvidence(EvidenceStore):
         return [_record(r) for r in rows]
 
     def prune_call_records(self, before: datetime) -> int:
+        # The newest row stays whatever its age: rowids must keep growing past the fold cursor.
         with self._write() as conn:
-            return int(conn.execute("DELETE FROM call_records WHERE start < ?", (to_micros(before),)).rowcount)
-
-    def dirty_hours(self, limit: int) -> list[HourMark]:
-        rows = self._conn().execute("SELECT caller, hour, token FROM dirty_hours ORDER BY marked_at, caller, hour LIMIT ?",
-                                    (limit,))
-        return [HourMark(r["caller"], _dt(r["hour"]), r["token"]) for r in rows]
-
-    def clear_dirty_hours(self, marks: Iterable[HourMark]) -> None:
-        with self._write() as conn:
-            conn.executemany("DELETE FROM dirty_hours WHERE caller = ? AND hour = ? AND token = ?",
-                             [(m.caller, _hour_us(m.hour), m.token) for m in marks])
+            conn.execute("DELETE FROM contacts WHERE last_at < ?", (to_micros(before),))
+            return int(conn.execute("DELETE FROM call_records WHERE start < ? AND rowid < (SELECT MAX(rowid) FROM "
+                                    "call_records)", (to_micros(before),)).rowcount)
 
     def put_call_aggregates(self, aggregates: Sequence[CallAggregate]) -> None:
         with self._write() as conn:
@@ -190,19 +284,62 @@ class SQLiteEvidence(EvidenceStore):
         return out
 
     def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
+        return self.contacted_many({caller: claims}).get(caller, set())
+
+    def contacted_many(self, claims: Mapping[str, Sequence[tuple[str, datetime, datetime]]]) -> dict[str, set[int]]:
         conn = self._conn()
-        return {i for i, (callee, start, end) in enumerate(claims)
-                if conn.execute("SELECT 1 FROM call_records WHERE caller = ? AND callee_hash = ? AND start BETWEEN ? AND ? "
-                                "LIMIT 1", (caller, callee, to_micros(start), to_micros(end))).fetchone()}
+        out: dict[str, set[int]] = {}
+        for caller, cs in claims.items():
+            spans: dict[str, list[tuple[int, int]]] = {}
+            for part in _chunks(sorted({c[0] for c in cs})):
+                for r in conn.execute(f"SELECT callee_hash, first_at, last_at FROM contacts WHERE caller = ? AND "
+                                      f"callee_hash IN ({','.join('?' * len(part))})", (caller, *part)):
+                    spans.setdefault(r[0], []).append((r[1], r[2]))
+            if cs:
+                out[caller] = {i for i, (callee, start, end) in enumerate(cs)
+                               if any(first <= (to_micros(end) or 0) and last >= (to_micros(start) or 0)
+                                      for first, last in spans.get(callee, ()))}
+        return out
+
+    def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
+                 limit: int = 1000) -> list[Contact]:
+        sql = "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ? AND last_at >= ?"
+        args: list[object] = [caller, to_micros(since)]
+        if operator is not None:
+            sql += " AND operator = ?"
+            args.append(operator)
+        if after is not None:
+            sql += " AND (callee_hash, operator) > (?, ?)"
+            args.extend(after)
+        rows = self._conn().execute(sql + " ORDER BY callee_hash, operator LIMIT ?", (*args, limit))
+        return [Contact(r[0], r[1], _dt(r[2]), _dt(r[3])) for r in rows]
+
+    def callbacks(self, subjects: Mapping[str, str], since: datetime, limit: int) -> dict[str, tuple[int, int]]:
+        conn = self._conn()
+        out: dict[str, tuple[int, int]] = {}
+        for subject, own in subjects.items():
+            reached: dict[str, int] = {}
+            for callee, first in conn.execute("SELECT callee_hash, first_at FROM contacts WHERE caller = ? AND "
+                                              "last_at >= ? LIMIT ?", (subject, to_micros(since), limit)):
+                reached[callee] = min(reached.get(callee, first), first)
+            if not reached:
+                continue
+            back = {r[0] for r in conn.execute(
+                "SELECT caller_hash, MAX(last_at) FROM contacts WHERE callee_hash = ? AND last_at >= ? "
+                "GROUP BY caller_hash LIMIT ?", (own, to_micros(since), limit)) if r[0] in reached and r[1] > reached[r[0]]}
+            out[subject] = (len(reached), len(back))
+        return out
 
     # ---- reporter trust -------------------------------------------------
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
+                               until: datetime | None = None) -> tuple[list[Complaint], int]:
         conn = self._conn()
+        bounds = (subject, to_micros(since), to_micros(until) if until is not None else MAX_MICROS)
         rows = conn.execute(
             "SELECT * FROM (SELECT report_id, reporter_hash, channel, category, occurred_at, reporter_number_hash, "
             "attested_by, ROW_NUMBER() OVER (PARTITION BY reporter_hash, channel ORDER BY occurred_at DESC, "
-            "report_id DESC) AS rn FROM reports WHERE subject = ? AND occurred_at >= ?) WHERE rn = 1 "
-            "ORDER BY occurred_at DESC, report_id DESC", (subject, to_micros(since)))
+            "report_id DESC) AS rn FROM reports WHERE subject = ? AND occurred_at BETWEEN ? AND ?) WHERE rn = 1 "
+            "ORDER BY occurred_at DESC, report_id DESC", bounds)
         complaints: list[Complaint] = []
         kept: set[str] = set()
         for r in rows:  # newest first; stop once `limit` reporters are in (memory stays bounded)
@@ -213,24 +350,37 @@ class SQLiteEvidence(EvidenceStore):
             complaints.append(Complaint(r["report_id"], r["reporter_hash"], Channel(r["channel"]),
                                         Category(r["category"]), _dt(r["occurred_at"]), r["reporter_number_hash"],
                                         r["attested_by"]))
-        total = conn.execute("SELECT COUNT(DISTINCT reporter_hash) FROM reports WHERE subject = ? AND occurred_at >= ?",
-                             (subject, to_micros(since))).fetchone()[0]
+        total = conn.execute("SELECT COUNT(DISTINCT reporter_hash) FROM reports WHERE subject = ? AND occurred_at "
+                             "BETWEEN ? AND ?", bounds).fetchone()[0]
         return complaints, max(int(total) - len(kept), 0)
 
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
+        """Three grouped queries per 500 reporters (and per distinct moment), not three per reporter."""
         conn = self._conn()
         out: dict[str, ReporterStats] = {}
+        by_moment: dict[datetime, list[str]] = {}
         for reporter, at in moments.items():
-            # first seen: the server's receipt time, never a time the client claims (occurred_at may be backdated)
-            first = conn.execute("SELECT MIN(received_at) FROM reports WHERE reporter_hash = ?", (reporter,)).fetchone()[0]
-            if first is None:
-                continue
-            n = conn.execute("SELECT COUNT(DISTINCT subject) FROM reports WHERE reporter_hash = ? AND occurred_at BETWEEN ? AND ?",
-                             (reporter, to_micros(at - timedelta(hours=24)), to_micros(at))).fetchone()[0]
-            counts = dict(conn.execute("SELECT outcome, COUNT(*) FROM reporter_outcomes WHERE reporter_hash = ? "
-                                       "GROUP BY outcome", (reporter,)).fetchall())
-            out[reporter] = ReporterStats(reporter, _dt(first), max(int(n), 1), int(counts.get("confirmed", 0)),
-                                          int(counts.get("cleared", 0)))
+            by_moment.setdefault(at, []).append(reporter)
+        for at, reporters in by_moment.items():
+            for part in _chunks(sorted(reporters)):
+                marks = ",".join("?" * len(part))
+                # first seen: the server's receipt time, never a time the client claims (occurred_at may be backdated)
+                first = dict(conn.execute(f"SELECT reporter_hash, MIN(received_at) FROM reports WHERE reporter_hash IN "
+                                          f"({marks}) GROUP BY reporter_hash", part).fetchall())
+                subjects = dict(conn.execute(
+                    f"SELECT reporter_hash, COUNT(DISTINCT subject) FROM reports WHERE reporter_hash IN ({marks}) "
+                    "AND occurred_at BETWEEN ? AND ? GROUP BY reporter_hash",
+                    (*part, to_micros(at - timedelta(hours=24)), to_micros(at))).fetchall())
+                outcomes: dict[tuple[str, str], int] = {}
+                for r, outcome, n in conn.execute(f"SELECT reporter_hash, outcome, COUNT(*) FROM reporter_outcomes "
+                                                  f"WHERE reporter_hash IN ({marks}) GROUP BY reporter_hash, outcome", part):
+                    outcomes[(r, outcome)] = int(n)
+                for reporter in part:
+                    if first.get(reporter) is None:
+                        continue
+                    out[reporter] = ReporterStats(reporter, _dt(first[reporter]), max(int(subjects.get(reporter, 0)), 1),
+                                                  outcomes.get((reporter, "confirmed"), 0),
+                                                  outcomes.get((reporter, "cleared"), 0))
         return out
 
     def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from numrep.v1 import common_pb2 as numrep_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bnumrep/v1/callrecords.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\xd2\x01\n\nCallRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61llee\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07ring_ms\x18\x06 \x01(\r\x12\x14\n\x0ctalk_seconds\x18\x07 \x01(\r\x12\x15\n\rinternational\x18\x08 \x01(\x08\"B\n\x18SubmitCallRecordsRequest\x12&\n\x07records\x18\x01 \x03(\x0b\x32\x15.numrep.v1.CallRecord\"Y\n\x10\x43\x61llRecordResult\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\x81\x01\n\x19SubmitCallRecordsResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.numrep.v1.CallRecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\x12\x10\n\x08rejected\x18\x04 \x01(\r\"\x8f\x02\n\rCallAggregate\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12#\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x12.numrep.v1.Channel\x12(\n\x04hour\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61lls\x18\x04 \x01(\r\x12\x10\n\x08\x61nswered\x18\x05 \x01(\r\x12\x13\n\x0bshort_calls\x18\x06 \x01(\r\x12\x17\n\x0fring_once_calls\x18\x07 \x01(\r\x12\x1b\n\x13international_calls\x18\x08 \x01(\r\x12\x15\n\rcallee_sketch\x18\t \x01(\x0c\x12\x1c\n\x14\x63\x61llee_prefix_sketch\x18\n \x01(\x0c\"K\n\x1bSubmitCallAggregatesRequest\x12,\n\naggregates\x18\x01 \x03(\x0b\x32\x18.numrep.v1.CallAggregate\"F\n\x13\x43\x61llAggregateResult\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"O\n\x1cSubmitCallAggregatesResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.numrep.v1.CallAggregateResult2\xc0\x02\n\x11\x43\x61llRecordService\x12^\n\x11SubmitCallRecords\x12#.numrep.v1.SubmitCallRecordsRequest\x1a$.numrep.v1.SubmitCallRecordsResponse\x12\x62\n\x11StreamCallRecords\x12#.numrep.v1.SubmitCallRecordsRequest\x1a$.numrep.v1.SubmitCallRecordsResponse(\x01\x30\x01\x12g\n\x14SubmitCallAggregates\x12&.numrep.v1.SubmitCallAggregatesRequest\x1a\'.numrep.v1.SubmitCallAggregatesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bnumrep/v1/callrecords.proto\x12\tnumrep.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\xd2\x01\n\nCallRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61llee\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07ring_ms\x18\x06 \x01(\r\x12\x14\n\x0ctalk_seconds\x18\x07 \x01(\r\x12\x15\n\rinternational\x18\x08 \x01(\x08\"W\n\x18SubmitCallRecordsRequest\x12&\n\x07records\x18\x01 \x03(\x0b\x32\x15.numrep.v1.CallRecord\x12\x13\n\x0b\x65rrors_only\x18\x02 \x01(\x08\"h\n\x10\x43\x61llRecordResult\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\r\n\x05index\x18\x05 \x01(\r\"\x81\x01\n\x19SubmitCallRecordsResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.numrep.v1.CallRecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\x12\x10\n\x08rejected\x18\x04 \x01(\r\"\x8f\x02\n\rCallAggregate\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12#\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x12.numrep.v1.Channel\x12(\n\x04hour\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61lls\x18\x04 \x01(\r\x12\x10\n\x08\x61nswered\x18\x05 \x01(\r\x12\x13\n\x0bshort_calls\x18\x06 \x01(\r\x12\x17\n\x0fring_once_calls\x18\x07 \x01(\r\x12\x1b\n\x13international_calls\x18\x08 \x01(\r\x12\x15\n\rcallee_sketch\x18\t \x01(\x0c\x12\x1c\n\x14\x63\x61llee_prefix_sketch\x18\n \x01(\x0c\"K\n\x1bSubmitCallAggregatesRequest\x12,\n\naggregates\x18\x01 \x03(\x0b\x32\x18.numrep.v1.CallAggregate\"F\n\x13\x43\x61llAggregateResult\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"O\n\x1cSubmitCallAggregatesResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.numrep.v1.CallAggregateResult2\xc0\x02\n\x11\x43\x61llRecordService\x12^\n\x11SubmitCallRecords\x12#.numrep.v1.SubmitCallRecordsRequest\x1a$.numrep.v1.SubmitCallRecordsResponse\x12\x62\n\x11StreamCallRecords\x12#.numrep.v1.SubmitCallRecordsRequest\x1a$.numrep.v1.SubmitCallRecordsResponse(\x01\x30\x01\x12g\n\x14SubmitCallAggregates\x12&.numrep.v1.SubmitCallAggregatesRequest\x1a\'.numrep.v1.SubmitCallAggregatesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,19 +36,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALLRECORD']._serialized_start=100
   _globals['_CALLRECORD']._serialized_end=310
   _globals['_SUBMITCALLRECORDSREQUEST']._serialized_start=312
-  _globals['_SUBMITCALLRECORDSREQUEST']._serialized_end=378
-  _globals['_CALLRECORDRESULT']._serialized_start=380
-  _globals['_CALLRECORDRESULT']._serialized_end=469
-  _globals['_SUBMITCALLRECORDSRESPONSE']._serialized_start=472
-  _globals['_SUBMITCALLRECORDSRESPONSE']._serialized_end=601
-  _globals['_CALLAGGREGATE']._serialized_start=604
-  _globals['_CALLAGGREGATE']._serialized_end=875
-  _globals['_SUBMITCALLAGGREGATESREQUEST']._serialized_start=877
-  _globals['_SUBMITCALLAGGREGATESREQUEST']._serialized_end=952
-  _globals['_CALLAGGREGATERESULT']._serialized_start=954
-  _globals['_CALLAGGREGATERESULT']._serialized_end=1024
-  _globals['_SUBMITCALLAGGREGATESRESPONSE']._serialized_start=1026
-  _globals['_SUBMITCALLAGGREGATESRESPONSE']._serialized_end=1105
-  _globals['_CALLRECORDSERVICE']._serialized_start=1108
-  _globals['_CALLRECORDSERVICE']._serialized_end=1428
+  _globals['_SUBMITCALLRECORDSREQUEST']._serialized_end=399
+  _globals['_CALLRECORDRESULT']._serialized_start=401
+  _globals['_CALLRECORDRESULT']._serialized_end=505
+  _globals['_SUBMITCALLRECORDSRESPONSE']._serialized_start=508
+  _globals['_SUBMITCALLRECORDSRESPONSE']._serialized_end=637
+  _globals['_CALLAGGREGATE']._serialized_start=640
+  _globals['_CALLAGGREGATE']._serialized_end=911
+  _globals['_SUBMITCALLAGGREGATESREQUEST']._serialized_start=913
+  _globals['_SUBMITCALLAGGREGATESREQUEST']._serialized_end=988
+  _globals['_CALLAGGREGATERESULT']._serialized_start=990
+  _globals['_CALLAGGREGATERESULT']._serialized_end=1060
+  _globals['_SUBMITCALLAGGREGATESRESPONSE']._serialized_start=1062
+  _globals['_SUBMITCALLAGGREGATESRESPONSE']._serialized_end=1141
+  _globals['_CALLRECORDSERVICE']._serialized_start=1144
+  _globals['_CALLRECORDSERVICE']._serialized_end=1464
 # @@protoc_insertion_point(module_scope)

@@ -31,22 +31,26 @@ class CallRecord(_message.Message):
     def __init__(self, record_id: _Optional[str] = ..., caller: _Optional[str] = ..., callee: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ring_ms: _Optional[int] = ..., talk_seconds: _Optional[int] = ..., international: _Optional[bool] = ...) -> None: ...
 
 class SubmitCallRecordsRequest(_message.Message):
-    __slots__ = ("records",)
+    __slots__ = ("records", "errors_only")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_ONLY_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[CallRecord]
-    def __init__(self, records: _Optional[_Iterable[_Union[CallRecord, _Mapping]]] = ...) -> None: ...
+    errors_only: bool
+    def __init__(self, records: _Optional[_Iterable[_Union[CallRecord, _Mapping]]] = ..., errors_only: _Optional[bool] = ...) -> None: ...
 
 class CallRecordResult(_message.Message):
-    __slots__ = ("record_id", "accepted", "duplicate", "error")
+    __slots__ = ("record_id", "accepted", "duplicate", "error", "index")
     RECORD_ID_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
     record_id: str
     accepted: bool
     duplicate: bool
     error: str
-    def __init__(self, record_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., duplicate: _Optional[bool] = ..., error: _Optional[str] = ...) -> None: ...
+    index: int
+    def __init__(self, record_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., duplicate: _Optional[bool] = ..., error: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
 
 class SubmitCallRecordsResponse(_message.Message):
     __slots__ = ("results", "accepted", "duplicates", "rejected")

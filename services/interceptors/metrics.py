@@ -64,8 +64,10 @@ def observe_answer(method: str, answer: Any) -> None:
         metrics.REPORTS.labels("duplicate" if answer.duplicate else "accepted").inc()
     elif isinstance(answer, report_pb2.SubmitReportsResponse):
         _intake(answer.results, metrics.REPORTS)
-    elif isinstance(answer, callrecords_pb2.SubmitCallRecordsResponse):
-        _intake(answer.results, metrics.CALL_RECORDS)
+    elif isinstance(answer, callrecords_pb2.SubmitCallRecordsResponse):  # totals: errors_only answers list no accepted ones
+        for result, n in (("accepted", answer.accepted), ("duplicate", answer.duplicates), ("invalid", answer.rejected)):
+            if n:
+                metrics.CALL_RECORDS.labels(result).inc(n)
 
 
 def _finished(method: str, context: grpc.ServicerContext, otherwise: grpc.StatusCode) -> None:

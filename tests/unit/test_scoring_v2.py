@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -142,3 +143,42 @@ def test_trust_follows_outcomes(params: ParamsV2) -> None:
     many = complaints(40)
     best = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), confirmed=9) for c in many}
     assert score_v2(Evidence(SUBJECT, many, reporters=best), NOW, params).reputation.action(Channel.VOICE) is Action.LABEL
+
+
+# A busy honest line that looks half like a spammer (few answered, short calls), and a ring-once fraudster.
+BUSY = Behaviour(calls=2000, answered=600, short_calls=360, distinct_callees=1500, distinct_prefixes=1400)
+WANGIRI = Behaviour(calls=1000, answered=50, ring_once_calls=700, distinct_callees=950, distinct_prefixes=900)
+
+
+def test_callbacks_weigh_down_a_busy_line_and_say_so(params: ParamsV2) -> None:
+    # given the same calls, without and with 30 % of the people it reached calling it back
+    alone = score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: BUSY}), NOW, params).reputation
+    called_back = dataclasses.replace(BUSY, reached=1000, called_back=300)
+    helped = score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: called_back}), NOW, params).reputation
+    # then the callbacks take it from LABEL to ALLOW, and the reasons say why
+    assert alone.action(Channel.VOICE) is Action.LABEL
+    assert helped.action(Channel.VOICE) is Action.ALLOW and helped.score < alone.score
+    assert any("300 of 1,000 people reached called back (30%): weighed ×0.30" in r for r in helped.reasons)
+
+
+def test_a_few_callbacks_or_few_people_reached_change_nothing(params: ParamsV2) -> None:
+    base = score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: BUSY}), NOW, params).reputation.score
+    for reached, back in ((1000, 40), (19, 19)):  # 4 %; or too few people to judge
+        b = dataclasses.replace(BUSY, reached=reached, called_back=back)
+        assert score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: b}), NOW, params).reputation.score == base
+
+
+def test_ring_once_fraud_stays_blocked_however_many_call_back(params: ParamsV2) -> None:
+    b = dataclasses.replace(WANGIRI, reached=900, called_back=450)
+    assert score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: b}), NOW, params).reputation.action(Channel.VOICE) \
+        is Action.BLOCK
+
+
+@pytest.mark.parametrize("behaviour", [SPAMMER, COURIER, BUSY, WANGIRI])
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.2, 0.5, 1.0])
+def test_callbacks_never_raise_a_score(params: ParamsV2, behaviour: Behaviour, share: float) -> None:
+    without = score_v2(Evidence(SUBJECT, complaints(3), behaviour={Channel.VOICE: behaviour}), NOW, params).reputation
+    b = dataclasses.replace(behaviour, reached=500, called_back=int(500 * share))
+    with_cb = score_v2(Evidence(SUBJECT, complaints(3), behaviour={Channel.VOICE: b}), NOW, params).reputation
+    assert with_cb.score <= without.score
+    assert list(Action).index(with_cb.action(Channel.VOICE)) <= list(Action).index(without.action(Channel.VOICE))

@@ -8,8 +8,10 @@ import grpc
 import pytest
 
 from numrep import auth, pipeline
+from numrep.evidence import collect
 from numrep.evidence.sketch import HyperLogLog
-from numrep.models import Allocation, HolderType, Scope
+from numrep.models import Allocation, Channel, HolderType, Scope
+from numrep.scoring_v2 import ParamsV2, score_v2
 from numrep.sdk.client import Client
 from numrep.v1 import admin_pb2, callrecords_pb2, common_pb2
 from services.server import Server
@@ -154,6 +156,50 @@ def test_call_records_bad_input_gets_per_item_errors_and_resends_count_once(clie
     assert again.results[0].duplicate and again.accepted == 0
     [stored] = server.store.call_records_in_hour("tel:+8617012345678", at.replace(minute=0, second=0, microsecond=0))
     assert stored.callee_hash.startswith("h2:") and "13900139000" not in repr(stored)
+
+
+def test_errors_only_lists_just_the_records_not_taken_with_their_index(client: Client, server: Server) -> None:
+    # given a bulk batch with a good record, a malformed one, one with an unknown field and a repeat
+    at = NOW - timedelta(hours=1)
+    good = client.call_record("b-1", SPAM, "13900139000", at, talk_seconds=30)
+    unknown = client.call_record("b-3", SPAM, "13900139001", at)
+    unknown.MergeFromString(bytes([0xF8, 0x01, 0x05]))
+    batch = [good, client.call_record("b-2", SPAM, "139abc", at), unknown, good,
+             client.call_record("b-4", SPAM, "13900139002", at)]
+    # when it is sent asking for errors only
+    resp = client.records.SubmitCallRecords(callrecords_pb2.SubmitCallRecordsRequest(records=batch, errors_only=True))
+    # then only those not taken as new come back, each with its index, and the counts cover all five
+    assert [(r.index, r.record_id, r.accepted, r.duplicate) for r in resp.results] == [
+        (1, "b-2", False, False), (2, "b-3", False, False), (3, "b-1", True, True)]
+    assert resp.results[1].error == "invalid record: unknown field(s) 31"
+    assert (resp.accepted, resp.duplicates, resp.rejected) == (2, 1, 2)
+    # and a full resend reports every record a duplicate
+    again = client.records.SubmitCallRecords(callrecords_pb2.SubmitCallRecordsRequest(records=[good, batch[4]],
+                                                                                      errors_only=True))
+    assert [(r.index, r.duplicate) for r in again.results] == [(0, True), (1, True)] and again.accepted == 0
+
+
+def test_callbacks_and_the_early_warning_list_come_from_the_records(client: Client, server: Server) -> None:
+    # given a line calling 40 people (few answer, briefly), 12 of whom call it back afterwards
+    line, at = "+8617012340000", NOW - timedelta(hours=3)
+    people = [f"+86139{i:08d}" for i in range(0, 4000, 100)]  # one per 10-number block: no sequential dialling
+    out = [client.call_record(f"o-{i}", line, p, at + timedelta(minutes=i), talk_seconds=5 if i % 5 == 0 else 0,
+                              ring_ms=20_000) for i, p in enumerate(people)]
+    back = [client.call_record(f"b-{i}", p, line, at + timedelta(minutes=60 + i), talk_seconds=60)
+            for i, p in enumerate(people[:12])]
+    assert client.submit_call_records(out).accepted + client.submit_call_records(back).accepted == 52
+    rescore(server)
+    # then its evidence counts who called back, and its reasons say so
+    [ev] = collect.gather(server.store, ["tel:" + line], server.settings, NOW).values()
+    voice = ev.behaviour[Channel.VOICE]
+    assert (voice.distinct_callees > 35, voice.reached, voice.called_back) == (True, 40, 12)
+    scored = score_v2(ev, NOW, ParamsV2.from_settings(server.settings)).reputation
+    assert any("12 of 40 people reached called back (30%): weighed ×0.30" in x for x in scored.reasons), scored.reasons
+    # and the subscribers it reached are listed for early warning, as keyed hashes only
+    since = NOW - timedelta(days=30)
+    reached = server.store.contacts("tel:" + line, since, limit=25)
+    reached += server.store.contacts("tel:" + line, since, after=(reached[-1].callee_hash, reached[-1].operator))
+    assert len({c.callee_hash for c in reached}) == 40 and all(c.callee_hash.startswith("h2:") for c in reached)
 
 
 def test_hourly_aggregates_from_an_operator(client: Client, server: Server) -> None:

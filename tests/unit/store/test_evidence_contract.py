@@ -35,30 +35,57 @@ def record(n: int, caller: str = CALLER, at: datetime = HOUR + timedelta(minutes
                       callee_reg=(n % 4096) << 6 | 1, prefix_reg=(n % 7) << 6 | 2, received_at=NOW)
 
 
+def fold(store: Store, cap: int = 100, hashes: dict[str, str] | None = None) -> int:
+    """Fold everything stored (the worker's step), hashing callers as ``hashes`` say."""
+    done = 0
+    while n := store.fold_call_records(10_000, frozenset(), lambda c: (hashes or {}).get(c, "h2:" + c), cap):
+        done += n
+    return done
+
+
+def calls_by_hour(store: Store) -> dict[datetime, int]:
+    return {a.hour: a.calls for a in store.call_aggregates([CALLER], HOUR - timedelta(days=1)).get(CALLER, [])
+            if a.source == "records"}
+
+
 def aggregate(caller: str = CALLER, hour: datetime = HOUR, source: str = "records", calls: int = 3) -> CallAggregate:
     sketch = HyperLogLog.of(f"tel:+8613800{i:06d}" for i in range(calls)).to_bytes()
     return CallAggregate(caller, Channel.VOICE, hour, source, calls, 1, 1, 1, 0, sketch, sketch, ("h1:pot",))
 
 
 class TestCallRecords:
-    def test_records_are_idempotent_on_their_id_and_mark_their_hour(self, store: Store) -> None:
+    def test_records_are_idempotent_on_their_id_and_folded_once(self, store: Store) -> None:
         assert store.add_call_records([record(1), record(2)]) == [True, True]
         assert store.add_call_records([record(1), record(3, at=HOUR + timedelta(hours=1, minutes=1))]) == [False, True]
         first = record(1)._replace(talk_seconds=99)
         assert store.add_call_records([first]) == [False]
+        assert store.add_call_records([record(4), record(4)]) == [True, False]
         got = store.call_records_in_hour(CALLER, HOUR)
-        assert [r.record_id for r in got] == ["op-1", "op-2"] and got[0] == record(1)
-        marks = store.dirty_hours(10)
-        assert sorted((m.caller, m.hour) for m in marks) == [(CALLER, HOUR), (CALLER, HOUR + timedelta(hours=1))]
+        assert [r.record_id for r in got] == ["op-1", "op-2", "op-4"] and got[0] == record(1)
+        assert fold(store) == 4
+        assert calls_by_hour(store) == {HOUR: 3, HOUR + timedelta(hours=1): 1}
+        assert CALLER in {m.subject for m in store.dirty_subjects(10)}
+        # when a folded record is sent again, then it is not counted again
+        assert store.add_call_records([record(2)]) == [False]
+        fold(store)
+        assert calls_by_hour(store) == {HOUR: 3, HOUR + timedelta(hours=1): 1}
 
-    def test_a_re_marked_hour_stays_dirty(self, store: Store) -> None:
-        store.add_call_records([record(1)])
-        marks = store.dirty_hours(10)
-        store.add_call_records([record(2)])
-        store.clear_dirty_hours(marks)
-        assert [m.hour for m in store.dirty_hours(10)] == [HOUR]
-        store.clear_dirty_hours(store.dirty_hours(10))
-        assert store.dirty_hours(10) == []
+    def test_a_fold_that_crashes_leaves_the_state_of_a_clean_run(self, store: Store) -> None:
+        store.add_call_records([record(1), record(2, callee="h2:b")])
+        fold(store)
+        store.add_call_records([record(3, talk=4), record(5, caller="tel:+8617099990000")])
+
+        def crash(_caller: str) -> str:
+            raise RuntimeError("killed mid-fold")
+
+        with pytest.raises(RuntimeError):
+            store.fold_call_records(10_000, frozenset(), crash, 100)
+        fold(store)
+        assert fold(store) == 0
+        [agg] = store.call_aggregates([CALLER], HOUR)[CALLER]
+        assert (agg.calls, agg.answered, agg.short_calls) == (3, 1, 1)
+        assert round(HyperLogLog.from_bytes(agg.callees).estimate()) == 3
+        assert [c.callee_hash for c in store.contacts(CALLER, HOUR - timedelta(days=1))] == ["h1:callee1", "h1:callee3", "h2:b"]
 
     def test_aggregates_replace_by_key_and_mark_the_caller(self, store: Store) -> None:
         store.put_call_aggregates([aggregate(calls=3), aggregate(source="operator:Unicom", calls=5)])
@@ -73,10 +100,52 @@ class TestCallRecords:
 
     def test_contacts_corroborate_only_within_their_window(self, store: Store) -> None:
         store.add_call_records([record(1, callee="h1:victim", at=NOW - timedelta(days=2))])
+        fold(store)
         claims = [("h1:victim", NOW - timedelta(days=7), NOW), ("h1:victim", NOW - timedelta(days=1), NOW),
                   ("h1:other", NOW - timedelta(days=7), NOW)]
         assert store.contacted(CALLER, claims) == {0}
         assert store.contacted("tel:+8613900139000", claims) == set()
+        assert store.contacted_many({CALLER: claims, "tel:+8613900139000": claims}) == {CALLER: {0},
+                                                                                      "tel:+8613900139000": set()}
+
+    def test_contacts_are_kept_per_operator_capped_per_caller_and_within_the_window(self, store: Store) -> None:
+        # given a caller reaching 5 subscribers through two operators, one of them long ago
+        store.add_call_records([
+            record(1, callee="h2:a", at=HOUR - timedelta(minutes=30)), record(2, callee="h2:a"),
+            record(3, callee="h2:b")._replace(operator="China Unicom"),
+            record(4, callee="h2:c", at=NOW - timedelta(days=20)), record(5, callee="h2:d"),
+        ])
+        fold(store, cap=4)
+        # when more than the cap arrive, then they are not kept, while known callees still update
+        store.add_call_records([record(6, callee="h2:e"), record(7, callee="h2:a", at=HOUR + timedelta(minutes=20))])
+        fold(store, cap=4)
+        listed = store.contacts(CALLER, NOW - timedelta(days=30))
+        assert [(c.callee_hash, c.operator) for c in listed] == [
+            ("h2:a", "China Mobile"), ("h2:b", "China Unicom"), ("h2:c", "China Mobile"), ("h2:d", "China Mobile")]
+        a = listed[0]
+        assert (a.first_at, a.last_at) == (HOUR - timedelta(minutes=30), HOUR + timedelta(minutes=20))
+        # then the window and the operator select, and pages follow one another
+        assert [c.callee_hash for c in store.contacts(CALLER, NOW - timedelta(days=7))] == ["h2:a", "h2:b", "h2:d"]
+        assert [c.callee_hash for c in store.contacts(CALLER, NOW - timedelta(days=30), operator="China Unicom")] == ["h2:b"]
+        page = store.contacts(CALLER, NOW - timedelta(days=30), limit=2)
+        rest = store.contacts(CALLER, NOW - timedelta(days=30), after=(page[-1].callee_hash, page[-1].operator), limit=2)
+        assert [c.callee_hash for c in page + rest] == ["h2:a", "h2:b", "h2:c", "h2:d"]
+        assert store.contacts("tel:+8613900139000", NOW - timedelta(days=30)) == []
+
+    def test_callbacks_count_callees_who_called_back_after_being_reached(self, store: Store) -> None:
+        courier, y, z, w = CALLER, "tel:+8613800000001", "tel:+8613800000002", "tel:+8613800000003"
+        h = {n: f"h2:{n[-4:]}" for n in (courier, y, z, w)}
+        store.add_call_records([
+            record(1, callee=h[y], at=HOUR), record(2, callee=h[z], at=HOUR), record(3, callee=h[w], at=HOUR),
+            record(4, caller=y, callee=h[courier], at=HOUR + timedelta(minutes=10)),  # y calls back
+            record(5, caller=w, callee=h[courier], at=HOUR - timedelta(hours=2)),  # w called before: no callback
+        ])
+        fold(store, hashes=h)
+        got = store.callbacks({courier: h[courier], y: h[y], "tel:+8613900139000": "h2:none"}, HOUR - timedelta(days=1),
+                              100)
+        assert got == {courier: (3, 1), y: (1, 0)}
+
+
 
 
 class TestComplaints:
@@ -91,6 +160,9 @@ class TestComplaints:
         assert got[1].occurred_at == NOW - timedelta(hours=1)
         assert more == 3
         assert store.complaints_for_subject(CALLER, NOW - timedelta(days=30), limit=100)[1] == 0
+        # a replay at an earlier moment reads only what had happened by then
+        got, more = store.complaints_for_subject(CALLER, NOW - timedelta(days=30), limit=2, until=NOW - timedelta(hours=4))
+        assert ([c.reporter_hash for c in got], more) == (["h1:r4", "h1:r0"], 3)
 
     def test_reporter_stats_in_event_time(self, store: Store) -> None:
         store.add_reports([make_report(1, reporter="h1:a", at=NOW - timedelta(days=20)),
@@ -162,6 +234,25 @@ def test_raw_records_are_pruned_and_their_aggregates_stay(sqlite_store: Store) -
     assert sqlite_store.prune_call_records(HOUR - timedelta(days=35)) == 0
     assert sqlite_store.call_records_in_hour(CALLER, HOUR) == [new]
     assert sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=41))[CALLER][0].hour == HOUR - timedelta(days=40)
+
+
+def test_a_store_of_the_per_hour_design_is_folded_again_from_its_raw_records(sqlite_store: Store) -> None:
+    # given records aggregated the old way (derived per hour, no fold cursor) over three hours
+    from numrep.store.sqlite_evidence import FOLD_CURSOR, migrate_evidence
+
+    sqlite_store.add_call_records([record(i, at=HOUR - timedelta(hours=i % 3, minutes=-5)) for i in range(1, 10)])
+    fold(sqlite_store)
+    before = {a.hour: a.calls for a in sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=1))[CALLER]}
+    conn = sqlite_store._conn()  # type: ignore[attr-defined]
+    conn.execute("DELETE FROM contacts")
+    conn.execute("DELETE FROM meta WHERE key = ?", (FOLD_CURSOR,))
+    # when the store is migrated and folded
+    migrate_evidence(conn)
+    fold(sqlite_store)
+    # then every hour but the oldest (whose raw records retention may have cut) is derived again, once
+    after = {a.hour: a.calls for a in sqlite_store.call_aggregates([CALLER], HOUR - timedelta(days=1))[CALLER]}
+    assert after == before == {HOUR - timedelta(hours=2): 3, HOUR - timedelta(hours=1): 3, HOUR: 3}
+    assert len(sqlite_store.contacts(CALLER, HOUR - timedelta(days=1))) == 6  # the oldest hour's 3 records are gone
 
 
 class TestOutcomes:
