@@ -23,6 +23,7 @@ from numrep.models import (
     Decision,
     Honeypot,
     HourMark,
+    Lane,
     Outcome,
     ReporterStats,
     ReviewCase,
@@ -119,7 +120,7 @@ class SQLiteEvidence(EvidenceStore):
         raise NotImplementedError
 
     @staticmethod
-    def _mark(conn: sqlite3.Connection, subjects: Iterable[str]) -> None:
+    def _mark(conn: sqlite3.Connection, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         raise NotImplementedError
 
     # ---- call records --------------------------------------------------
