@@ -104,8 +104,13 @@ class CassandraQueue:
     #: Width of a time bucket, and how long after its end a bucket still takes writes (tests shrink them).
     bucket_seconds: float = BUCKET_SECONDS
     close_margin: float = CLOSE_MARGIN
+    #: Marks of one call per partition before the call spreads to a sub-bucket.
+    partition_rows: int = PARTITION_ROWS
     _queue_lock: threading.Lock
-    _cursors: dict[Partition, str]  # the last token this reader took from a partition
+    # Per partition, where this reader's next read starts (every row before it is cleared), and the rows
+    # its last read served from there, in order, each with whether it was cleared since.
+    _cursors: dict[Partition, str]
+    _served: dict[Partition, list[list[Any]]]
 
     @property
     def session(self) -> Session:
@@ -120,6 +125,7 @@ class CassandraQueue:
     def _init_queue(self) -> None:
         self._queue_lock = threading.Lock()
         self._cursors = {}
+        self._served = {}
 
     # ---- marking --------------------------------------------------------
     def _write_marks(self, lane: Lane, marks: Sequence[tuple[str, int]]) -> None:
@@ -129,7 +135,7 @@ class CassandraQueue:
         now = _now_us()
         width = int(self.bucket_seconds * 1_000_000)
         start = now - now % width
-        per_bucket = QUEUE_SHARDS * PARTITION_ROWS
+        per_bucket = QUEUE_SHARDS * self.partition_rows
         buckets = [start + i // per_bucket for i in range(len(marks))]  # sub-buckets: microseconds after the start
         self._many(INSERT_BUCKET, [(lane.value, b) for b in sorted(set(buckets))])
         self._many(INSERT_MARK, [(lane.value, b, queue_shard(s), f"{now:016x}{secrets.token_hex(6)}", s, attempts)
@@ -147,15 +153,13 @@ class CassandraQueue:
         width = int(self.bucket_seconds * 1_000_000)
         return now > bucket - bucket % width + width + int(self.close_margin * 1_000_000)
 
-    def _read_page(self, lane: Lane, bucket: int, shards: Sequence[int], page: int,
-                   sweep: bool) -> dict[int, list[dict[str, Any]]]:
-        """One page of each shard of a bucket: from this reader's cursor, or from the start when sweeping."""
-        with self._queue_lock:
-            cursors = {sh: None if sweep else self._cursors.get((lane, bucket, sh)) for sh in shards}
-        after = [(lane.value, bucket, sh, cursors[sh], page) for sh in shards if cursors[sh] is not None]
-        start = [(lane.value, bucket, sh, page) for sh in shards if cursors[sh] is None]
-        out = dict(zip([a[2] for a in after], self._many(SELECT_MARKS_AFTER, after)))
-        out.update(zip([a[2] for a in start], self._many(SELECT_MARKS, start)))
+    def _read_page(self, lane: Lane, bucket: int, after: dict[int, str | None],
+                   page: int) -> dict[int, list[dict[str, Any]]]:
+        """One page of each given shard of a bucket, after the given token (None: from the start)."""
+        tail = [(lane.value, bucket, sh, tok, page) for sh, tok in after.items() if tok is not None]
+        head = [(lane.value, bucket, sh, page) for sh, tok in after.items() if tok is None]
+        out = dict(zip([a[2] for a in tail], self._many(SELECT_MARKS_AFTER, tail)))
+        out.update(zip([a[2] for a in head], self._many(SELECT_MARKS, head)))
         return out
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
@@ -163,43 +167,48 @@ class CassandraQueue:
         attempts: dict[str, int] = {}
         lanes: dict[str, Lane] = {}
         page = max(8, 2 * limit // QUEUE_SHARDS)
-
-        def take(lane: Lane, bucket: int, shard: int, rows: list[dict[str, Any]]) -> bool:
-            """Take rows in order until the limit; False if it stopped before the page's end."""
-            for row in rows:
-                s = row["subject"]
-                if s not in found and len(found) >= limit:
-                    return False
-                found.setdefault(s, {})[(lane, bucket, row["token"])] = None
-                lanes.setdefault(s, lane)
-                attempts[s] = max(attempts.get(s, 0), int(row["attempts"] or 0))
-                with self._queue_lock:
-                    self._cursors[(lane, bucket, shard)] = row["token"]
-            return True
-
         for lane in LANES:
             floor = self._floor(lane)
             buckets = [int(r["bucket"]) for r in self._exec(SELECT_BUCKETS, (lane.value, floor, BUCKETS_PER_READ))]
             for i, bucket in enumerate(buckets):
                 closed = self._closed(bucket, _now_us())
+                with self._queue_lock:
+                    at: dict[int, str | None] = {sh: self._cursors.get((lane, bucket, sh)) for sh in range(QUEUE_SHARDS)}
+                served: dict[int, list[list[Any]]] = {}
                 forward: list[int] = list(range(QUEUE_SHARDS))
                 sweep: list[int] = []
                 swept: set[int] = set()
                 drained: set[int] = set()
                 while (forward or sweep) and len(found) < limit:
-                    pages = [(sh, rows, False) for sh, rows in self._read_page(lane, bucket, forward, page, False).items()]
-                    pages += [(sh, rows, True) for sh, rows in self._read_page(lane, bucket, sweep, page, True).items()]
+                    pages = [(sh, rows, False) for sh, rows in self._read_page(lane, bucket, {sh: at[sh] for sh in forward}, page).items()]
+                    pages += [(sh, rows, True) for sh, rows in self._read_page(lane, bucket, dict.fromkeys(sweep), page).items()]
                     swept.update(sweep)
                     forward, sweep = [], []
-                    for sh, rows, swept_now in pages:
-                        if not take(lane, bucket, sh, rows):
+                    for sh, rows, from_start in pages:
+                        if from_start or sh not in served:
+                            served[sh] = []  # a read from the cursor, or a sweep from the start, starts the list
+                        complete = True
+                        for row in rows:
+                            s = row["subject"]
+                            if s not in found and len(found) >= limit:
+                                complete = False
+                                break
+                            found.setdefault(s, {})[(lane, bucket, row["token"])] = None
+                            lanes.setdefault(s, lane)
+                            attempts[s] = max(attempts.get(s, 0), int(row["attempts"] or 0))
+                            served[sh].append([row["token"], False])
+                            at[sh] = row["token"]
+                        if not complete:
                             continue  # the limit is reached
                         if len(rows) == page:
                             forward.append(sh)
-                        elif swept_now and not rows:
+                        elif from_start and not rows:
                             drained.add(sh)
                         elif closed and sh not in swept:
                             sweep.append(sh)  # the end of a closed bucket's partition: once more from its start
+                with self._queue_lock:
+                    for sh, rows_served in served.items():
+                        self._served[(lane, bucket, sh)] = rows_served
                 if len(found) >= limit:
                     break
                 if len(drained) == QUEUE_SHARDS:
@@ -214,13 +223,36 @@ class CassandraQueue:
         with self._queue_lock:
             for sh in range(QUEUE_SHARDS):
                 self._cursors.pop((lane, bucket, sh), None)
+                self._served.pop((lane, bucket, sh), None)
         if advance_floor:
             self._exec(SET_FLOOR, (lane.value, bucket + 1))
 
+    def _advance(self, cleared: dict[Partition, set[str]]) -> None:
+        """Move each partition's cursor past the served rows that are now cleared, in order: a served row not
+        cleared (its rescore failed, or is still running) is read again next time, as on every backend."""
+        with self._queue_lock:
+            for p, tokens in cleared.items():
+                served = self._served.get(p)
+                if not served:
+                    continue
+                for entry in served:
+                    if entry[0] in tokens:
+                        entry[1] = True
+                done = 0
+                while done < len(served) and served[done][1]:
+                    done += 1
+                if done:
+                    self._cursors[p] = served[done - 1][0]
+                    del served[:done]
+
     # ---- clearing -------------------------------------------------------
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
-        self._many(DELETE_MARK, [(lane.value, bucket, queue_shard(m.subject), m.subject, tok)
-                                 for m in marks for lane, bucket, tok in _decode(m.token)])
+        rows = [(lane, bucket, queue_shard(m.subject), tok) for m in marks for lane, bucket, tok in _decode(m.token)]
+        self._many(DELETE_MARK, [(lane.value, bucket, shard, tok) for lane, bucket, shard, tok in rows])
+        cleared: dict[Partition, set[str]] = {}
+        for lane, bucket, shard, tok in rows:
+            cleared.setdefault((lane, bucket, shard), set()).add(tok)
+        self._advance(cleared)
 
     def defer_dirty(self, marks: Iterable[DirtyMark]) -> None:
         marks = list(marks)
