@@ -255,7 +255,7 @@ def _score_isolating_failures(store: Store, subjects: list[str], settings: Setti
         return score(store, subjects, settings, as_of, protected), {}
     except StoreError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a poison subject: find it, rescore the others
+    except Exception as exc:  # a poison subject: find it, rescore the others
         log.warning("batch rescore failed; rescoring its subjects one by one",
                     extra={"subjects": len(subjects), "error": type(exc).__name__})
     reps: list[Reputation] = []
@@ -265,7 +265,7 @@ def _score_isolating_failures(store: Store, subjects: list[str], settings: Setti
             reps += score(store, [s], settings, as_of, protected)
         except StoreError:
             raise
-        except Exception as exc:  # noqa: BLE001 - recorded on the subject's review case
+        except Exception as exc:  # recorded on the subject's review case
             failed[s] = f"{type(exc).__name__}: {exc}"[:300]
     return reps, failed
 

@@ -3,8 +3,8 @@
 Mixed into :class:`numrep.store.cassandra.CassandraStore`. The design keeps
 every read bounded however many subjects pass through:
 
-* A mark is its own row ``((lane, bucket, shard), token)``, never
-  overwritten; ``token`` begins with the marking time, so a partition lists
+* A mark is its own row ``((lane, bucket, shard), mark)``, never
+  overwritten; the ``mark`` token begins with the marking time, so a partition lists
   its marks in the order they came. ``bucket`` is the start of the mark's
   time bucket; a call that marks very many subjects spreads them over
   sub-buckets, so no partition holds more than about :data:`PARTITION_ROWS`
@@ -51,16 +51,16 @@ PARTITION_ROWS = 5000  # marks of one call per partition before it spreads to a 
 BUCKETS_PER_READ = 32
 LANES = (Lane.FRESH, Lane.BACKLOG)
 
-INSERT_MARK = "INSERT INTO queue_marks (lane, bucket, shard, token, subject, attempts) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_MARK = "INSERT INTO queue_marks (lane, bucket, shard, mark, subject, attempts) VALUES (?, ?, ?, ?, ?, ?)"
 INSERT_BUCKET = "INSERT INTO queue_buckets (lane, bucket) VALUES (?, ?)"
 SELECT_BUCKETS = "SELECT bucket FROM queue_buckets WHERE lane = ? AND bucket >= ? LIMIT ?"
 DELETE_BUCKET = "DELETE FROM queue_buckets WHERE lane = ? AND bucket = ?"
 SELECT_FLOOR = "SELECT bucket FROM queue_floor WHERE lane = ?"
 SET_FLOOR = "INSERT INTO queue_floor (lane, bucket) VALUES (?, ?)"
-SELECT_MARKS = "SELECT token, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? LIMIT ?"
-SELECT_MARKS_AFTER = ("SELECT token, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? "
-                      "AND token > ? LIMIT ?")
-DELETE_MARK = "DELETE FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? AND token = ?"
+SELECT_MARKS = "SELECT mark, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? LIMIT ?"
+SELECT_MARKS_AFTER = ("SELECT mark, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? "
+                      "AND mark > ? LIMIT ?")
+DELETE_MARK = "DELETE FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? AND mark = ?"
 INSERT_FLAGGED = "INSERT INTO flagged_by_shard (shard, subject) VALUES (?, ?)"
 SELECT_FLAGGED_IN = "SELECT subject FROM flagged_by_shard WHERE shard = ? AND subject IN ?"
 DELETE_FLAGGED = "DELETE FROM flagged_by_shard WHERE shard = ? AND subject = ?"
@@ -193,11 +193,11 @@ class CassandraQueue:
                             if s not in found and len(found) >= limit:
                                 complete = False
                                 break
-                            found.setdefault(s, {})[(lane, bucket, row["token"])] = None
+                            found.setdefault(s, {})[(lane, bucket, row["mark"])] = None
                             lanes.setdefault(s, lane)
                             attempts[s] = max(attempts.get(s, 0), int(row["attempts"] or 0))
-                            served[sh].append([row["token"], False])
-                            at[sh] = row["token"]
+                            served[sh].append([row["mark"], False])
+                            at[sh] = row["mark"]
                         if not complete:
                             continue  # the limit is reached
                         if len(rows) == page:
