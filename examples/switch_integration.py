@@ -6,8 +6,10 @@ The switch pins the platform's Ed25519 key (here fetched once for the demo;
 in production it is distributed out of band), keeps the filter and the signed
 rules in sync in the background, and for each call asks the local list first.
 Only local hits cost a round trip, bounded by a deadline; if the platform is
-unreachable the verified local rules decide. A protected number is never
-blocked.
+unreachable the verified local rules decide. A protected or allowlisted
+number is never blocked. If the feed goes stale (no fresh signed update within
+an hour), the switch keeps deciding from the last verified rules and raises
+an alarm.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def main() -> None:
     client = LocalListClient(ns.target, public_key=key, deadline=0.2)
     client.start(interval=1.0)
     try:
+        if client.stale:  # the operator's policy: here, answer on and alarm
+            print("ALARM: the rules feed is stale; deciding from the last verified rules")
         for caller in ns.callers:
             print(f"{caller}: {on_incoming_call(client, caller)}")
         print(f"({client.service_calls} of {len(ns.callers)} calls needed the platform)")

@@ -92,7 +92,7 @@ def _load_flagged(environment: Any, **_kw: Any) -> None:
             update = rules_pb2_grpc.RulesServiceStub(ch).GetRules(rules_pb2.GetRulesRequest(since_version=0), timeout=10)
         except grpc.RpcError:
             return
-    FLAGGED[:] = [r.subject for r in update.added if r.kind != rules_pb2.RULE_KIND_RANGE][:1000]
+    FLAGGED[:] = [r.subject for r in update.added if r.kind in (rules_pb2.RULE_KIND_EXACT, rules_pb2.RULE_KIND_PORT)][:1000]
 
 
 def subject() -> str:

@@ -42,6 +42,14 @@ class Settings(BaseModel):
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where embedded state lives.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: key=value lines for people; json: one JSON object a line for log collectors."
+    )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve Prometheus metrics at /metrics on this port (unset: off). "
+        "`numrep up` gives its worker the next port.",
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics port listens on (0.0.0.0 in a pod).")
     region: str = Field("CN", description="Default region for numbers without a country code.")
 
     store: Literal["sqlite", "cassandra"] = Field("sqlite", description="Store backend.")
@@ -104,6 +112,13 @@ class Settings(BaseModel):
     reputation_cache_seconds: float = Field(2.0, ge=0)
     rules_min_wait_seconds: float = Field(1.0, ge=0)
     rules_log_keep_versions: int = Field(10_000, ge=1)
+    rules_delta_max_versions: int = Field(
+        256, ge=1, description="Deltas span at most this many versions (Cassandra reads the log per version); "
+        "a client further behind gets the full snapshot the server shares."
+    )
+    rules_heartbeat_seconds: float = Field(
+        60.0, gt=0, description="WatchRules sends a signed no-change update this often, so clients see the feed is live."
+    )
 
     window_days: float = Field(30.0, gt=0, description="Reports older than this do not count.")
     half_life_days: float = Field(7.0, gt=0, description="A report's weight halves every this many days.")

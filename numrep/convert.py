@@ -3,11 +3,14 @@ the gRPC servicers (services/) and the client SDK (numrep/sdk/)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from numrep.lookup import Verdict, VerdictSource
+from numrep import signing
 from numrep.signing import Signer
 from numrep.models import (
     Action, AllowlistEntry, BlockSwitch, Category, Channel, ConfirmedFraud, Honeypot, ReviewCase, Rule, RuleKind, RulesDelta,
@@ -18,6 +21,8 @@ from numrep.v1 import common_pb2 as common_pb
 from numrep.v1 import report_pb2 as report_pb
 from numrep.v1 import reputation_pb2 as reputation_pb
 from numrep.v1 import rules_pb2 as rules_pb
+
+E = TypeVar("E")
 
 CHANNEL_TO_PB = {Channel.VOICE: common_pb.CHANNEL_VOICE, Channel.SMS: common_pb.CHANNEL_SMS}
 CHANNEL_FROM_PB = {v: k for k, v in CHANNEL_TO_PB.items()}
@@ -35,7 +40,7 @@ RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in Ru
 RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
 
 
-def enum_or_none(mapping: dict, value: int, field: str) -> object | None:
+def enum_or_none(mapping: Mapping[Any, E], value: int, field: str) -> E | None:
     """Map a proto enum value; UNSPECIFIED (0) is None; an unknown number is an error."""
     if value == 0:
         return None
@@ -110,12 +115,18 @@ def rule_from_pb(m: rules_pb.Rule) -> Rule:
     )
 
 
-def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer) -> rules_pb.RulesUpdate:
+def rules_update(d: RulesDelta, min_wait_seconds: float, signer: Signer, epoch: int,
+                 added: list[rules_pb.Rule] | None = None) -> rules_pb.RulesUpdate:
+    """The signed message for ``d`` in feed ``epoch``, issued now (``added``: the rules already converted)."""
     msg = rules_pb.RulesUpdate(
         version=d.version, from_version=d.from_version, full_snapshot=d.full_snapshot,
-        added=[rule(r) for r in d.added], removed=list(d.removed), checksum=d.checksum,
-        signature=signer.sign(d.version, d.checksum), key_id=signer.key_id,
+        added=[rule(r) for r in d.added] if added is None else added, removed=list(d.removed), checksum=d.checksum,
+        key_id=signer.key_id, epoch=epoch,
     )
+    msg.issued_at.GetCurrentTime()
+    msg.issued_at.nanos -= msg.issued_at.nanos % 1000  # microseconds: what every client's clock can carry
+    msg.signature = signer.sign(signing.statement(epoch, d.version, d.checksum, msg.issued_at.seconds,
+                                                  msg.issued_at.nanos))
     msg.min_wait.FromNanoseconds(int(min_wait_seconds * 1e9))
     return msg
 

@@ -24,10 +24,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Container, Mapping
+from datetime import datetime, timezone
 from enum import Enum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
+from numrep import metrics
 from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
 from numrep.errors import StoreUnavailable, Unconfirmed
@@ -97,7 +99,8 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
         return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, version,
                        reasons=(f"protected: {why}",), protected=True)
     # published.range_match, inlined: a call costs as much as the probes on the hot path
-    if (ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None:
+    if ((ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None
+            and (r.expires_at is None or r.live(datetime.now(timezone.utc)))):  # a lapsed rule matches nothing
         return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
                        top_category=r.category, reasons=(r.reason,))
     if subject not in flagged and subject not in published.subjects:
@@ -184,9 +187,12 @@ class LookupEngine:
             self.store_healthy = True
             if changed:
                 self._cache.clear()
+                metrics.RULES_VERSION.set(self.version)
+                metrics.FILTER_VERSION.set(self.filter_version)
             return changed
 
     def _unhealthy(self, exc: BaseException) -> None:
+        metrics.STORE_ERRORS.labels("lookup").inc()
         self.last_error = str(exc)
         if self.store_healthy:
             log.warning("store unreachable; serving from the last published rules", extra={"error": str(exc)})

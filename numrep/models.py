@@ -7,7 +7,7 @@ the services translate them to and from protobuf at the edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from typing import NamedTuple
 
@@ -53,9 +53,10 @@ class Source(str, Enum):
 
 
 class RuleKind(str, Enum):
-    EXACT = "exact"
-    RANGE = "range"
-    PORT = "port"
+    EXACT = "exact"  # one tel: subject
+    RANGE = "range"  # every subject under a prefix (tel: or sms:)
+    PORT = "port"  # one sms: sender port, matched exactly (a port range is a RANGE rule on an sms: prefix)
+    ALLOW = "allow"  # an allowlisted subject: never blocked, on any channel (id ``<subject>#allow``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,10 +331,29 @@ class Rule:
     expires_at: datetime | None = None
 
     def canonical(self) -> str:
-        """The line this rule contributes to the rule-set checksum."""
+        """The line this rule contributes to the rule-set checksum: everything a client acts on.
+
+        ``reason`` and ``issued_at`` are display text, outside the checksum (so
+        a rescore that only rewords a reason publishes nothing); ``expires_at``
+        is in it, as microseconds since the Unix epoch ("" for none).
+        """
+        expires = "" if self.expires_at is None else str(_micros(self.expires_at))
         return "|".join(
-            (self.rule_id, self.kind.value, self.subject, self.channel.value, self.action.value, self.category.value)
+            (self.rule_id, self.kind.value, self.subject, self.channel.value, self.action.value, self.category.value,
+             expires)
         )
+
+    def live(self, now: datetime) -> bool:
+        """True unless the rule has lapsed at ``now`` (expiry applies at match time)."""
+        return self.expires_at is None or now < self.expires_at
+
+
+def _micros(dt: datetime) -> int:
+    delta = dt - _UNIX_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +449,7 @@ class DirtyMark:
 
     subject: str
     token: str
+    marked_at: datetime | None = None  # when it was (last) marked: the pipeline's lag
     lane: Lane = Lane.FRESH
     attempts: int = 0
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from numrep import filter as bloom
+from numrep import metrics
 from numrep.config import Settings
 from numrep.errors import StoreError
 from numrep.evidence import collect
@@ -36,7 +37,7 @@ from numrep.models import (
 )
 from numrep.numbers import SMS
 from numrep.protected import ProtectedSet
-from numrep.rules import diff, rules_for
+from numrep.rules import allow_rules, diff, rules_for
 from numrep.scoring import FUTURE_SKEW, ScoringParams, score_subject
 from numrep.scoring_v2 import ParamsV2, score_v2
 from numrep.store.base import Store
@@ -176,13 +177,28 @@ def _publish_changes(store: Store, current: dict[str, Rule], desired: dict[str, 
     return version
 
 
-def _of_kind(rules: dict[str, Rule], ranges: bool) -> dict[str, Rule]:
-    return {rid: r for rid, r in rules.items() if (r.kind is RuleKind.RANGE) is ranges}
+#: The kinds each publisher owns: scoring (exact and port rules), the registry (ranges), the allowlist.
+SCORED_KINDS = frozenset({RuleKind.EXACT, RuleKind.PORT})
+#: The subjects the Bloom filter holds: those with an exact or port rule.
+FILTERED_KINDS = SCORED_KINDS
+
+
+def _of_kind(rules: dict[str, Rule], kinds: frozenset[RuleKind]) -> dict[str, Rule]:
+    return {rid: r for rid, r in rules.items() if r.kind in kinds}
+
+
+def publish_allowlist(store: Store, subjects: Iterable[str] | None = None) -> int | None:
+    """Make the feed's ALLOW rules match the stored allowlist: for ``subjects`` (AdminService, on every
+    change, so switches learn an allowlisting with the next version), or all of it (the batch path)."""
+    wanted = None if subjects is None else set(subjects)
+    current = _of_kind(store.active_rules(wanted), frozenset({RuleKind.ALLOW}))
+    entries = [e for e in store.list_allowlist() if wanted is None or e.subject in wanted]
+    return _publish_changes(store, current, allow_rules(entries), _now())
 
 
 def publish_for(store: Store, reputations: list[Reputation], as_of: datetime) -> int | None:
     """Publish the rule changes these reputations call for; the new version, or None."""
-    current = _of_kind(store.active_rules({r.subject for r in reputations}), ranges=False)
+    current = _of_kind(store.active_rules({r.subject for r in reputations}), SCORED_KINDS)
     return _publish_changes(store, current, _rules_of(reputations, as_of), as_of)
 
 
@@ -201,13 +217,13 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
         delta = store.rules_since(latest.version)
         if not delta.full_snapshot:
             base = bloom.FilterSnapshot.from_bytes(latest.version, latest.error_rate, store.filter_snapshot_data(latest.snapshot_id))
-            added = [r.subject for r in delta.added if r.kind is not RuleKind.RANGE]
+            added = [r.subject for r in delta.added if r.kind in FILTERED_KINDS]
             snapshot = bloom.extend(base, added, delta.version)
             version = delta.version
     if snapshot is None:
         delta = store.rules_since(0)
         version = delta.version
-        subjects = [r.subject for r in delta.added if r.kind is not RuleKind.RANGE]
+        subjects = [r.subject for r in delta.added if r.kind in FILTERED_KINDS]
         shards = 1
         if len(subjects) >= settings.filter_shard_min_count:
             shards = settings.filter_build_processes or os.cpu_count() or 1
@@ -232,6 +248,7 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
     protected = load_protected(store, settings)
     while time.monotonic() < deadline:
         marks = store.dirty_subjects(settings.rescore_batch)
+        metrics.PIPELINE_LAG.set(lag_seconds(marks))
         if not marks:
             break
         when = as_of or _now()
@@ -288,6 +305,12 @@ def _set_aside(store: Store, marks: list[DirtyMark], failed: dict[str, str], set
         log.warning("rescoring failed; retried later", extra={"subjects": len(retry)})
 
 
+def lag_seconds(marks: Sequence[DirtyMark]) -> float:
+    """How long the oldest of these marks has waited (0 when none)."""
+    times = [m.marked_at for m in marks if m.marked_at is not None]
+    return max(0.0, (_now() - min(times)).total_seconds()) if times else 0.0
+
+
 def mark_flagged_dirty(store: Store) -> int:
     """Batch path: queue every flagged subject for rescoring (decay and delisting), behind new evidence."""
     subjects = store.flagged_subjects()
@@ -296,15 +319,17 @@ def mark_flagged_dirty(store: Store) -> int:
 
 
 def reconcile_rules(store: Store) -> int | None:
-    """Batch path: make the active exact/port rules match the stored reputations exactly."""
+    """Batch path: make the active exact/port rules match the stored reputations, and the ALLOW rules the allowlist."""
     as_of = _now()
+    allow_version = publish_allowlist(store)
     subjects = store.flagged_subjects()
     desired: dict[str, Rule] = {}
     for i in range(0, len(subjects), RECONCILE_BATCH):  # batched reads; only the rules are kept
         chunk = subjects[i:i + RECONCILE_BATCH]
         reputations = store.get_reputations(chunk)
         desired.update(_rules_of((reputations[s] for s in chunk if s in reputations), as_of))
-    return _publish_changes(store, _of_kind(store.active_rules(), ranges=False), desired, as_of)
+    version = _publish_changes(store, _of_kind(store.active_rules(), SCORED_KINDS), desired, as_of)
+    return version or allow_version
 
 
 def publish_range_rules(store: Store, settings: Settings) -> int | None:
@@ -318,4 +343,4 @@ def publish_range_rules(store: Store, settings: Settings) -> int | None:
         why = f" (safety switch: BLOCK answered as LABEL; {switch.reason})"
         desired = {rid: dataclasses.replace(r, action=Action.LABEL, reason=r.reason + why) if r.action is Action.BLOCK else r
                    for rid, r in desired.items()}
-    return _publish_changes(store, _of_kind(store.active_rules(), ranges=True), desired, _now())
+    return _publish_changes(store, _of_kind(store.active_rules(), frozenset({RuleKind.RANGE})), desired, _now())

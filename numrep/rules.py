@@ -3,6 +3,11 @@
 A rule set is a mapping ``rule_id -> Rule``. The checksum is the SHA-256 of
 the canonical rule lines (see :meth:`Rule.canonical`) sorted by rule id and
 joined by newlines; operators verify it after applying a delta.
+
+The set holds blocking rules (EXACT, PORT, RANGE) and the allowlist (ALLOW
+rules, ``<subject>#allow``), so a switch's local list knows allowlisted
+numbers as soon as they are published. A rule with ``expires_at`` lapses at
+match time: the set (and its checksum) does not change when it does.
 """
 
 from __future__ import annotations
@@ -10,10 +15,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
-from numrep.models import Action, Category, Channel, Reputation, Rule, RuleKind
-from numrep.numbers import Namespace, namespace
+from numrep.models import Action, AllowlistEntry, Category, Channel, Reputation, Rule, RuleKind
+from numrep.numbers import Namespace, default_channel, namespace
 from numrep.prefixes import PrefixMap
 
 EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
@@ -21,6 +26,20 @@ EMPTY_CHECKSUM = hashlib.sha256(b"").hexdigest()
 
 def rule_id(subject: str, channel: Channel) -> str:
     return f"{subject}#{channel.value}"
+
+
+def allow_rule_id(subject: str) -> str:
+    return f"{subject}#allow"
+
+
+def allow_rules(entries: Iterable[AllowlistEntry]) -> dict[str, Rule]:
+    """The ALLOW rules that ship the allowlist in the feed (the channel is the subject's default; ALLOW covers all)."""
+    out: dict[str, Rule] = {}
+    for e in entries:
+        rid = allow_rule_id(e.subject)
+        out[rid] = Rule(rid, RuleKind.ALLOW, e.subject, default_channel(e.subject), Action.ALLOW, Category.OTHER,
+                        f"allowlist: {e.reason}", e.added_at)
+    return out
 
 
 def rules_for(rep: Reputation, issued_at: datetime) -> dict[str, Rule]:
@@ -81,24 +100,37 @@ class RuleIndex:
     rules: dict[str, Rule]
     ranges: dict[Channel, PrefixMap[Rule]]  # only channels that have range rules
     subjects: frozenset[str]  # subjects with an exact or port rule on any channel
+    allowed: dict[str, str]  # allowlisted subject -> why (the ALLOW rules), for the protected set
 
     @classmethod
     def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "RuleIndex":
         by_channel: dict[Channel, list[tuple[str, Rule]]] = {}
+        subjects: set[str] = set()
+        allowed: dict[str, str] = {}
         for r in rules.values():
             if r.kind is RuleKind.RANGE:
                 by_channel.setdefault(r.channel, []).append((r.subject, r))
+            elif r.kind is RuleKind.ALLOW:
+                allowed[r.subject] = r.reason or "allowlist"
+            else:
+                subjects.add(r.subject)
         ranges = {ch: PrefixMap(items, proper=True) for ch, items in by_channel.items()}
-        subjects = frozenset(r.subject for r in rules.values() if r.kind is not RuleKind.RANGE)
-        return cls(version, checksum, rules, ranges, subjects)
+        return cls(version, checksum, rules, ranges, frozenset(subjects), allowed)
 
-    def exact(self, subject: str, channel: Channel) -> Rule | None:
-        return self.rules.get(rule_id(subject, channel))
+    def exact(self, subject: str, channel: Channel, now: datetime | None = None) -> Rule | None:
+        """The exact or port rule of ``subject`` on ``channel``, unless it has lapsed at ``now`` (default: now)."""
+        r = self.rules.get(rule_id(subject, channel))
+        if r is None or r.expires_at is None:
+            return r
+        return r if r.live(now or datetime.now(timezone.utc)) else None
 
-    def range_match(self, subject: str, channel: Channel) -> Rule | None:
-        """The longest range rule whose prefix covers ``subject`` (and is shorter than it) on ``channel``."""
+    def range_match(self, subject: str, channel: Channel, now: datetime | None = None) -> Rule | None:
+        """The longest live range rule whose prefix covers ``subject`` (and is shorter than it) on ``channel``."""
         ranges = self.ranges.get(channel)
-        return None if ranges is None else ranges.longest(subject)
+        r = None if ranges is None else ranges.longest(subject)
+        if r is None or r.expires_at is None:
+            return r
+        return r if r.live(now or datetime.now(timezone.utc)) else None
 
 
 def apply_delta(held: dict[str, Rule], added: Iterable[Rule], removed: Iterable[str]) -> None:

@@ -23,7 +23,7 @@ from numrep.models import AllowlistEntry, Scope
 from numrep.numbers import normalize
 from numrep.v1 import admin_pb2 as pb
 from numrep.v1 import admin_pb2_grpc as pb_grpc
-from numrep import convert
+from numrep import convert, pipeline
 
 MAX_REASON_CHARS = 500
 Importer = Callable[[Store, Path, "str | None", str], ImportResult]
@@ -48,6 +48,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         now = datetime.now(timezone.utc)
         entry = self.store.add_allowlist(AllowlistEntry(subject, reason, request.added_by.strip() or "unknown", now))
         decisions.allowlisted(self.store, self.engine.settings, subject, now)  # its reporters were wrong
+        pipeline.publish_allowlist(self.store, [subject])  # in the feed at once: switches' local lists pass it
         self.engine.refresh()  # effective at once in this process; others follow on their next refresh
         return convert.allowlist_entry(entry)
 
@@ -55,6 +56,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         subject = normalize(request.subject, self.engine.settings.region)
         if not self.store.remove_allowlist(subject):
             raise NotFound(f"{subject} is not on the allowlist")
+        pipeline.publish_allowlist(self.store, [subject])
         self.engine.refresh()
         return pb.RemoveAllowlistResponse(subject=subject)
 

@@ -1,4 +1,4 @@
-"""Administering: ``allowlist``, ``import-ports``, ``import-ranges``, ``publish``, ``keys``.
+"""Administering: ``allowlist``, ``import-ports``, ``import-ranges``, ``publish``, ``keys``, ``epoch``.
 
 The allowlist goes through the server; imports and publications go through it
 too, or with ``--direct`` straight to the configured store; API keys are kept
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -242,3 +243,32 @@ def keys_revoke(ctx: click.Context, key_hash: str) -> None:
     with startup_errors(), open_store(ctx) as store:
         key = auth.revoke(store, "h1:" + key_hash.removeprefix("h1:"))
     console.print(f"revoked the key of {key.operator}; servers stop accepting it within NUMREP_AUTH_CACHE_SECONDS")
+
+
+@main.group()
+def epoch() -> None:
+    """The rules feed's epoch (begin a new one after restoring the store from a backup)."""
+
+
+@epoch.command("show")
+@click.pass_context
+def epoch_show(ctx: click.Context) -> None:
+    """Print the current feed epoch."""
+    with startup_errors(), open_store(ctx) as store:
+        current = store.feed_epoch()
+    console.print(f"feed epoch {current} (began {datetime.fromtimestamp(current / 1e6, timezone.utc):%Y-%m-%d %H:%M:%S} UTC)")
+
+
+@epoch.command("new")
+@click.pass_context
+def epoch_new(ctx: click.Context) -> None:
+    """Begin a new feed epoch in the configured store.
+
+    Run it once after restoring a backup, before serving: operators' SDKs hold
+    newer versions than the restored store and would refuse its feed as a
+    rollback; in the new epoch they take the restored rule set as a full
+    snapshot. Servers pick the new epoch up within seconds.
+    """
+    with startup_errors(), open_store(ctx) as store:
+        began = store.start_feed_epoch(datetime.now(timezone.utc))
+    console.print(f"began feed epoch {began}; SDKs resynchronise from a full snapshot")

@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import click
 from rich.table import Table
 
 from numrep.cli import console, err_console, main, open_store, settings_of, startup_errors
 from numrep.config import Settings
+from numrep.regulator.periods import Period
 
 
 @main.command()
@@ -38,9 +40,11 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> No
             new, dup = demo_data.load(store, settings)
             console.print(f"demo data: {new} new reports, {dup} already loaded")
         worker = _spawn_worker(settings, beat=True)
+        from numrep.metrics import serve_metrics
         from services.server import Server
 
         server = Server(settings, store=store).start()
+        serve_metrics(settings)
         server.nudger.poke()
         _banner(settings, server.address, worker.pid)
         done = {"stop": False}
@@ -67,6 +71,8 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> No
 def _worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["NUMREP_DATA_DIR"] = str(settings.data_dir)
+    if settings.metrics_port:  # the server of `up` serves this port; its worker the next one
+        env["NUMREP_METRICS_PORT"] = str(settings.metrics_port + 1)
     return env
 
 
@@ -98,6 +104,11 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     t.add_row("store", f"{settings.store} ({settings.sqlite_file})" if settings.store == "sqlite" else settings.store)
     t.add_row("broker", settings.celery_broker_url)
     t.add_row("worker", f"pid {worker_pid}, log {settings.data_dir / 'worker.log'}")
+    if settings.metrics_port:
+        host = settings.metrics_host
+        t.add_row("metrics", f"http://{host}:{settings.metrics_port}/metrics (worker: :{settings.metrics_port + 1})")
+    quarter = Period.containing(datetime.now(timezone.utc).date(), "quarter").label
+    published = settings.data_dir.resolve() / "published"
     console.print("[bold]numrep is up[/bold]")
     console.print(t)
     console.print(
@@ -108,7 +119,11 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
         "  numrep lookup 13800138000            # LABEL: 40 fresh accounts bombed it; held for review\n"
         "  numrep cases list                    # the review queue\n"
         "  numrep lookup 95588                  # ALLOW: a protected bank line\n"
-        "Press Ctrl-C to stop."
+        "  numrep holder 17012345678            # who holds it: Virtual Mobile Co, a reseller (the 170 range)\n"
+        f"  numrep publish {quarter} --out {published}   # this quarter's spam reporting list\n"
+        f"  # then open {published / f'spam-list-{quarter}.html'} in a browser (also .json, .csv)\n"
+        "Press Ctrl-C to stop.",
+        highlight=False, soft_wrap=True,
     )
 
 
@@ -122,7 +137,7 @@ def serve(ctx: click.Context, processes: int | None) -> None:
 
     ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes)
     settings = settings_of(ctx)
-    setup(settings.log_level)
+    setup(settings.log_level, settings.log_format)
     with startup_errors():
         serve_processes(settings)
 

@@ -14,7 +14,7 @@ bank's line.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -60,10 +60,18 @@ def _tier(per_10k: float, share: float, trend: float | None) -> tuple[str, tuple
     return "A", ()
 
 
-def _complaints(store: Store, registry: Registry, period: Period) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
+def _rate(per_10k: float) -> str:
+    """One decimal, or two significant digits below 1 (a large operator's 0.0099 is not 0.0)."""
+    return f"{per_10k:.1f}" if per_10k >= 1 or per_10k == 0 else f"{per_10k:.2g}"
+
+
+def _complaints(store: Store, registry: Registry, period: Period,
+                exclude: Container[str] = ()) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
     by_holder: dict[str, Counter[Category]] = defaultdict(Counter)
     numbers: dict[str, set[str]] = defaultdict(set)
     for r in store.report_summaries(period.start, period.end):
+        if r.subject in exclude:
+            continue
         a = registry.holder_of(r.subject)
         if a is not None:
             by_holder[a.holder][r.category] += 1
@@ -72,8 +80,12 @@ def _complaints(store: Store, registry: Registry, period: Period) -> tuple[dict[
 
 
 def score_holders(store: Store, period: Period, registry: Registry | None = None,
-                  flagged: Iterable[str] | None = None) -> list[HolderScore]:
-    """Every holder's score for ``period``, worst first (ties by name)."""
+                  flagged: Iterable[str] | None = None, exclude: Container[str] = ()) -> list[HolderScore]:
+    """Every holder's score for ``period``, worst first (ties by name).
+
+    Complaints against subjects in ``exclude`` (the spam list passes the
+    protected set: a protected line is never a holder's spam) are not counted.
+    """
     registry = registry or Registry.load(store)
     flagged_set = set(store.flagged_subjects() if flagged is None else flagged)
     allocated: Counter[str] = Counter()
@@ -81,8 +93,8 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
     for a in registry.allocations:
         allocated[a.holder] += a.size
         types.setdefault(a.holder, a.holder_type)
-    now, numbers = _complaints(store, registry, period)
-    before, _ = _complaints(store, registry, period.previous())
+    now, numbers = _complaints(store, registry, period, exclude)
+    before, _ = _complaints(store, registry, period.previous(), exclude)
     flagged_by_holder: Counter[str] = Counter()
     for s in flagged_set:
         if (owner := registry.holder_of(s)) is not None:
@@ -96,16 +108,16 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
         reported = len(numbers[holder])
         share = flagged_by_holder[holder] / reported if reported else 0.0
         tier, restrictions = _tier(per_10k, share, trend)
-        reasons = [f"{complaints} complaints = {per_10k:.1f} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"]
+        reasons = [f"{complaints} complaints = {_rate(per_10k)} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"]
         if trend is not None:
-            reasons.append(f"{trend:.1f}x the previous period ({prev:.1f} per 10,000)")
+            reasons.append(f"{trend:.1f}x the previous period ({_rate(prev)} per 10,000)")
         if reported:
             reasons.append(f"{flagged_by_holder[holder]} of {reported} reported numbers flagged ({share:.0%})")
         if now[holder]:
             top, n = min(now[holder].items(), key=lambda kv: (-kv[1], kv[0].value))
             reasons.append(f"mostly {top.value} ({n / complaints:.0%})")
-        out.append(HolderScore(holder, types[holder], allocated[holder], complaints, round(per_10k, 3), reported,
-                               flagged_by_holder[holder], round(share, 4), round(prev, 3),
+        out.append(HolderScore(holder, types[holder], allocated[holder], complaints, round(per_10k, 4), reported,
+                               flagged_by_holder[holder], round(share, 4), round(prev, 4),
                                round(trend, 3) if trend is not None else None, dict(now[holder]), tier,
                                restrictions, tuple(reasons)))
     return sorted(out, key=lambda h: (-h.complaints_per_10k, h.holder))

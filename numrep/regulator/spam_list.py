@@ -7,6 +7,12 @@ the period; the holder ranking; operators' governance indicators. ``render``
 writes it as JSON, CSV and a self-contained HTML page whose charts are inline
 SVG (no scripts or fonts fetched from anywhere).
 
+Protected subjects (``numrep.protected``: emergency and public-service lines,
+banks' lines, the allowlist) are never spam, whatever confused users report:
+they appear in no spam ranking, category share or holder score. Their
+complaints are counted apart, in the section "Complaints against protected
+numbers — not spam", and the totals say which figures include them.
+
 Output is a pure function of the stored data and the period: nothing reads
 the clock, everything is sorted, so publishing the same period twice gives
 byte-identical files.
@@ -25,15 +31,19 @@ from pathlib import Path
 from typing import Any
 
 from numrep.config import Settings
+from numrep.pipeline import load_protected
 from numrep.regulator.holders import HolderScore, score_holders
-from numrep.models import Category, HolderType
+from numrep.models import Action, Category, HolderType, Reputation
 from numrep.numbers import SMS, mask
+from numrep.protected import ProtectedSet
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
 from numrep.regulator.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
 TOP_N = 20
+REVIEW_CASES_READ = 10_000  # open review cases read to mark held subjects (the queue is worked down long before)
+ACTION_ORDER = [Action.ALLOW, Action.LABEL, Action.BLOCK]
 DEFAULT_SLA = SLA(timedelta(hours=24), timedelta(hours=72), 0.9)
 CATEGORY_ORDER = [Category.LOANS_FINANCE, Category.RETAIL, Category.INSURANCE, Category.EDUCATION_TRAINING,
                   Category.REAL_ESTATE, Category.FRAUD, Category.HARASSMENT, Category.OTHER]
@@ -41,6 +51,22 @@ CATEGORY_LABEL = {
     Category.LOANS_FINANCE: "Loans & finance", Category.RETAIL: "Retail", Category.INSURANCE: "Insurance",
     Category.EDUCATION_TRAINING: "Education & training", Category.REAL_ESTATE: "Real estate",
     Category.FRAUD: "Fraud", Category.HARASSMENT: "Harassment", Category.OTHER: "Other",
+}
+PROTECTED_TITLE = "Complaints against protected numbers — not spam"
+PROTECTED_NOTE = ("Emergency and public-service lines, banks' lines and allowlisted numbers are never spam; "
+                  "confused users report them. These complaints are counted here and in no spam ranking, "
+                  "category share or holder score.")
+# What each total counts (published with them, so a reader never has to guess).
+TOTALS_BASIS = {
+    "complaints": "every complaint received in the period, including those against protected numbers",
+    "spam_complaints": "complaints against unprotected numbers and ports; the category shares, rankings and "
+                       "holder scores count only these",
+    "protected_complaints": "complaints against protected numbers (not spam; listed apart)",
+    "reported_numbers": "unprotected phone numbers with at least one complaint",
+    "reported_ports": "unprotected SMS ports with at least one complaint",
+    "protected_reported": "protected numbers with at least one complaint",
+    "flagged_reported": "reported numbers and ports the platform labels or blocks",
+    "ports_shut_down": "SMS ports on the shut-down list dated in the period",
 }
 
 
@@ -50,6 +76,7 @@ class SpamList:
     start: str
     end: str
     totals: dict[str, int]
+    totals_basis: dict[str, str]
     categories: list[dict[str, Any]]
     top_numbers: list[dict[str, Any]]
     top_ports: list[dict[str, Any]]
@@ -58,19 +85,31 @@ class SpamList:
     operators: list[dict[str, Any]]
     timeliness_failures: list[dict[str, Any]]
     sla: dict[str, float]
+    protected: dict[str, Any]  # the "not spam" section: title, note, complaints, numbers
 
 
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
     return {
         "rank": rank, "holder": h.holder, "type": h.holder_type.value, "allocated": h.allocated,
-        "complaints": h.complaints, "complaints_per_10k": round(h.complaints_per_10k, 2),
+        "complaints": h.complaints, "complaints_per_10k": round(h.complaints_per_10k, 4),
         "flagged_numbers": h.flagged_numbers, "flagged_share": round(h.flagged_share, 4),
         "trend": h.trend, "tier": h.tier, "restrictions": list(h.restrictions), "reasons": list(h.reasons),
         "categories": {c.value: n for c, n in sorted(h.categories.items(), key=lambda kv: kv[0].value)},
     }
 
 
-def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA) -> SpamList:
+def _verdict(rep: Reputation | None, held: str | None) -> str:
+    """What the platform decided: the strongest action, and whether an analyst still has to look."""
+    action = max((rep.actions.values() if rep else ()), key=ACTION_ORDER.index, default=Action.ALLOW)
+    return f"{action.value}, held for review ({held.replace('_', ' ')})" if held else action.value
+
+
+def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA,
+          protected: ProtectedSet | None = None) -> SpamList:
+    """The list of ``period``; ``protected`` defaults to the built-in list plus the store's allowlist."""
+    if protected is None:
+        protected = ProtectedSet()
+        protected.replace_allowlist({e.subject: f"allowlist: {e.reason}" for e in store.list_allowlist()})
     registry = Registry.load(store)
     per_subject: Counter[str] = Counter()
     per_subject_cat: dict[str, Counter[Category]] = defaultdict(Counter)
@@ -78,34 +117,48 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
     for r in store.report_summaries(period.start, period.end):
         per_subject[r.subject] += 1
         per_subject_cat[r.subject][r.category] += 1
-        categories[r.category] += 1
+        if r.subject not in protected:
+            categories[r.category] += 1
+    spam = {s for s in per_subject if s not in protected}
+    shielded = sorted((s for s in per_subject if s in protected), key=lambda s: (-per_subject[s], s))
     total = sum(categories.values())
+    protected_total = sum(per_subject[s] for s in shielded)
     flagged = set(store.flagged_subjects())
     show = mask if masked else (lambda s: s)
 
+    def main_category(s: str) -> Category:
+        return min(per_subject_cat[s].items(), key=lambda kv: (-kv[1], kv[0].value))[0]
+
+    held = {c.subject: c.kind.value for c in store.review_cases("open", limit=REVIEW_CASES_READ)}
+
     def top(prefix: str) -> list[dict[str, Any]]:
-        ranked = sorted((s for s in per_subject if s.startswith(prefix)), key=lambda s: (-per_subject[s], s))[:top_n]
+        ranked = sorted((s for s in spam if s.startswith(prefix)), key=lambda s: (-per_subject[s], s))[:top_n]
+        reputations = store.get_reputations(ranked)
         out = []
         for i, s in enumerate(ranked, start=1):
-            cat = min(per_subject_cat[s].items(), key=lambda kv: (-kv[1], kv[0].value))[0]
             owner = registry.holder_of(s)
-            out.append({"rank": i, "subject": show(s), "complaints": per_subject[s], "top_category": cat.value,
-                        "flagged": s in flagged, "holder": owner.holder if owner else ""})
+            out.append({"rank": i, "subject": show(s), "complaints": per_subject[s], "top_category": main_category(s).value,
+                        "flagged": s in flagged, "holder": owner.holder if owner else "",
+                        "verdict": _verdict(reputations.get(s), held.get(s))})
         return out
 
     shut = [e for e in store.list_port_blacklist() if period.start <= e.listed_on < period.end]
-    scores = score_holders(store, period, registry, flagged)
+    scores = score_holders(store, period, registry, flagged, exclude=protected)
     holders = [_holder_row(i, h) for i, h in enumerate(scores, start=1)]
     operators = [row for row, h in zip(holders, scores) if h.holder_type is HolderType.OPERATOR]
     return SpamList(
         period=period.label, start=period.start.isoformat(), end=period.end.isoformat(),
         totals={
-            "complaints": total,
-            "reported_numbers": sum(1 for s in per_subject if not s.startswith(SMS)),
-            "reported_ports": sum(1 for s in per_subject if s.startswith(SMS)),
-            "flagged_reported": sum(1 for s in per_subject if s in flagged),
+            "complaints": total + protected_total,
+            "spam_complaints": total,
+            "protected_complaints": protected_total,
+            "reported_numbers": sum(1 for s in spam if not s.startswith(SMS)),
+            "reported_ports": sum(1 for s in spam if s.startswith(SMS)),
+            "protected_reported": len(shielded),
+            "flagged_reported": sum(1 for s in spam if s in flagged),
             "ports_shut_down": len(shut),
         },
+        totals_basis=dict(TOTALS_BASIS),
         categories=[
             {"category": c.value, "label": CATEGORY_LABEL[c], "complaints": categories[c],
              "share": round(categories[c] / total, 4) if total else 0.0}
@@ -123,6 +176,14 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
         ],
         sla={"ack_hours": sla.ack.total_seconds() / 3600, "resolve_hours": sla.resolve.total_seconds() / 3600,
              "target_share": sla.target_share},
+        protected={
+            "title": PROTECTED_TITLE, "note": PROTECTED_NOTE, "complaints": protected_total, "numbers": len(shielded),
+            # public lines by definition (emergency, banks, verified businesses), so never masked
+            "top": [{"rank": i, "subject": s, "protected_as": protected.reason(s) or "", "complaints": per_subject[s],
+                     "top_category": main_category(s).value,
+                     "categories": {c.value: n for c, n in sorted(per_subject_cat[s].items(), key=lambda kv: kv[0].value)}}
+                    for i, s in enumerate(shielded[:top_n], start=1)],
+        },
     )
 
 
@@ -142,7 +203,8 @@ def to_csv(doc: SpamList) -> bytes:
         w.writerow(["category", "", c["category"], c["complaints"], f"{c['share']:.4f}", c["label"]])
     for name, rows in (("top_number", doc.top_numbers), ("top_port", doc.top_ports)):
         for r in rows:
-            w.writerow([name, r["rank"], r["subject"], r["complaints"], "", f"{r['top_category']}; holder={r['holder']}"])
+            w.writerow([name, r["rank"], r["subject"], r["complaints"], "",
+                        f"{r['top_category']}; holder={r['holder']}; verdict={r['verdict']}"])
     for e in doc.ports_shut_down:
         w.writerow(["port_shut_down", "", e["port"], e["date"], "", f"{e['enterprise']}: {e['reason']} ({e['source']})"])
     for h in doc.holders:
@@ -150,6 +212,11 @@ def to_csv(doc: SpamList) -> bytes:
                     f"tier {h['tier']}; {h['type']}; " + "; ".join(h["restrictions"])])
     for f in doc.timeliness_failures:
         w.writerow(["timeliness_failure", "", f["holder"], f["on_time"], f"{f['share']:.4f}", f"{f['due']} due"])
+    p = doc.protected
+    w.writerow(["protected_not_spam", "", "complaints", p["complaints"], "", p["title"]])
+    for r in p["top"]:
+        w.writerow(["protected_not_spam", r["rank"], r["subject"], r["complaints"], "",
+                    f"{r['top_category']}; protected as {r['protected_as']}"])
     return buf.getvalue().encode()
 
 
@@ -180,57 +247,99 @@ def _bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=99>none</td></tr>'}</tbody></table>"
+    return (f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body or '<tr class=empty><td colspan=99>none</td></tr>'}</tbody></table>")
+
+
+def _section(section_id: str, title: str, body: str) -> str:
+    return f'<section id="{section_id}"><h2>{html.escape(title)}</h2>\n{body}\n</section>'
 
 
 def to_html(doc: SpamList) -> bytes:
-    t = doc.totals
+    t, p = doc.totals, doc.protected
+    spam_basis = f"{t['spam_complaints']:,} spam complaints; excludes {t['protected_complaints']:,} against protected numbers"
     charts = [
-        _bar_chart("chart-categories", "Complaints by category (% of all)",
+        _bar_chart("chart-categories", f"Spam complaints by category (% of {spam_basis})",
                    [(c["label"], round(100 * c["share"], 1)) for c in doc.categories], "%"),
         _bar_chart("chart-top-numbers", "Most reported numbers (complaints)",
                    [(r["subject"], r["complaints"]) for r in doc.top_numbers[:10]]),
-        _bar_chart("chart-holders", "Complaints per 10,000 allocated numbers, by holder",
+        _bar_chart("chart-holders", "Spam complaints per 10,000 allocated numbers, by holder",
                    [(h["holder"], h["complaints_per_10k"]) for h in doc.holders[:10]]),
     ]
+    sections = [
+        _section("categories", "Spam complaints by category",
+                 f"<p>Shares of the {spam_basis} (listed apart below).</p>{charts[0]}\n"
+                 + _table(["category", "spam complaints", "share"],
+                          [[c["label"], c["complaints"], f"{100 * c['share']:.1f}%"] for c in doc.categories])),
+        _section("top-numbers", "Most reported numbers",
+                 "<p>By complaints received. The verdict is the platform's (a number held for review may be the target "
+                 "of a report-bombing attack rather than a spammer). Protected numbers are never ranked here.</p>"
+                 + charts[1] + "\n"
+                 + _table(["#", "number", "complaints", "main category", "verdict", "holder"],
+                          [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["verdict"], r["holder"]]
+                           for r in doc.top_numbers])),
+        _section("top-ports", "Most reported SMS ports",
+                 _table(["#", "port", "complaints", "main category", "verdict", "holder"],
+                        [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["verdict"], r["holder"]]
+                         for r in doc.top_ports])),
+        _section("ports-shut-down", "SMS ports shut down",
+                 _table(["date", "port", "enterprise", "reason", "source"],
+                        [[e["date"], e["port"], e["enterprise"], e["reason"], e["source"]] for e in doc.ports_shut_down])),
+        _section("holders", "Holder ranking", charts[2] + "\n" + _table(
+            ["#", "holder", "type", "complaints / 10k", "flagged share", "trend", "tier", "recommended"],
+            [[h["rank"], h["holder"], h["type"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%",
+              "" if h["trend"] is None else f"{h['trend']}x", h["tier"], "; ".join(h["restrictions"])]
+             for h in doc.holders])),
+        _section("sla", "Complaint handling: holders that failed the SLA",
+                 f"<p>Acknowledge within {doc.sla['ack_hours']:g} h, resolve within {doc.sla['resolve_hours']:g} h; "
+                 f"target {100 * doc.sla['target_share']:.0f}% on time.</p>\n"
+                 + _table(["holder", "complaints due", "handled on time", "share"],
+                          [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])),
+        _section("operators", "Operators' governance indicators",
+                 _table(["operator", "complaints / 10k", "flagged share", "tier", "why"],
+                        [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"],
+                          "; ".join(h["reasons"])] for h in doc.operators])),
+        _section("protected", p["title"],
+                 f'<p class="not-spam">{html.escape(p["note"])} <b>{p["complaints"]:,}</b> complaints against '
+                 f'<b>{p["numbers"]:,}</b> protected numbers in this period.</p>\n'
+                 + _table(["#", "protected number", "protected as", "complaints", "main category"],
+                          [[r["rank"], r["subject"], r["protected_as"], r["complaints"], r["top_category"]] for r in p["top"]])),
+    ]
+    boxes = [(t["complaints"], "complaints received (all, incl. protected)"),
+             (t["spam_complaints"], "spam complaints (excl. protected)"),
+             (t["protected_complaints"], "against protected numbers — not spam"),
+             (t["reported_numbers"], "numbers reported"), (t["reported_ports"], "SMS ports reported"),
+             (t["flagged_reported"], "reported and flagged"), (t["ports_shut_down"], "SMS ports shut down")]
+    totals = "".join(f"<div><b>{n:,}</b>{html.escape(label)}</div>" for n, label in boxes)
+    body = "\n".join(sections)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Spam reporting list {html.escape(doc.period)}</title>
 <style>
 body {{ font-family: "Noto Sans", "Noto Sans CJK SC", sans-serif; margin: 2em auto; max-width: 980px; color: #222; }}
 h1 {{ font-size: 1.6em; }} h2 {{ margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
-.totals {{ display: flex; gap: 1.5em; flex-wrap: wrap; }} .totals div {{ background: #f4f4f4; padding: .6em 1em; border-radius: 6px; }}
+.totals {{ display: flex; gap: 1em; flex-wrap: wrap; }} .totals div {{ background: #f4f4f4; padding: .6em 1em; border-radius: 6px; }}
 .totals b {{ display: block; font-size: 1.5em; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9em; }} td, th {{ border: 1px solid #ddd; padding: 4px 6px; text-align: left; }}
 svg.chart text {{ font-size: 13px; fill: #222; }} svg.chart .chart-title {{ font-weight: bold; font-size: 14px; }}
-.tier-D {{ color: #c0392b; font-weight: bold; }}
+section#protected {{ background: #eef5fb; padding: 0 1em 1em; border-radius: 6px; margin-top: 2em; }}
 </style></head>
 <body>
 <h1>Spam reporting list — {html.escape(doc.period)}</h1>
-<p>Complaints received from {html.escape(doc.start)} up to (not including) {html.escape(doc.end)}.</p>
-<div class="totals">
-<div><b>{t['complaints']}</b>complaints</div><div><b>{t['reported_numbers']}</b>numbers reported</div>
-<div><b>{t['reported_ports']}</b>SMS ports reported</div><div><b>{t['flagged_reported']}</b>reported and flagged</div>
-<div><b>{t['ports_shut_down']}</b>SMS ports shut down</div></div>
-<h2>Complaints by category</h2>{charts[0]}
-{_table(["category", "complaints", "share"], [[c["label"], c["complaints"], f"{100 * c['share']:.1f}%"] for c in doc.categories])}
-<h2>Most reported numbers</h2>{charts[1]}
-{_table(["#", "number", "complaints", "main category", "holder"], [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["holder"]] for r in doc.top_numbers])}
-<h2>Most reported SMS ports</h2>
-{_table(["#", "port", "complaints", "main category", "holder"], [[r["rank"], r["subject"], r["complaints"], r["top_category"], r["holder"]] for r in doc.top_ports])}
-<h2>SMS ports shut down</h2>
-{_table(["date", "port", "enterprise", "reason", "source"], [[e["date"], e["port"], e["enterprise"], e["reason"], e["source"]] for e in doc.ports_shut_down])}
-<h2>Holder ranking</h2>{charts[2]}
-{_table(["#", "holder", "type", "complaints / 10k", "flagged share", "trend", "tier", "recommended"], [[h["rank"], h["holder"], h["type"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", "" if h["trend"] is None else f"{h['trend']}x", h["tier"], "; ".join(h["restrictions"])] for h in doc.holders])}
-<h2>Complaint handling: holders that failed the SLA</h2>
-<p>Acknowledge within {doc.sla['ack_hours']:g} h, resolve within {doc.sla['resolve_hours']:g} h; target {100 * doc.sla['target_share']:.0f}% on time.</p>
-{_table(["holder", "complaints due", "handled on time", "share"], [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])}
-<h2>Operators' governance indicators</h2>
-{_table(["operator", "complaints / 10k", "flagged share", "tier", "why"], [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"], "; ".join(h["reasons"])] for h in doc.operators])}
+<p>Complaints received from {html.escape(doc.start)} up to (not including) {html.escape(doc.end)}.
+Protected numbers (emergency and public-service lines, banks, the allowlist) are never spam: their complaints are
+counted apart, at the end.</p>
+<div class="totals">{totals}</div>
+{body}
 <script>
-// Marks the page once every chart has drawn with a real size (checked by the tests in headless Chromium).
+// Marks the page once every chart has drawn with a real size, and names the sections left without content
+// (both checked by the tests in headless Chromium).
 document.body.dataset.chartsDrawn = String(Array.from(document.querySelectorAll("svg.chart"))
   .filter(function (s) {{ var b = s.getBBox(); return b.width > 0 && b.height > 0 && s.querySelectorAll("rect.bar").length > 0; }}).length);
+document.body.dataset.emptySections = Array.from(document.querySelectorAll("section"))
+  .filter(function (s) {{ var r = s.querySelector("tbody tr"); return !r || r.classList.contains("empty") || s.getBoundingClientRect().height === 0; }})
+  .map(function (s) {{ return s.id; }}).join(" ");
+document.body.dataset.sections = String(document.querySelectorAll("section").length);
 </script>
 </body></html>
 """
@@ -249,7 +358,8 @@ def publish(store: Store, settings: Settings, period: Period, masked: bool = Tru
     ``AdminService.PublishSpamList`` all call it, so the same store, period and
     settings give the same bytes whichever way the list is asked for.
     """
-    return render(build(store, period, masked=masked, sla=SLA.from_settings(settings)))
+    return render(build(store, period, masked=masked, sla=SLA.from_settings(settings),
+                        protected=load_protected(store, settings)))
 
 
 def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Path]:

@@ -1,48 +1,79 @@
 """An operator's local copy of the blocking rules, kept in sync and verified.
 
-    mirror = RulesMirror(RulesServiceStub(channel), public_key=PINNED_KEY)
+    mirror = RulesMirror(RulesServiceStub(channel), public_key=PINNED_KEY)   # or [CURRENT_KEY, NEXT_KEY]
     mirror.sync()                      # poll: GetRules(since=held version)
     mirror.watch(stop_event)           # or stream: WatchRules
     mirror.match("tel:+8617012345678", Channel.VOICE)   # -> Rule | None
+    mirror.stale                       # True once the feed is older than max_age
 
-Every update is checked before it replaces what the mirror holds: a delta
-must start at the held version, the rule set after applying it must hash to
-the update's SHA-256 checksum, and the checksum must carry the platform's
-Ed25519 signature. On a gap or a mismatch the mirror resynchronises from a
-full snapshot; if the snapshot fails verification too, it raises
-RulesIntegrityError and keeps serving the last verified set.
+Every update is checked before it replaces what the mirror holds:
+
+* its Ed25519 signature, by one of the trusted keys (several while the
+  platform rotates its key), over (epoch, version, checksum, issued_at);
+* the rule set after applying it must hash to the update's SHA-256 checksum
+  (which covers kind, subject, channel, action, category and expiry of every
+  rule; reasons are unsigned display text);
+* it must not go back: within an epoch the version may not fall, an older
+  epoch is refused, and a newer epoch (a platform restored from a backup) is
+  taken only as a full snapshot, which then replaces everything held;
+* it must be fresh: an update issued more than ``max_age`` ago is refused
+  (a replayed or frozen feed).
+
+On a gap or a mismatch the mirror resynchronises from a full snapshot; if the
+snapshot fails too, it raises (RulesIntegrityError, or its kinds
+RulesRollbackError and RulesStaleError) and keeps serving the last verified
+set. When no fresh update has verified for ``max_age`` the mirror keeps
+answering from that last good set and reports ``stale`` — what a switch does
+then (alarm, fall back to the service) is the operator's policy.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
 
 import grpc
 
 from numrep.convert import rule_from_pb
 from numrep.models import Channel, Rule
 from numrep.rules import EMPTY_CHECKSUM, RuleIndex, apply_delta, canonical_checksum
-from numrep.signing import verify
+from numrep.signing import TrustedKeys, statement
 from numrep.v1 import rules_pb2, rules_pb2_grpc
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_AGE = timedelta(hours=1)
+
 
 class RulesIntegrityError(Exception):
-    """A full snapshot failed its checksum or signature: the feed cannot be trusted."""
+    """A full snapshot failed verification: the feed cannot be trusted (the verified set is kept)."""
+
+
+class RulesRollbackError(RulesIntegrityError):
+    """The feed offered only an older (epoch, version) than the one held: refused."""
+
+
+class RulesStaleError(RulesIntegrityError):
+    """The feed offered only updates issued longer ago than the maximum age: refused."""
 
 
 class RulesMirror:
     """A verified local rule set. Reads (``match``) are lock-free; updates swap atomically."""
 
-    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes, timeout: float = 10.0,
-                 page_size: int = 0) -> None:
+    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes | Iterable[bytes], timeout: float = 10.0,
+                 page_size: int = 0, max_age: timedelta = DEFAULT_MAX_AGE,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.stub = stub
         self.page_size = page_size  # rules per page of a large snapshot (0: the server's default)
-        self.public_key = public_key
+        self.keys = TrustedKeys(public_key)
         self.timeout = timeout
+        self.max_age = max_age
+        self.clock = clock
         self._held = RuleIndex.build(0, EMPTY_CHECKSUM, {})
+        self._epoch = 0
+        self._issued_at: datetime | None = None  # of the newest verified update
         self._lock = threading.Lock()
         self.resyncs = 0
         self.rejected = 0
@@ -51,6 +82,10 @@ class RulesMirror:
     @property
     def version(self) -> int:
         return self._held.version
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
 
     @property
     def checksum(self) -> str:
@@ -65,10 +100,21 @@ class RulesMirror:
     def rules(self) -> dict[str, Rule]:
         return dict(self._held.rules)
 
+    @property
+    def issued_at(self) -> datetime | None:
+        """When the newest verified update was issued (None before the first)."""
+        return self._issued_at
+
+    @property
+    def stale(self) -> bool:
+        """True when no update issued within ``max_age`` has verified: answers come from the last good set."""
+        return self._issued_at is None or self.clock() - self._issued_at > self.max_age
+
     def match(self, subject: str, channel: Channel) -> Rule | None:
-        """The rule for a normalised subject: exact (or port) first, then the longest range."""
+        """The live rule for a normalised subject: exact (or port) first, then the longest range."""
         held = self._held
-        return held.exact(subject, channel) or held.range_match(subject, channel)
+        now = self.clock()
+        return held.exact(subject, channel, now) or held.range_match(subject, channel, now)
 
     # ---- updates ----------------------------------------------------------
     def sync(self) -> int:
@@ -121,47 +167,87 @@ class RulesMirror:
         finally:
             stop.set()  # releases the canceller if the stream ended first
 
-    def _verified(self, update: rules_pb2.RulesUpdate, base: RuleIndex) -> RuleIndex | None:
-        """The state after ``update`` if it verifies against ``base``, else None."""
+    def _refusal(self, update: rules_pb2.RulesUpdate) -> RulesIntegrityError | None:
+        """Why ``update`` may not replace what is held, if it may not: signature, order, freshness."""
+        issued = update.issued_at
+        message = statement(update.epoch, update.version, update.checksum, issued.seconds, issued.nanos)
+        if not self.keys.verify(update.signature, message, update.key_id):
+            return RulesIntegrityError(f"the signature of version {update.version} (key {update.key_id or '?'}) "
+                                       "does not verify with a trusted key")
+        if (update.epoch, update.version) < (self._epoch, self._held.version):
+            return RulesRollbackError(f"refused epoch {update.epoch} version {update.version}: older than the "
+                                      f"epoch {self._epoch} version {self._held.version} held")
+        issued_at = datetime.fromtimestamp(issued.seconds, timezone.utc) + timedelta(microseconds=issued.nanos // 1000)
+        if self.clock() - issued_at > self.max_age:
+            return RulesStaleError(f"refused version {update.version}: issued at {issued_at:%Y-%m-%d %H:%M:%S}Z, "
+                                   f"older than the maximum age of {self.max_age}")
+        return None
+
+    def _verified(self, update: rules_pb2.RulesUpdate, base: RuleIndex) -> RuleIndex | RulesIntegrityError:
+        """The state after ``update`` if it verifies against ``base``, else why not."""
+        refusal = self._refusal(update)
+        if refusal is not None:
+            log.warning("rules update refused", extra={"version": update.version, "epoch": update.epoch,
+                                                       "reason": type(refusal).__name__})
+            return refusal
+        new_epoch = update.epoch != self._epoch
         if update.full_snapshot:
             rules = {r.rule_id: r for r in (rule_from_pb(m) for m in update.added)}
-        elif update.from_version != base.version:
+        elif new_epoch or update.from_version != base.version:
             log.warning("rules gap", extra={"held": base.version, "from_version": update.from_version})
-            return None
+            return RulesIntegrityError(f"a delta from version {update.from_version} does not apply to "
+                                       f"epoch {self._epoch} version {base.version}")
+        elif update.version == base.version and not update.added and not update.removed:
+            if update.checksum != base.checksum:
+                return RulesIntegrityError(f"version {update.version} carries another checksum than the one held")
+            return base  # nothing new: the signed issue time renews freshness
         else:
             rules = dict(base.rules)
             apply_delta(rules, (rule_from_pb(m) for m in update.added), update.removed)
         if canonical_checksum(rules.values()) != update.checksum:
             log.warning("rules checksum mismatch", extra={"version": update.version})
-            return None
-        if not verify(self.public_key, update.version, update.checksum, update.signature):
-            log.warning("rules signature invalid", extra={"version": update.version, "key_id": update.key_id})
-            return None
+            return RulesIntegrityError(f"the rule set at version {update.version} does not match its checksum")
         return RuleIndex.build(update.version, update.checksum, rules)
+
+    def _accept(self, update: rules_pb2.RulesUpdate, new: RuleIndex) -> None:
+        issued = datetime.fromtimestamp(update.issued_at.seconds, timezone.utc) + timedelta(
+            microseconds=update.issued_at.nanos // 1000)
+        if update.epoch != self._epoch:
+            if self._epoch:
+                log.warning("rules feed epoch changed: took the full snapshot",
+                            extra={"epoch": update.epoch, "previous_epoch": self._epoch, "version": update.version})
+            self._issued_at = issued
+        elif self._issued_at is None or issued > self._issued_at:
+            self._issued_at = issued
+        self._held, self._epoch = new, update.epoch
 
     def _apply(self, update: rules_pb2.RulesUpdate) -> None:
         new = self._verified(update, self._held)
-        if new is None:
+        if isinstance(new, RulesIntegrityError):
             self.rejected += 1
-            new = self._resync()
-        self._held = new
+            update, new = self._resync()
+        self._accept(update, new)
 
-    def _resync(self) -> RuleIndex:
+    def _resync(self) -> tuple[rules_pb2.RulesUpdate, RuleIndex]:
         self.resyncs += 1
         snapshot = self._get(0)
         new = self._verified(snapshot, self._held)
-        if new is None or not snapshot.full_snapshot:
-            raise RulesIntegrityError(
-                f"full snapshot at version {snapshot.version} failed verification; keeping version {self._held.version}"
-            )
-        return new
+        if isinstance(new, RulesIntegrityError) or not snapshot.full_snapshot:
+            why = new if isinstance(new, RulesIntegrityError) else RulesIntegrityError("not a full snapshot")
+            raise type(why)(f"full snapshot at version {snapshot.version} failed verification; "
+                            f"keeping version {self._held.version}: {why}")
+        return snapshot, new
 
 
 def _joined(first: rules_pb2.RulesUpdate, page: rules_pb2.RulesUpdate) -> rules_pb2.RulesUpdate:
     """``first`` with the next page of the same snapshot appended (verification comes after the last page)."""
     if not (first.full_snapshot and page.full_snapshot and page.version == first.version
-            and page.checksum == first.checksum):
+            and page.checksum == first.checksum and page.epoch == first.epoch):
         raise RulesIntegrityError(f"a page of version {page.version} does not continue the snapshot of {first.version}")
     first.added.extend(page.added)
     first.next_page_token = page.next_page_token
+    # each page is signed with its own issue time: the assembled update carries the last page's
+    first.issued_at.CopyFrom(page.issued_at)
+    first.signature = page.signature
+    first.key_id = page.key_id
     return first

@@ -31,7 +31,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from numrep.models import (
     Allocation,
@@ -50,7 +50,7 @@ from numrep.models import (
 )
 from numrep.store.evidence import EvidenceStore
 from numrep.rules import apply_delta, canonical_checksum, effective_changes
-from numrep.store.codec import LogEntry
+from numrep.store.codec import LogEntry, to_micros
 
 
 def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
@@ -74,6 +74,10 @@ class Store(EvidenceStore):
     name: str = "abstract"
     #: Versions of the rule log kept for deltas.
     keep_versions: int = 10_000
+    #: The most versions one delta spans (None: all the log keeps). Beyond it a
+    #: client gets a full snapshot: a backend that reads the log per version
+    #: (Cassandra) must bound what one cheap call can cost.
+    max_delta_versions: int | None = None
     #: Whether publishers may reuse the rule set they published last (when the
     #: version shows nobody published since) instead of reading every rule again.
     cache_published_rules: bool = False
@@ -189,19 +193,61 @@ class Store(EvidenceStore):
         """A delta from ``since_version`` to the latest, or a full snapshot.
 
         A full snapshot is returned when ``since_version`` is 0, newer than the
-        latest, or older than the retained log (or the log it needs has a gap).
+        latest, older than the retained log (or the log it needs has a gap), or
+        more than ``max_delta_versions`` behind.
         """
         with self._reading_rules():
             version, checksum = self._latest_version()
             if 0 < since_version == version:
                 return RulesDelta(version, since_version, False, (), (), checksum)
-            if 0 < since_version < version and since_version >= self._oldest_delta_base(version):
+            if 0 < since_version < version and self.delta_reaches(since_version, version) \
+                    and since_version >= self._oldest_delta_base(version):
                 entries = self._read_log(since_version, version)
                 if {e.version for e in entries} == set(range(since_version + 1, version + 1)):
                     added, removed = collapse_log(entries)
                     return RulesDelta(version, since_version, False, added, removed, checksum)
             rules = self._read_rules()
             return RulesDelta(version, 0, True, tuple(sorted(rules.values(), key=lambda r: r.rule_id)), (), checksum)
+
+    def rules_head(self) -> tuple[int, str]:
+        """(version, checksum) of the latest published version: one small read."""
+        return self._latest_version()
+
+    def delta_reaches(self, since_version: int, latest: int) -> bool:
+        """Whether a delta may span ``since_version`` to ``latest`` (the log may still have been pruned)."""
+        return self.max_delta_versions is None or latest - since_version <= self.max_delta_versions
+
+    # ---- the feed epoch ----------------------------------------------------
+    def feed_epoch(self) -> int:
+        """The current feed epoch (microseconds since the Unix epoch when it began).
+
+        The first call on a store that has none (a new store, or one written
+        before epochs existed) begins one.
+        """
+        epoch = self._read_epoch()
+        return epoch if epoch is not None else self.start_feed_epoch(datetime.now(timezone.utc), only_if_none=True)
+
+    def start_feed_epoch(self, at: datetime, only_if_none: bool = False) -> int:
+        """Begin a new feed epoch, later than any before; returns it.
+
+        Run it after restoring the store from a backup (``numrep epoch new``):
+        clients then take the restored rule set as a full snapshot instead of
+        refusing its lower version. The latest version's checksum is derived
+        again from the active rules (the canonical form may have changed since
+        it was written). ``only_if_none``: keep an epoch another process began.
+        """
+        with self._publishing():
+            old = self._read_epoch()
+            if old is not None and only_if_none:
+                return old
+            epoch = max(to_micros(at) or 0, (old or 0) + 1)
+            version, checksum = self._latest_version()
+            if version:
+                fresh = canonical_checksum(self._read_rules().values())
+                if fresh != checksum:
+                    self._rewrite_checksum(version, fresh)
+            self._write_epoch(epoch)
+            return epoch
 
     def _rules_for_publication(self, version: int) -> dict[str, Rule]:
         published = self._published
@@ -253,6 +299,18 @@ class Store(EvidenceStore):
     @abstractmethod
     def _read_log(self, since: int, until: int) -> list[LogEntry]:
         """Log entries of versions ``since`` < v <= ``until``, in version order."""
+
+    @abstractmethod
+    def _read_epoch(self) -> int | None:
+        """The stored feed epoch, or None if none was begun."""
+
+    @abstractmethod
+    def _write_epoch(self, epoch: int) -> None:
+        """Store the feed epoch (called inside ``_publishing``)."""
+
+    @abstractmethod
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        """Replace the recorded checksum of a published ``version`` (called inside ``_publishing``)."""
 
     # ---- SMS-port blacklist ---------------------------------------------
     @abstractmethod

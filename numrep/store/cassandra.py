@@ -49,6 +49,7 @@ from numrep.store.base import Store
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.cassandra_queue import CassandraQueue
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -119,6 +120,9 @@ DELETE_RULE = "DELETE FROM rules_by_subject WHERE subject = ? AND rule_id = ?"
 INSERT_LOG = f"INSERT INTO rule_log ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})"
 SELECT_LOG = "SELECT * FROM rule_log WHERE version = ?"
 DELETE_LOG = "DELETE FROM rule_log WHERE version = ?"
+SELECT_EPOCH = "SELECT value FROM feed_meta WHERE name = 'epoch'"
+UPDATE_EPOCH = "UPDATE feed_meta SET value = ? WHERE name = 'epoch'"
+UPDATE_CHECKSUM = "UPDATE rule_versions SET checksum = ? WHERE bucket = 0 AND version = ?"
 ACQUIRE_LEASE = "INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL ?"
 HOLD_LEASE = "UPDATE leases USING TTL ? SET owner = ? WHERE name = ? IF owner = ?"  # renew, and prove we still hold it
 RELEASE_LEASE = "DELETE FROM leases WHERE name = ? IF owner = ?"
@@ -146,7 +150,7 @@ SELECT_ALLOCATIONS = "SELECT * FROM allocations WHERE bucket = 0"
 INSERT_API_KEY = "INSERT INTO api_keys (key_hash, operator, scopes, created_at, revoked) VALUES (?, ?, ?, ?, ?)"
 SELECT_API_KEY = "SELECT * FROM api_keys WHERE key_hash = ?"
 SELECT_ALL_API_KEYS = "SELECT * FROM api_keys"
-QUEUE_DATA_MIGRATION = "0008_queues.data"  # the rows of dirty and flagged, carried into the 0008 tables
+QUEUE_DATA_MIGRATION = "0009_queues.data"  # the rows of dirty and flagged, carried into the 0009 tables
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -193,6 +197,7 @@ class CassandraStore(CassandraQueue, CassandraEvidence, Store):
         self.settings = settings
         self.keyspace = settings.cassandra_keyspace
         self.keep_versions = settings.rules_log_keep_versions
+        self.max_delta_versions = settings.rules_delta_max_versions
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
@@ -485,6 +490,16 @@ class CassandraStore(CassandraQueue, CassandraEvidence, Store):
     def _read_log(self, since: int, until: int) -> list[LogEntry]:
         parts = self._many(SELECT_LOG, [(v,) for v in range(since + 1, until + 1)])
         return [log_entry_from(row) for part in parts for row in part]  # in version order
+
+    def _read_epoch(self) -> int | None:
+        rows = self._exec(SELECT_EPOCH)
+        return int(rows[0]["value"]) if rows and rows[0]["value"] is not None else None
+
+    def _write_epoch(self, epoch: int) -> None:
+        self._exec(UPDATE_EPOCH, (epoch,))
+
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        self._exec(UPDATE_CHECKSUM, (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:

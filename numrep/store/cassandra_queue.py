@@ -1,4 +1,4 @@
-"""The Cassandra store's rescoring queue (two lanes, time buckets) and flagged index; schema in ``cql/0008_queues.cql``.
+"""The Cassandra store's rescoring queue (two lanes, time buckets) and flagged index; schema in ``cql/0009_queues.cql``.
 
 Mixed into :class:`numrep.store.cassandra.CassandraStore`. The design keeps
 every read bounded however many subjects pass through:
@@ -34,6 +34,7 @@ import secrets
 import threading
 import time
 import zlib
+from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -65,7 +66,7 @@ INSERT_FLAGGED = "INSERT INTO flagged_by_shard (shard, subject) VALUES (?, ?)"
 SELECT_FLAGGED_IN = "SELECT subject FROM flagged_by_shard WHERE shard = ? AND subject IN ?"
 DELETE_FLAGGED = "DELETE FROM flagged_by_shard WHERE shard = ? AND subject = ?"
 SELECT_FLAGGED = "SELECT subject FROM flagged_by_shard WHERE shard = ?"
-# The tables 0008 replaces, read once by the data migration.
+# The tables 0009 replaces, read once by the data migration.
 SELECT_OLD_DIRTY = "SELECT subject FROM dirty WHERE shard = ?"
 SELECT_OLD_FLAGGED = "SELECT subject FROM flagged WHERE shard = ?"
 OLD_SHARDS = 16
@@ -88,6 +89,11 @@ def _now_us() -> int:
 def _encode(keys: Iterable[tuple[Lane, int, str]]) -> str:
     """The opaque token of a DirtyMark: every (lane, bucket, row token) read for its subject."""
     return ",".join(f"{lane.value}:{bucket}:{token}" for lane, bucket, token in keys)
+
+
+def _marked_at(keys: Iterable[tuple[Lane, int, str]]) -> datetime:
+    """When the earliest of these rows was marked (a row's token begins with its marking time, in hex microseconds)."""
+    return datetime.fromtimestamp(min(int(tok[:16], 16) for _, _, tok in keys) / 1e6, timezone.utc)
 
 
 def _decode(token: str) -> list[tuple[Lane, int, str]]:
@@ -215,7 +221,7 @@ class CassandraQueue:
                     self._drop_bucket(lane, bucket, advance_floor=i == 0)
             if len(found) >= limit:
                 break
-        return [DirtyMark(s, _encode(keys), lanes[s], attempts[s]) for s, keys in found.items()]
+        return [DirtyMark(s, _encode(keys), _marked_at(keys), lanes[s], attempts[s]) for s, keys in found.items()]
 
     def _drop_bucket(self, lane: Lane, bucket: int, advance_floor: bool) -> None:
         """Forget a closed bucket that every shard's sweep found empty; move the floor past it if it was the oldest."""
@@ -277,7 +283,7 @@ class CassandraQueue:
         parts = self._many(SELECT_FLAGGED, [(i,) for i in range(FLAGGED_SHARDS)])  # each paged by the driver
         return sorted(row["subject"] for part in parts for row in part)
 
-    # ---- migration from the tables 0008 replaced ----------------------------------
+    # ---- migration from the tables 0009 replaced ----------------------------------
     def _migrate_old_queue(self) -> None:
         """Carry marks of ``dirty`` (to the fresh lane) and rows of ``flagged`` over, once."""
         subjects = [row["subject"] for part in self._many(SELECT_OLD_DIRTY, [(i,) for i in range(OLD_SHARDS)])

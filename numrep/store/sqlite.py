@@ -34,6 +34,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -241,8 +242,9 @@ class SQLiteStore(SQLiteEvidence, Store):
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
         rows = self._conn().execute(
-            "SELECT subject, token, lane, attempts FROM dirty ORDER BY lane, marked_at, subject LIMIT ?", (limit,))
-        return [DirtyMark(row["subject"], row["token"], LANES[row["lane"]], row["attempts"]) for row in rows]
+            "SELECT subject, token, marked_at, lane, attempts FROM dirty ORDER BY lane, marked_at, subject LIMIT ?", (limit,))
+        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"]), LANES[row["lane"]], row["attempts"])
+                for row in rows]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         with self._write() as conn:
@@ -338,6 +340,16 @@ class SQLiteStore(SQLiteEvidence, Store):
         rows = self._conn().execute("SELECT * FROM rule_log WHERE version > ? AND version <= ? ORDER BY version",
                                     (since, until))
         return [log_entry_from(r) for r in rows]
+
+    def _read_epoch(self) -> int | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _write_epoch(self, epoch: int) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)", (str(epoch),))
+
+    def _rewrite_checksum(self, version: int, checksum: str) -> None:
+        self._conn().execute("UPDATE rule_versions SET checksum = ? WHERE version = ?", (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
     def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:

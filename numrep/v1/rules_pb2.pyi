@@ -18,10 +18,12 @@ class RuleKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RULE_KIND_EXACT: _ClassVar[RuleKind]
     RULE_KIND_RANGE: _ClassVar[RuleKind]
     RULE_KIND_PORT: _ClassVar[RuleKind]
+    RULE_KIND_ALLOW: _ClassVar[RuleKind]
 RULE_KIND_UNSPECIFIED: RuleKind
 RULE_KIND_EXACT: RuleKind
 RULE_KIND_RANGE: RuleKind
 RULE_KIND_PORT: RuleKind
+RULE_KIND_ALLOW: RuleKind
 
 class Rule(_message.Message):
     __slots__ = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at")
@@ -56,7 +58,7 @@ class GetRulesRequest(_message.Message):
     def __init__(self, since_version: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class RulesUpdate(_message.Message):
-    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait", "signature", "key_id", "next_page_token")
+    __slots__ = ("version", "from_version", "full_snapshot", "added", "removed", "checksum", "min_wait", "signature", "key_id", "next_page_token", "epoch", "issued_at")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
     FULL_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +69,8 @@ class RulesUpdate(_message.Message):
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     version: int
     from_version: int
     full_snapshot: bool
@@ -77,7 +81,9 @@ class RulesUpdate(_message.Message):
     signature: bytes
     key_id: str
     next_page_token: str
-    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    epoch: int
+    issued_at: _timestamp_pb2.Timestamp
+    def __init__(self, version: _Optional[int] = ..., from_version: _Optional[int] = ..., full_snapshot: _Optional[bool] = ..., added: _Optional[_Iterable[_Union[Rule, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., checksum: _Optional[str] = ..., min_wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ..., next_page_token: _Optional[str] = ..., epoch: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetSigningKeyRequest(_message.Message):
     __slots__ = ()
@@ -94,19 +100,33 @@ class SigningKey(_message.Message):
     def __init__(self, key_id: _Optional[str] = ..., algorithm: _Optional[str] = ..., public_key: _Optional[bytes] = ...) -> None: ...
 
 class GetFilterSnapshotRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("known_epoch", "known_version")
+    KNOWN_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    known_epoch: int
+    known_version: int
+    def __init__(self, known_epoch: _Optional[int] = ..., known_version: _Optional[int] = ...) -> None: ...
 
 class FilterChunk(_message.Message):
-    __slots__ = ("version", "count", "error_rate", "data", "last")
+    __slots__ = ("version", "count", "error_rate", "data", "last", "epoch", "size", "sha256", "signature", "key_id")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     LAST_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     version: int
     count: int
     error_rate: float
     data: bytes
     last: bool
-    def __init__(self, version: _Optional[int] = ..., count: _Optional[int] = ..., error_rate: _Optional[float] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ...) -> None: ...
+    epoch: int
+    size: int
+    sha256: str
+    signature: bytes
+    key_id: str
+    def __init__(self, version: _Optional[int] = ..., count: _Optional[int] = ..., error_rate: _Optional[float] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ..., epoch: _Optional[int] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ...) -> None: ...

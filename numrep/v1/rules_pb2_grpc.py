@@ -27,7 +27,9 @@ if _version_not_supported:
 
 class RulesServiceStub:
     """Serves the rule set as deltas or full snapshots, and the Bloom filter of
-    flagged subjects, both under one monotonically increasing version.
+    flagged subjects, both under one monotonically increasing version within a
+    feed epoch. Clients order what they hold by (epoch, version) and refuse to
+    go back; see RulesUpdate for what is signed.
     """
 
     def __init__(self, channel):
@@ -60,12 +62,15 @@ class RulesServiceStub:
 
 class RulesServiceServicer:
     """Serves the rule set as deltas or full snapshots, and the Bloom filter of
-    flagged subjects, both under one monotonically increasing version.
+    flagged subjects, both under one monotonically increasing version within a
+    feed epoch. Clients order what they hold by (epoch, version) and refuse to
+    go back; see RulesUpdate for what is signed.
     """
 
     def GetRules(self, request, context):
         """The changes since `since_version` (a delta), or a full snapshot when the
-        delta is no longer kept or `since_version` is 0.
+        delta is no longer kept, spans more than the server's delta window
+        (NUMREP_RULES_DELTA_MAX_VERSIONS), or `since_version` is 0.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -80,7 +85,8 @@ class RulesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetFilterSnapshot(self, request, context):
-        """The serialized Bloom filter of flagged subjects at the latest version, in chunks.
+        """The serialized Bloom filter of flagged subjects at the latest version, in
+        chunks; no chunks at all when the client already holds that version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -127,7 +133,9 @@ def add_RulesServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RulesService:
     """Serves the rule set as deltas or full snapshots, and the Bloom filter of
-    flagged subjects, both under one monotonically increasing version.
+    flagged subjects, both under one monotonically increasing version within a
+    feed epoch. Clients order what they hold by (epoch, version) and refuse to
+    go back; see RulesUpdate for what is signed.
     """
 
     @staticmethod

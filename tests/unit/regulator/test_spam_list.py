@@ -12,12 +12,14 @@ from pathlib import Path
 
 
 from numrep.regulator import spam_list
-from numrep.models import Action, Allocation, Category, Channel, HolderType, PortBlacklistEntry, Report, Reputation, Source
+from numrep.config import Settings
+from numrep.models import Action, AllowlistEntry, Allocation, Category, Channel, HolderType, PortBlacklistEntry, Report, Reputation, Source
+from numrep.numbers import mask
 from numrep.regulator.periods import Period
 from numrep.store.base import Store
 from tests.conftest import missing_backend
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: screenshots go to its artifacts/
 PERIOD = Period.parse("2026-Q3")
 AT = datetime(2026, 8, 15, 10, tzinfo=timezone.utc)
 # the complaint center's quarterly mix, scaled to 1,000 complaints
@@ -54,7 +56,8 @@ def load(store: Store) -> None:
 def test_content_follows_the_period(store: Store) -> None:
     load(store)
     doc = spam_list.build(store, PERIOD)
-    assert doc.totals == {"complaints": 1000, "reported_numbers": 250, "reported_ports": 7, "flagged_reported": 1,
+    assert doc.totals == {"complaints": 1000, "spam_complaints": 1000, "protected_complaints": 0,
+                          "reported_numbers": 250, "reported_ports": 7, "protected_reported": 0, "flagged_reported": 1,
                           "ports_shut_down": 1}
     shares = {c["category"]: c["share"] for c in doc.categories}
     assert shares["loans_finance"] == 0.609 and shares["retail"] == 0.125 and shares["other"] == 0.113
@@ -78,6 +81,64 @@ def test_publishing_twice_is_byte_identical_in_every_format(store: Store, tmp_pa
     assert rows[0] == ["section", "rank", "key", "value", "share", "detail"]
     assert ["category", "", "loans_finance", "609", "0.6090", "Loans & finance"] in rows
     assert b"<svg" in first["html"] and b"http" not in first["html"].replace(b"http://www.w3.org/2000/svg", b"")
+
+
+BANK = "tel:+8695588"  # ICBC's customer line: built-in protected
+HOSPITAL = "tel:+8613800009999"  # allowlisted, and in China Mobile's range
+HOTLINE_PORT = "sms:106575588"  # a bank's SMS port, allowlisted
+
+
+def test_protected_numbers_are_in_no_spam_ranking_and_listed_apart_in_every_format(store: Store, settings: Settings) -> None:
+    # given: the usual quarter, plus confused users reporting a bank line (the most reported subject of all),
+    # an allowlisted hospital line and an allowlisted bank SMS port
+    load(store)
+    unconfused = spam_list.build(store, PERIOD, masked=False)
+    store.add_allowlist(AllowlistEntry(HOSPITAL, "verified hospital line", "test", AT))
+    store.add_allowlist(AllowlistEntry(HOTLINE_PORT, "bank notifications", "test", AT))
+    confused = [(BANK, Category.FRAUD, 300), (HOSPITAL, Category.LOANS_FINANCE, 40), (HOTLINE_PORT, Category.FRAUD, 60)]
+    store.add_reports([Report(f"50000000-0000-4000-8000-{k:04d}{i:08d}", f"h1:c{k}-{i}", subject,
+                              Channel.SMS if subject.startswith("sms:") else Channel.VOICE, cat, AT, AT, Source.APP)
+                       for k, (subject, cat, n) in enumerate(confused) for i in range(n)])
+    # when: the list is published (masked and unmasked)
+    files = {m: spam_list.publish(store, settings, PERIOD, masked=m) for m in (True, False)}
+    doc = spam_list.build(store, PERIOD, masked=False)
+    # then: in the data, no ranking, share or holder score counts them ...
+    assert doc.totals["complaints"] == 1400 and doc.totals["spam_complaints"] == 1000
+    assert doc.totals["protected_complaints"] == 400 and doc.totals["protected_reported"] == 3
+    assert {c["category"]: c["complaints"] for c in doc.categories}["fraud"] == 0
+    assert {c["category"]: c["share"] for c in doc.categories}["loans_finance"] == 0.609
+    ranked = {r["subject"] for r in doc.top_numbers + doc.top_ports}
+    assert not ranked & {BANK, HOSPITAL, HOTLINE_PORT}
+    for section in ("categories", "top_numbers", "top_ports", "holders", "operators"):  # as if nobody had reported them
+        assert getattr(doc, section) == getattr(unconfused, section), section
+    # ... and the protected section lists them, most reported first, with what protects them
+    assert doc.protected["title"] == "Complaints against protected numbers — not spam"
+    assert [(r["subject"], r["complaints"]) for r in doc.protected["top"]] == [(BANK, 300), (HOTLINE_PORT, 60), (HOSPITAL, 40)]
+    assert doc.protected["top"][0]["protected_as"] == "ICBC"
+    for masked, out in files.items():
+        shown = {s: mask(s) if masked else s for s in (BANK, HOSPITAL, HOTLINE_PORT)}
+        # JSON: absent from the rankings, present in the protected section
+        data = json.loads(out["json"])
+        for section in ("top_numbers", "top_ports"):
+            assert not {r["subject"] for r in data[section]} & {*shown.values(), BANK, HOSPITAL, HOTLINE_PORT}
+        assert [r["subject"] for r in data["protected"]["top"]] == [BANK, HOTLINE_PORT, HOSPITAL]
+        assert "including those against protected numbers" in data["totals_basis"]["complaints"]
+        # CSV: only the protected_not_spam rows name them
+        rows = list(csv.reader(io.StringIO(out["csv"].decode())))
+        naming = [r for r in rows if r[2] in {*shown.values(), BANK, HOSPITAL, HOTLINE_PORT}]
+        assert [(r[0], r[1], r[2], r[3]) for r in naming] == [
+            ("protected_not_spam", "1", BANK, "300"), ("protected_not_spam", "2", HOTLINE_PORT, "60"),
+            ("protected_not_spam", "3", HOSPITAL, "40")]
+        assert ["protected_not_spam", "", "complaints", "400", "", doc.protected["title"]] in rows
+        assert ["category", "", "fraud", "0", "0.0000", "Fraud"] in rows
+        # HTML: only inside the protected section
+        page = out["html"].decode()
+        before, protected_part = page.split('<section id="protected">')
+        for subject in {*shown.values(), BANK, HOSPITAL, HOTLINE_PORT}:
+            assert subject not in before
+        assert "<h2>Complaints against protected numbers — not spam</h2>" in protected_part
+        assert all(f"<td>{s}</td>" in protected_part for s in (BANK, HOSPITAL, HOTLINE_PORT))
+        assert "1,000 spam complaints; excludes 400 against protected numbers" in before
 
 
 def chromium() -> str:

@@ -1,7 +1,7 @@
 """Cassandra's rescoring queue, flagged index and publication lease, at a scale the old tables failed at.
 
 The test ring fails a read that meets more than ``TEST_TOMBSTONE_FAILURE_THRESHOLD`` (2,000) tombstones
-(tests/conftest.py). The tables 0008 replaced kept the queue and the flagged index in 16 partitions
+(tests/conftest.py). The tables 0009 replaced kept the queue and the flagged index in 16 partitions
 and wrote a tombstone per clear, so they failed past 16 x 2,000 = 32,000 cleared subjects; these tests
 go past that.
 """
@@ -172,10 +172,10 @@ def test_a_publisher_that_lost_its_lease_cannot_write_a_version(store: Cassandra
 
 
 def test_marks_and_flags_of_the_old_tables_are_carried_over(store: CassandraStore) -> None:
-    # given: a keyspace from before 0008, with marks and flags in the old tables
+    # given: a keyspace from before 0009, with marks and flags in the old tables
     store.session.execute("INSERT INTO dirty (shard, subject, mark, marked_at) VALUES (3, 'tel:+86old', 'x', 1)")
     store.session.execute("INSERT INTO flagged (shard, subject) VALUES (5, 'tel:+86flagged')")
-    store.session.execute("DELETE FROM schema_migrations WHERE name = '0008_queues.data'")
+    store.session.execute("DELETE FROM schema_migrations WHERE name = '0009_queues.data'")
     # when: it is migrated
     store.migrate()
     # then: the mark is queued (fresh) and the subject flagged
