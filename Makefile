@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness eval
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness bench-import eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -48,6 +48,10 @@ bench-ingest: setup-dev
 # embedded and on the 3-node ring; FRESHNESS_ARGS e.g. --backend embedded --samples 20 --report-rate 3700
 bench-freshness: setup-dev
 	.venv/bin/python -m scripts.bench_freshness $(FRESHNESS_ARGS)
+
+# import rows/s and peak RSS of 10k / 100k / 1M-row CSV, JSON and JSON Lines files (issue 11, item 9)
+bench-import: setup-dev
+	.venv/bin/python -m scripts.bench_import
 
 # detection quality on a simulated world with ground truth (ARCHITECTURE §11); EVAL_ARGS e.g. --seed 7 --scale 0.2 --json artifacts/eval.json
 eval: setup-dev

@@ -19,9 +19,18 @@ import argparse
 import grpc
 
 from numrep.errors import InvalidSubject
-from numrep.models import Action, Channel
+from numrep.models import Action, Channel, ReasonCode
 from numrep.sdk import LocalListClient
 from numrep.v1 import rules_pb2, rules_pb2_grpc
+
+
+# The README's mapping from reason codes to SIP rejections (RFC 3261 603, RFC 8197 607, RFC 8688 608).
+SIP_REJECTION = {
+    ReasonCode.CORROBORATED_COMPLAINTS: "607 Unwanted", ReasonCode.BEHAVIOUR: "608 Rejected",
+    ReasonCode.HONEYPOT: "608 Rejected", ReasonCode.PORT_BLACKLIST: "608 Rejected",
+    ReasonCode.CONFIRMED_FRAUD: "608 Rejected", ReasonCode.RANGE_RULE: "603 Decline",
+    ReasonCode.MANUAL_RULE: "603 Decline", ReasonCode.COMPLAINTS: "603 Decline",
+}
 
 
 def on_incoming_call(client: LocalListClient, caller: str) -> str:
@@ -31,7 +40,11 @@ def on_incoming_call(client: LocalListClient, caller: str) -> str:
     except InvalidSubject as exc:  # a spoofed or malformed caller id: let it through, but flag it
         return f"CONNECT (unverifiable caller id: {exc.reason})"
     if verdict.action is Action.BLOCK:
-        return f"REJECT ({'; '.join(verdict.reasons) or verdict.source})"
+        sip = SIP_REJECTION.get(verdict.code, "603 Decline") if verdict.code else "603 Decline"
+        code = verdict.code.value if verdict.code else "unspecified"
+        case = f"; case {verdict.case_id}" if verdict.case_id else ""
+        return (f'REJECT {sip}, Reason: SIP;cause={sip[:3]};text="numrep:{code}"{case} '
+                f"({'; '.join(verdict.reasons) or verdict.source})")
     if verdict.action is Action.LABEL:
         return f"CONNECT WITH LABEL ({'; '.join(verdict.reasons) or verdict.source})"
     return f"CONNECT ({verdict.source})"

@@ -171,6 +171,23 @@ class Settings(BaseModel):
     sla_resolve_hours: float = Field(72.0, gt=0, description="... and resolve it within this long.")
     sla_target_share: float = Field(0.9, gt=0, le=1, description="Share of complaints handled on time below which a holder fails.")
 
+    redress_url: str = Field(
+        "https://numrep.example/disputes", description="Where owners dispute a verdict; sent with every LABEL and BLOCK."
+    )
+    redress_hotline: str = Field("", description="A hotline for disputes, sent with every LABEL and BLOCK (empty: none).")
+    dispute_ack_hours: float = Field(24.0, gt=0, description="Disputes are acknowledged within this long of filing.")
+    dispute_decide_hours: float = Field(72.0, gt=0, description="... and decided within this long of filing.")
+    dispute_review_label: bool = Field(
+        True, description="While a dispute is under review, its subject is answered LABEL at most (authoritative "
+        "evidence excepted).",
+    )
+    dispute_max_statement: int = Field(2000, ge=100, le=100_000, description="Characters a dispute statement may have.")
+    dispute_code_callbacks: dict[str, str] = Field(
+        default_factory=dict, description="Per holder operator: the HTTP(S) URL that delivers one-time dispute codes "
+        "to its subscribers (a POST of JSON {subject, code, expires_at}).",
+    )
+    dispute_code_minutes: float = Field(10.0, gt=0, le=1440, description="A one-time dispute code is valid this long.")
+
     filter_error_rate: float = Field(0.001, gt=0, lt=0.5)
     filter_min_capacity: int = Field(10_000, ge=100)
     filter_impl: Literal["pybloom", "blake2"] = Field(
@@ -202,6 +219,14 @@ class Settings(BaseModel):
         3600.0, gt=0, description="Time budget of the hourly rescore of every flagged subject (the longest task).")
     full_rescore_interval_seconds: float = Field(3600.0, gt=0)
     filter_rebuild_interval_seconds: float = Field(3600.0, gt=0)
+
+    @field_validator("dispute_code_callbacks")
+    @classmethod
+    def _callbacks(cls, v: dict[str, str]) -> dict[str, str]:
+        for operator, url in v.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"dispute_code_callbacks[{operator}]: an http:// or https:// URL, got {url!r}")
+        return v
 
     @field_validator("region")
     @classmethod

@@ -13,8 +13,8 @@ from numrep.lookup import Verdict, VerdictSource
 from numrep import signing
 from numrep.signing import Signer
 from numrep.models import (
-    Action, AllowlistEntry, BlockSwitch, Category, Channel, ConfirmedFraud, Honeypot, ReviewCase, Rule, RuleKind, RulesDelta,
-    Source,
+    Action, AllowlistEntry, BlockSwitch, Category, Channel, ConfirmedFraud, Honeypot, ReasonCode, ReviewCase, Rule, RuleKind,
+    RulesDelta, Source,
 )
 from numrep.v1 import admin_pb2 as admin_pb
 from numrep.v1 import common_pb2 as common_pb
@@ -36,6 +36,8 @@ SERVICE_SOURCES = (VerdictSource.PROTECTED, VerdictSource.RANGE_RULE, VerdictSou
                    VerdictSource.PUBLISHED_RULES)
 VERDICT_SOURCE_TO_PB = {s: reputation_pb.VerdictSource.Value(f"VERDICT_SOURCE_{s.name}") for s in SERVICE_SOURCES}
 _FILTER_PB = VERDICT_SOURCE_TO_PB[VerdictSource.FILTER]
+REASON_CODE_TO_PB = {c: common_pb.ReasonCode.Value(f"REASON_CODE_{c.name}") for c in ReasonCode}
+REASON_CODE_FROM_PB = {v: k for k, v in REASON_CODE_TO_PB.items()}
 RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in RuleKind}
 RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
 
@@ -60,12 +62,28 @@ def timestamp(dt: datetime | None) -> Timestamp | None:
     return ts
 
 
-def from_timestamp(ts: Timestamp) -> datetime:
-    """A UTC datetime (to the microsecond); called once per call record, so without ToDatetime's overhead."""
-    return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
+def from_timestamp(ts: Timestamp, field: str = "timestamp") -> datetime:
+    """A UTC datetime (to the microsecond); called once per call record, so without ToDatetime's overhead.
+
+    A time outside what a datetime holds (years 1-9999) or nanos outside 0-999,999,999 is a
+    ValidationError naming ``field``.
+    """
+    try:
+        return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
+    except (OverflowError, OSError, ValueError):
+        from numrep.errors import ValidationError
+
+        raise ValidationError(f"{field}: seconds {ts.seconds}, nanos {ts.nanos} is not a valid time "
+                              "(years 1-9999, nanos 0-999999999)") from None
 
 
-def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
+def redress_of(url: str, hotline: str) -> common_pb.Redress:
+    """The platform's redress contact (settings ``redress_url``, ``redress_hotline``), without a case."""
+    return common_pb.Redress(url=url, hotline=hotline)
+
+
+def verdict(v: Verdict, request_id: str = "", redress: common_pb.Redress | None = None) -> reputation_pb.LookupResponse:
+    """The response for ``v``; a LABEL or BLOCK carries its reason code and ``redress`` with the verdict's case."""
     if v.source is VerdictSource.FILTER:  # the hot path: a filter miss has nothing more to say
         return reputation_pb.LookupResponse(
             subject=v.subject, channel=CHANNEL_TO_PB[v.channel], action=ACTION_TO_PB[v.action],
@@ -86,6 +104,9 @@ def verdict(v: Verdict, request_id: str = "") -> reputation_pb.LookupResponse:
         source=VERDICT_SOURCE_TO_PB[v.source],
         version=v.version,
         request_id=request_id,
+        reason_code=REASON_CODE_TO_PB[v.code] if v.code is not None else common_pb.REASON_CODE_UNSPECIFIED,
+        redress=(common_pb.Redress(url=redress.url, hotline=redress.hotline, case_id=v.case_id)
+                 if redress is not None and v.action is not Action.ALLOW else None),
     )
 
 
@@ -95,6 +116,7 @@ def verdict_from_pb(m: reputation_pb.LookupResponse, subject: str, channel: Chan
         subject, channel, ACTION_FROM_PB[m.action], source, m.version, score=m.score,
         categories={CATEGORY_FROM_PB[c.category]: c.reporters for c in m.categories},
         top_category=CATEGORY_FROM_PB.get(m.top_category), reasons=tuple(m.reasons), protected=m.protected,
+        code=REASON_CODE_FROM_PB.get(m.reason_code), case_id=m.redress.case_id,
     )
 
 
@@ -103,6 +125,7 @@ def rule(r: Rule) -> rules_pb.Rule:
         rule_id=r.rule_id, kind=RULE_KIND_TO_PB[r.kind], subject=r.subject, channel=CHANNEL_TO_PB[r.channel],
         action=ACTION_TO_PB[r.action], category=CATEGORY_TO_PB[r.category], reason=r.reason,
         issued_at=timestamp(r.issued_at), expires_at=timestamp(r.expires_at),
+        reason_code=REASON_CODE_TO_PB[r.code] if r.code is not None else common_pb.REASON_CODE_UNSPECIFIED,
     )
 
 
@@ -110,8 +133,9 @@ def rule_from_pb(m: rules_pb.Rule) -> Rule:
     return Rule(
         rule_id=m.rule_id, kind=RULE_KIND_FROM_PB[m.kind], subject=m.subject, channel=CHANNEL_FROM_PB[m.channel],
         action=ACTION_FROM_PB[m.action], category=CATEGORY_FROM_PB[m.category], reason=m.reason,
-        issued_at=from_timestamp(m.issued_at),
-        expires_at=from_timestamp(m.expires_at) if m.HasField("expires_at") else None,
+        issued_at=from_timestamp(m.issued_at, "issued_at"),
+        expires_at=from_timestamp(m.expires_at, "expires_at") if m.HasField("expires_at") else None,
+        code=REASON_CODE_FROM_PB.get(m.reason_code),
     )
 
 

@@ -124,3 +124,15 @@ class ConfigError(NumrepError):
     """A setting is missing or wrong; the message names the variable."""
 
     status = "FAILED_PRECONDITION"
+
+
+class AlreadyExists(NumrepError):
+    """What was to be created exists already (an open dispute of the same number)."""
+
+    status = "ALREADY_EXISTS"
+
+
+class DeliveryFailed(NumrepError):
+    """A message could not be delivered through an operator's channel (a one-time dispute code)."""
+
+    status = "UNAVAILABLE"

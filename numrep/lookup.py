@@ -34,7 +34,9 @@ from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
 from numrep.errors import StoreUnavailable, Unconfirmed
 from numrep.filter import EmptyFilter, FilterSnapshot
-from numrep.models import Action, AllowlistEntry, Category, Channel, FilterSnapshotMeta, Reputation, RulesDelta
+from numrep.models import (
+    Action, AllowlistEntry, Category, Channel, FilterSnapshotMeta, ReasonCode, Reputation, RulesDelta,
+)
 from numrep.numbers import default_channel, normalize
 from numrep.protected import ProtectedSet
 from numrep.rules import RuleIndex, apply_delta
@@ -73,6 +75,8 @@ class Verdict(NamedTuple):
     top_category: Category | None = None
     reasons: tuple[str, ...] = ()
     protected: bool = False
+    code: ReasonCode | None = None  # why, machine-readable: set on LABEL and BLOCK
+    case_id: str = ""  # the case behind the verdict, for redress
 
 
 _new_tuple = tuple.__new__
@@ -102,11 +106,11 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
     if ((ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None
             and (r.expires_at is None or r.live(datetime.now(timezone.utc)))):  # a lapsed rule matches nothing
         return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
-                       top_category=r.category, reasons=(r.reason,))
+                       top_category=r.category, reasons=(r.reason,), code=r.code or ReasonCode.RANGE_RULE)
     if subject not in flagged and subject not in published.subjects:
         # Verdict(subject, ch, Action.ALLOW, miss, version), without the NamedTuple's Python-level __new__:
         # the hot path, where that call costs as much as the rest of the decision's own work
-        return _new_tuple(Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False))
+        return _new_tuple(Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False, None, ""))
     try:
         return confirm(subject, ch, version)
     except Unconfirmed:
@@ -114,7 +118,7 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
         if exact is None:
             return Verdict(subject, ch, Action.ALLOW, fallback, version)
         return Verdict(subject, ch, exact.action, fallback, version, top_category=exact.category,
-                       reasons=(exact.reason,))
+                       reasons=(exact.reason,), code=exact.code)
 
 
 class LookupStore(Protocol):
@@ -267,5 +271,5 @@ class LookupEngine:
         return Verdict(
             subject, ch, rep.action(ch), VerdictSource.STORE, version, score=rep.score,
             categories=dict(rep.categories), top_category=rep.top_category, reasons=rep.reasons,
-            protected=rep.protected,
+            protected=rep.protected, code=rep.codes.get(ch), case_id=rep.case_id,
         )

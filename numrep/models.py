@@ -52,6 +52,20 @@ class Source(str, Enum):
     OPERATOR = "operator"
 
 
+class ReasonCode(str, Enum):
+    """Why a subject is labelled or blocked, machine-readable: the strongest evidence that decided
+    (``ReasonCode`` in protos/numrep/v1/common.proto; the SIP mapping is in the README)."""
+
+    COMPLAINTS = "complaints"  # complaints of reporters nobody vouches for (accounts, unverified ids)
+    CORROBORATED_COMPLAINTS = "corroborated_complaints"  # complaints corroborated by call records or attested by an operator
+    BEHAVIOUR = "behaviour"  # call-record behaviour (answer rate, short and ring-once calls, sequential dialling)
+    PORT_BLACKLIST = "port_blacklist"  # the regulator shut the SMS port down
+    CONFIRMED_FRAUD = "confirmed_fraud"  # an analyst or a police case confirmed fraud
+    RANGE_RULE = "range_rule"  # a range (prefix) rule covers the subject
+    MANUAL_RULE = "manual_rule"  # an analyst's decision
+    HONEYPOT = "honeypot"  # the subject called operators' honeypot numbers
+
+
 class RuleKind(str, Enum):
     EXACT = "exact"  # one tel: subject
     RANGE = "range"  # every subject under a prefix (tel: or sms:)
@@ -301,6 +315,10 @@ class Reputation:
     reasons: tuple[str, ...]
     protected: bool
     updated_at: datetime
+    #: Per flagged channel: the strongest evidence that decided (none for ALLOW).
+    codes: dict[Channel, ReasonCode] = field(default_factory=dict)
+    #: The case behind the verdict, for redress: confirmed fraud's case, an analyst's case, an open dispute.
+    case_id: str = ""
 
     def action(self, channel: Channel) -> Action:
         return self.actions.get(channel, Action.ALLOW)
@@ -329,6 +347,8 @@ class Rule:
     reason: str
     issued_at: datetime
     expires_at: datetime | None = None
+    #: Why, machine-readable; carried in the feed but outside the canonical line (not signed).
+    code: ReasonCode | None = None
 
     def canonical(self) -> str:
         """The line this rule contributes to the rule-set checksum: everything a client acts on.
@@ -464,3 +484,77 @@ class FilterSnapshotMeta:
     created_at: datetime
     size_bytes: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class DisputeState(str, Enum):
+    """Where a dispute stands (numrep.redress.disputes): filed → acknowledged → under_review → a final state."""
+
+    FILED = "filed"
+    ACKNOWLEDGED = "acknowledged"
+    UNDER_REVIEW = "under_review"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+    @property
+    def final(self) -> bool:
+        return self in _FINAL_DISPUTE_STATES
+
+
+_FINAL_DISPUTE_STATES = frozenset({DisputeState.UPHELD, DisputeState.REJECTED, DisputeState.WITHDRAWN,
+                                   DisputeState.EXPIRED})
+
+
+class Proof(str, Enum):
+    """How a dispute's filer proved control of the number."""
+
+    ATTESTATION = "attestation"  # the holder operator's key attested
+    CODE = "code"  # a one-time code delivered through the holder operator's channel
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One step of a dispute: the state it entered, when, by whom, and why."""
+
+    state: DisputeState
+    at: datetime
+    actor: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """An owner's dispute of a subject's verdict. ``owner_hash`` is a keyed hash of the owner's token."""
+
+    dispute_id: str
+    subject: str
+    proof: Proof
+    holder: str  # the holder operator of the number (who attested, or whose channel delivered the code)
+    statement: str
+    owner_hash: str
+    filed_at: datetime
+    transitions: tuple[Transition, ...]
+    #: Authoritative evidence at filing, which the dispute cannot clear (an analyst reviews it).
+    authoritative: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> DisputeState:
+        return self.transitions[-1].state
+
+    @property
+    def open(self) -> bool:
+        return not self.state.final
+
+    def at(self, state: DisputeState) -> datetime | None:
+        """When the dispute entered ``state`` (None if it never did)."""
+        return next((t.at for t in self.transitions if t.state is state), None)
+
+    @property
+    def decided_at(self) -> datetime | None:
+        return self.transitions[-1].at if self.state.final else None
+
+    @property
+    def reason(self) -> str:
+        """The note of the last transition: a decision's reason."""
+        return self.transitions[-1].note

@@ -29,6 +29,7 @@ from numrep.models import (
     DirtyMark,
     FilterSnapshotMeta,
     Lane,
+    ReasonCode,
     Reputation,
     ReviewCase,
     Rule,
@@ -70,11 +71,13 @@ def score_v1(store: Store, subjects: list[str], settings: Settings, as_of: datet
     since = as_of - params.window - FUTURE_SKEW
     ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
     reports = store.reports_for_subjects(subjects, since)  # one batch read, not a round trip per subject
-    return [
+    reps = [
         score_subject(s, reports[s], as_of, params, protected.reason(s),
                       authoritative=(ports[s].describe(),) if s in ports else ())
         for s in subjects
     ]
+    return [dataclasses.replace(r, codes={ch: ReasonCode.PORT_BLACKLIST if r.subject in ports else ReasonCode.COMPLAINTS
+                                          for ch, a in r.actions.items() if a is not Action.ALLOW}) for r in reps]
 
 
 def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:

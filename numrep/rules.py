@@ -54,7 +54,7 @@ def rules_for(rep: Reputation, issued_at: datetime) -> dict[str, Rule]:
         if action is Action.ALLOW:
             continue
         rid = rule_id(rep.subject, channel)
-        out[rid] = Rule(rid, kind, rep.subject, channel, action, category, reason, issued_at)
+        out[rid] = Rule(rid, kind, rep.subject, channel, action, category, reason, issued_at, code=rep.codes.get(channel))
     return out
 
 
@@ -62,9 +62,9 @@ def diff(current: Mapping[str, Rule], desired: Mapping[str, Rule]) -> tuple[list
     """Upserts and removals that turn ``current`` into ``desired``.
 
     Rules that differ only in ``reason``/``issued_at`` are not re-issued, so a
-    rescore that changes nothing publishes nothing.
+    rescore that changes nothing publishes nothing; a changed reason code is.
     """
-    upserts = [r for rid, r in desired.items() if rid not in current or current[rid].canonical() != r.canonical()]
+    upserts = [r for rid, r in desired.items() if rid not in current or _changed(current[rid], r)]
     removed = [rid for rid in current if rid not in desired]
     return sorted(upserts, key=lambda r: r.rule_id), sorted(removed)
 
@@ -77,10 +77,15 @@ def effective_changes(
     Upserting a rule identical to the active one and removing an inactive id
     are no-ops, so a retried publication creates no empty version.
     """
-    real_upserts = [r for r in upserts if r.rule_id not in current or current[r.rule_id].canonical() != r.canonical()]
+    real_upserts = [r for r in upserts if r.rule_id not in current or _changed(current[r.rule_id], r)]
     upsert_ids = {r.rule_id for r in real_upserts}
     real_removed = sorted({rid for rid in removed if rid in current and rid not in upsert_ids})
     return real_upserts, real_removed
+
+
+def _changed(held: Rule, new: Rule) -> bool:
+    """True when ``new`` must be published over ``held``: what clients act on, or the reason code, differs."""
+    return held.canonical() != new.canonical() or held.code is not new.code
 
 
 def canonical_checksum(rules: Iterable[Rule]) -> str:

@@ -42,7 +42,7 @@ from typing import NamedTuple
 from numrep.config import Settings
 from numrep.evidence.records import Behaviour
 from numrep.evidence.trust import WEAK_TIERS, count_tiers, outcome_factor, summarise, tier_of, velocity_factor
-from numrep.models import Action, Category, Channel, Complaint, ReporterStats, Reputation, Tier
+from numrep.models import Action, CaseKind, Category, Channel, Complaint, ReasonCode, ReporterStats, Reputation, Tier
 from numrep.scoring import FUTURE_SKEW, channels_for
 
 SURGE_WINDOW = timedelta(hours=24)
@@ -89,6 +89,14 @@ class Evidence:
     authoritative: Sequence[str] = ()  # reasons: port blacklist, confirmed fraud, analyst block
     cleared_before: datetime | None = None  # an analyst cleared the complaints before this
     analyst_hold: bool = False  # an analyst decided to keep it at LABEL at most
+    authoritative_code: ReasonCode = ReasonCode.MANUAL_RULE  # what the first of `authoritative` is
+    case_id: str = ""  # the case behind the verdict, for redress (confirmed fraud, analyst, dispute)
+    dispute_hold: str = ""  # a dispute under review holds the subject at LABEL (non-authoritative evidence)
+
+
+def deciding_code(parts: Sequence[tuple[float, ReasonCode]]) -> ReasonCode:
+    """The strongest evidence of a flagged channel: the largest share of its strength (ties: the first listed)."""
+    return max(parts, key=lambda p: p[0])[1]
 
 
 class Scored(NamedTuple):
@@ -151,6 +159,7 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     reasons: list[str] = []
     actions: dict[Channel, Action] = {}
     scores: dict[Channel, int] = {}
+    codes: dict[Channel, ReasonCode] = {}
     withheld = False
     for ch in channels:
         mine = [c for c in complaints if c.channel is ch]
@@ -166,7 +175,7 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
         if s_b == 0 and s_h == 0 and len({c.reporter_hash for c in mine}) < p.label_min_reporters:
             pass  # complaints alone flag nothing until enough distinct people make them: mistakes happen one at a time
         elif score >= p.block_threshold:
-            can_block = strong >= p.block_gate and not ev.analyst_hold
+            can_block = strong >= p.block_gate and not ev.analyst_hold and not ev.dispute_hold
             if surge is not None:  # held: weak complaints may not tip it
                 can_block = can_block and strength_to_score(strong) >= p.block_threshold
             action = Action.BLOCK if can_block else Action.LABEL
@@ -175,6 +184,8 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
             action = Action.LABEL
         actions[ch] = action
         if action is not Action.ALLOW:
+            codes[ch] = deciding_code([(s_h, ReasonCode.HONEYPOT), (s_b, ReasonCode.BEHAVIOUR),
+                                       (strong_c, ReasonCode.CORROBORATED_COMPLAINTS), (weak, ReasonCode.COMPLAINTS)])
             threshold = p.block_threshold if action is Action.BLOCK else p.label_threshold
             reasons.append(f"{ch.value}: score {score} >= {action.value.lower()} threshold {threshold}")
         if s_b > 0:
@@ -207,19 +218,23 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     score = max(scores.values(), default=0)
     if protected_reason is not None:
         actions = {ch: Action.ALLOW for ch in channels}
+        codes = {}
         reasons = [f"protected: {protected_reason}", *reasons[:1 if complaints else 0]]
         surge, withheld = None, False
     elif ev.authoritative:
         actions = {ch: Action.BLOCK for ch in channels}
+        codes = {ch: ev.authoritative_code for ch in channels}
         score = 100
         reasons = [*ev.authoritative, *reasons]
         surge, withheld = None, False
     else:
         if surge is not None:
             reasons.append(f"held for review: {surge}")
+        if ev.dispute_hold and withheld:
+            reasons.append(f"held at LABEL while dispute {ev.dispute_hold} is under review")
         if ev.analyst_hold:
             reasons.append("held at LABEL by an analyst's decision")
-        elif withheld and surge is None:
+        elif withheld and surge is None and not ev.dispute_hold:
             reasons.append(f"BLOCK withheld: strong evidence below the gate {p.block_gate:g} "
                            "(complaints nobody vouches for never block alone)")
 
@@ -228,5 +243,6 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
         subject=subject, score=score, actions=actions, categories=dict(categories),
         reporters=reporters + ev.more_reporters, weighted_reporters=round(weighted, 6), first_seen=first, last_seen=last,
         reasons=tuple(reasons), protected=protected_reason is not None, updated_at=as_of,
+        codes=codes, case_id=(ev.case_id or (f"{CaseKind.REPORT_BOMBING.value}:{subject}" if surge else "")) if codes else "",
     )
     return Scored(rep, surge)

@@ -65,14 +65,43 @@ def bench(store: Store, n: int, rounds: int) -> dict[str, float]:
             "30-day report scans/s": statistics.median(scans)}
 
 
+def durability(tmp: Path, n: int, rounds: int) -> dict[str, dict[str, float]]:
+    """SQLite report intake with synchronous=NORMAL (the baseline) and FULL (the default), in the same run."""
+    from numrep.store.sqlite import SQLiteStore
+
+    out: dict[str, dict[str, float]] = {}
+    for mode in ("NORMAL", "FULL"):
+        store = SQLiteStore(tmp / f"sync-{mode.lower()}.sqlite3", synchronous=mode)
+        store.migrate()
+        singles, batches = [], []
+        for r in range(rounds):
+            one = reports(n // 10, offset=(2 * r) * n)
+            singles.append(rate(len(one), lambda: [store.add_reports([rep]) for rep in one]))
+            many = reports(n, offset=(2 * r + 1) * n)
+            batches.append(rate(n, lambda: [store.add_reports(many[i : i + 500]) for i in range(0, n, 500)]))
+        store.close()
+        out[mode] = {"reports/s, one per transaction": statistics.median(singles),
+                     "reports/s, batches of 500": statistics.median(batches)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cassandra-hosts", default="")
+    ap.add_argument("--sqlite-only", action="store_true", help="only the SQLite durability comparison")
     ns = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="numrep-bench-"))
     settings = load_settings(environ={}, data_dir=tmp, hash_key="k" * 64)
+
+    sync = durability(tmp, ns.reports, ns.rounds)
+    print(f"\n{'SQLite intake (WAL)':38} {'NORMAL':>10} {'FULL':>10} {'ratio':>7}   (medians of {ns.rounds} rounds)")
+    for metric in sync["NORMAL"]:
+        a, b = sync["NORMAL"][metric], sync["FULL"][metric]
+        print(f"{metric:38} {a:10.0f} {b:10.0f} {b / a:7.2f}")
+    if ns.sqlite_only:
+        return
 
     from numrep.store.sqlite import SQLiteStore
 

@@ -13,7 +13,7 @@ import grpc
 from numrep.regulator import port_blacklist, registry, spam_list, timeliness
 from numrep.models import CaseStep
 from numrep.regulator.periods import Period
-from numrep.regulator.imports import MAX_BYTES, ImportRejected, ImportResult
+from numrep.regulator.imports import MAX_BYTES, ImportRejected, ImportResult, Progress
 from numrep.store.base import Store
 from numrep.auth import Authenticator, api_key_in, holder_binding
 from numrep.errors import Forbidden, NotFound, ValidationError
@@ -26,7 +26,7 @@ from numrep.v1 import admin_pb2_grpc as pb_grpc
 from numrep import convert, pipeline
 
 MAX_REASON_CHARS = 500
-Importer = Callable[[Store, Path, "str | None", str], ImportResult]
+Importer = Callable[[Store, Path, "str | None", str, "Progress | None", "str | None"], ImportResult]
 
 
 class AdminServicer(pb_grpc.AdminServiceServicer):
@@ -127,7 +127,11 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         ])
 
     def _import(self, request_iterator: Iterator[pb.ImportChunk], importer: Importer) -> pb.ImportResult:
-        """Spool the uploaded chunks to a file, then validate and apply it whole."""
+        """Spool the uploaded chunks to a file, then validate and apply it whole.
+
+        The upload's filename names the file in messages and gives its format; it is
+        never used as a path (``..`` or ``a/b`` name nothing on this server's disk).
+        """
         filename, fmt, size = "", "", 0
         with tempfile.TemporaryDirectory(prefix="numrep-import-") as tmp:
             spool = Path(tmp) / "upload"
@@ -139,10 +143,9 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
                     if size > MAX_BYTES:
                         raise ValidationError(f"file larger than {MAX_BYTES} bytes")
                     fh.write(chunk.data)
-            name = Path(filename or "upload").name
-            path = spool.rename(Path(tmp) / name) if name != "upload" else spool
+            name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "upload"
             try:
-                result = importer(self.store, path, fmt or None, self.engine.settings.region)
+                result = importer(self.store, spool, fmt or None, self.engine.settings.region, None, name)
             except ImportRejected as exc:
                 return pb.ImportResult(
                     applied=False, more_problems=exc.more,
@@ -180,7 +183,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def ConfirmFraud(self, request: pb.ConfirmFraudRequest, context: grpc.ServicerContext) -> pb.ConfirmedFraud:
         entry = decisions.confirm_fraud(
             self.store, self.engine.settings, request.subject, request.case_id,
-            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None,
+            convert.from_timestamp(request.expires_at, "expires_at") if request.HasField("expires_at") else None,
             request.actor, request.reason, datetime.now(timezone.utc))
         self.on_change()
         return convert.confirmed_fraud(entry)
@@ -197,7 +200,7 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
     def DecideReviewCase(self, request: pb.DecideReviewCaseRequest, context: grpc.ServicerContext) -> pb.ReviewCase:
         case = decisions.decide_case(
             self.store, self.engine.settings, request.case_id, request.decision, request.actor, request.reason, datetime.now(timezone.utc),
-            convert.from_timestamp(request.expires_at) if request.HasField("expires_at") else None)
+            convert.from_timestamp(request.expires_at, "expires_at") if request.HasField("expires_at") else None)
         self.on_change()
         return convert.review_case(case)
 

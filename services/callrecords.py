@@ -65,7 +65,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
                     raise ValidationError(f"invalid record: {unknown}")
                 rec = validate_record(RecordInput(
                     record_id=m.record_id, caller=m.caller, callee=m.callee, channel=_channel(m.channel),
-                    start=convert.from_timestamp(m.start_time) if m.HasField("start_time") else None,
+                    start=convert.from_timestamp(m.start_time, "start_time") if m.HasField("start_time") else None,
                     ring_ms=m.ring_ms, talk_seconds=m.talk_seconds, international=m.international,
                 ), self.settings.subscriber_key, self.settings.region, operator, now, self.lateness, callers)
             except ValidationError as exc:
@@ -110,7 +110,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
                     raise ValidationError(f"invalid aggregate: {unknown}")
                 agg = validate_aggregate(AggregateInput(
                     caller=m.caller, channel=_channel(m.channel),
-                    hour=convert.from_timestamp(m.hour) if m.HasField("hour") else None, calls=m.calls,
+                    hour=convert.from_timestamp(m.hour, "hour") if m.HasField("hour") else None, calls=m.calls,
                     answered=m.answered, short_calls=m.short_calls, ring_once_calls=m.ring_once_calls,
                     international_calls=m.international_calls, callee_sketch=m.callee_sketch,
                     callee_prefix_sketch=m.callee_prefix_sketch,

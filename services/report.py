@@ -27,7 +27,7 @@ def _input(m: pb.Report) -> intake.ReportInput:
     return intake.ReportInput(
         report_id=m.report_id, reporter_id=m.reporter_id, subject=m.subject, channel=channel,
         category=category, source=source, text=m.text,
-        occurred_at=convert.from_timestamp(m.occurred_at) if m.HasField("occurred_at") else None,
+        occurred_at=convert.from_timestamp(m.occurred_at, "occurred_at") if m.HasField("occurred_at") else None,
         reporter_number=m.reporter_number,
     )
 

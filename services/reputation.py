@@ -20,16 +20,18 @@ class ReputationServicer(pb_grpc.ReputationServiceServicer):
     def __init__(self, engine: LookupEngine, max_batch: int) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.redress = convert.redress_of(engine.settings.redress_url, engine.settings.redress_hotline)
 
     def _channel(self, req: pb.LookupRequest) -> Channel | None:
         return convert.enum_or_none(convert.CHANNEL_FROM_PB, req.channel, "channel")
 
     def Lookup(self, request: pb.LookupRequest, context: grpc.ServicerContext) -> pb.LookupResponse:
-        return convert.verdict(self.engine.lookup(request.subject, self._channel(request)), request.request_id)
+        return convert.verdict(self.engine.lookup(request.subject, self._channel(request)), request.request_id,
+                               self.redress)
 
     def _item(self, req: pb.LookupRequest) -> pb.LookupResponse:
         try:
-            return convert.verdict(self.engine.lookup(req.subject, self._channel(req)), req.request_id)
+            return convert.verdict(self.engine.lookup(req.subject, self._channel(req)), req.request_id, self.redress)
         except ValidationError as exc:
             return pb.LookupResponse(
                 request_id=req.request_id, error=pb.ItemError(code=_INVALID_ARGUMENT, message=exc.message)

@@ -31,12 +31,15 @@ from numrep.signing import Signer
 from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
 from numrep.v1 import callrecords_pb2, callrecords_pb2_grpc, rules_pb2, rules_pb2_grpc
+from numrep.v1 import disputes_pb2, disputes_pb2_grpc
 from services.admin import AdminServicer
 from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
+from services.interceptors.decode import DecodeInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.interceptors.metrics import MetricsInterceptor
+from services.disputes import DisputeServicer
 from services.nudge import Nudger
 from services.report import ReportServicer
 from services.reputation import ReputationServicer
@@ -51,6 +54,7 @@ SERVICE_NAMES = (
     rules_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
     callrecords_pb2.DESCRIPTOR.services_by_name["CallRecordService"].full_name,
+    disputes_pb2.DESCRIPTOR.services_by_name["DisputeService"].full_name,
 )
 
 
@@ -105,8 +109,10 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation
-        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation;
+        # DecodeInterceptor inside ErrorInterceptor: an undecodable request raises a ValidationError there
+        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor(),
+                                                      DecodeInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(2, AuthInterceptor(auth))
@@ -131,6 +137,9 @@ class Server:
         rules_pb2_grpc.add_RulesServiceServicer_to_server(self.rules, self.grpc)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(self.store, self.engine, self.signer.key_id, self.nudger.poke, auth=auth), self.grpc
+        )
+        disputes_pb2_grpc.add_DisputeServiceServicer_to_server(
+            DisputeServicer(self.store, settings, auth, self.nudger.poke), self.grpc
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

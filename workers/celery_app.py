@@ -17,6 +17,7 @@ from numrep import logs, metrics
 from numrep.config import Settings, load_settings
 from numrep.store import Store, open_store
 from workers.conf import (
+    EXPIRE_DISPUTES,
     PRUNE_CALL_RECORDS,
     PUBLISH_RANGE_RULES,
     PUBLISH_RULES,
@@ -27,7 +28,7 @@ from workers.conf import (
     create_app,
 )
 
-__all__ = ["app", "settings", "store", "PRUNE_CALL_RECORDS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
+__all__ = ["app", "settings", "store", "EXPIRE_DISPUTES", "PRUNE_CALL_RECORDS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
            "RESCORE_DIRTY", "RESCORE_FLAGGED"]
 
 app = create_app(load_settings())

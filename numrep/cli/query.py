@@ -54,6 +54,11 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
         console.print("  ".join(parts), highlight=False)
         for reason in r.reasons:
             console.print(f"    {reason}", highlight=False)
+        if r.reason_code:
+            code = enum_name(common_pb2.ReasonCode, r.reason_code, "REASON_CODE_").lower()
+            where = ", ".join(x for x in (r.redress.url, r.redress.hotline) if x)
+            case = f" (case {r.redress.case_id})" if r.redress.case_id else ""
+            console.print(f"    reason code {code}; dispute at {where or 'the operator'}{case}", highlight=False)
     if failed:
         sys.exit(1)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from numrep.config import Settings
 from numrep.evidence.records import Behaviour, aggregate_hour, merge
-from numrep.models import Channel, Decision, ReviewCase
+from numrep.models import Channel, ConfirmedFraud, Decision, ReasonCode, ReviewCase
+from numrep.redress import disputes
 from numrep.numbers import SMS
 from numrep.scoring import FUTURE_SKEW, channels_for
 from numrep.scoring_v2 import Evidence
@@ -97,5 +98,20 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
             authoritative.insert(0, ports[s].describe())
         if s in fraud and fraud[s].expires_at > as_of:
             authoritative.insert(0, fraud[s].describe())
-        out[s] = Evidence(s, tuple(found), more, corroborated, mine, behaviour, tuple(authoritative), cleared, hold)
-    return out
+        code, case_id = authority(s, fraud, ports, decided.get(s, ()), as_of)
+        out[s] = Evidence(s, tuple(found), more, corroborated, mine, behaviour, tuple(authoritative), cleared, hold,
+                          code, case_id)
+    return disputes.apply(store, settings, out, aggregates, as_of)
+
+
+def authority(subject: str, fraud: Mapping[str, ConfirmedFraud], ports: Container[str],
+              decided: Sequence[ReviewCase], as_of: datetime) -> tuple[ReasonCode, str]:
+    """The reason code of a subject's strongest authoritative evidence, and the case behind it (for redress)."""
+    if subject in fraud and fraud[subject].expires_at > as_of:
+        return ReasonCode.CONFIRMED_FRAUD, fraud[subject].case_id
+    if subject in ports:
+        return ReasonCode.PORT_BLACKLIST, ""
+    latest = next((c for c in reversed(decided) if c.decided_at is not None and c.decided_at <= as_of), None)
+    if latest is None or latest.decision is Decision.CLEAR:  # a clearance is behind no LABEL or BLOCK
+        return ReasonCode.MANUAL_RULE, ""
+    return ReasonCode.MANUAL_RULE, latest.case_id

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from numrep.config import Settings
-from numrep.models import Action, Category, Channel, HolderType, Rule, RuleKind
+from numrep.models import Action, Category, Channel, HolderType, ReasonCode, Rule, RuleKind
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
 from numrep.rules import rule_id
@@ -147,5 +147,6 @@ def range_rules(store: Store, settings: Settings, protected: Iterable[str], regi
             rid = rule_id(a.prefix, ch)
             reason = (f"range {a.prefix} of {a.holder} ({a.holder_type.value}): {n} of {a.size:,} numbers flagged "
                       f"({n / a.size:.1%})")
-            out[rid] = Rule(rid, RuleKind.RANGE, a.prefix, ch, action, Category.OTHER, reason, issued_at)
+            out[rid] = Rule(rid, RuleKind.RANGE, a.prefix, ch, action, Category.OTHER, reason, issued_at,
+                            code=ReasonCode.RANGE_RULE)
     return out

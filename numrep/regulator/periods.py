@@ -10,6 +10,7 @@ from typing import Literal
 from numrep.errors import ValidationError
 
 Kind = Literal["week", "month", "quarter"]
+MIN_YEAR, MAX_YEAR = 1970, 9998
 _PATTERNS = {
     "week": re.compile(r"^(\d{4})-W(\d{2})$"),
     "month": re.compile(r"^(\d{4})-(\d{2})$"),
@@ -30,6 +31,8 @@ class Period:
         for kind, pattern in _PATTERNS.items():
             if m := pattern.match(label.strip()):
                 year, n = int(m.group(1)), int(m.group(2))
+                if not MIN_YEAR <= year <= MAX_YEAR:  # the period, its predecessor and its end must be dates
+                    raise ValidationError(f"period {label.strip()!r}: the year must lie between {MIN_YEAR} and {MAX_YEAR}")
                 try:
                     if kind == "week":
                         return cls.containing(date.fromisocalendar(year, n, 1), "week")

@@ -17,7 +17,9 @@ from functools import partial
 from pathlib import Path
 
 from numrep.errors import InvalidSubject, ValidationError
-from numrep.regulator.imports import MAX_BYTES, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, parse_file as _parse, text_field
+from numrep.regulator.imports import (
+    MAX_BYTES, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, Staged, stage_file, text_field,
+)
 from numrep.models import PortBlacklistEntry
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.store.base import Store
@@ -54,15 +56,29 @@ def _entry(region: str, line: int, row: dict[str, object]) -> PortBlacklistEntry
     return PortBlacklistEntry(port, texts["enterprise"], texts["reason"], texts["source"], listed_on)
 
 
+def _key(e: PortBlacklistEntry) -> str:
+    return f"port {e.port}"
+
+
+def stage(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
+          max_rows: int = MAX_ROWS, name: str | None = None) -> Staged[PortBlacklistEntry]:
+    """Validate a whole blacklist file into a staging file, or raise ImportRejected (nothing is applied here)."""
+    return stage_file(path, COLUMNS, partial(_entry, region), _key, fmt, progress, max_rows, name)
+
+
 def parse_file(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
                max_rows: int = MAX_ROWS) -> list[PortBlacklistEntry]:
-    """Validate a whole blacklist file; return its entries or raise ImportRejected (nothing is applied here)."""
-    return _parse(path, COLUMNS, partial(_entry, region), lambda e: f"port {e.port}", fmt, progress, max_rows)
+    """Validate a whole blacklist file; return its entries (a list: for small files) or raise ImportRejected."""
+    with stage(path, fmt, region, progress, max_rows) as staged:
+        return list(staged)
 
 
 def import_file(store: Store, path: Path, fmt: str | None = None, region: str = "CN",
-                parse_progress: Progress | None = None) -> ImportResult:
-    """Validate ``path`` completely, then apply it. Idempotent: importing it again changes nothing."""
-    entries = parse_file(path, fmt, region, parse_progress)
-    changed = store.add_port_blacklist(entries)  # one call: one transaction on SQLite
-    return ImportResult(len(entries), changed)
+                parse_progress: Progress | None = None, name: str | None = None) -> ImportResult:
+    """Validate ``path`` completely, then apply it. Idempotent: importing it again changes nothing.
+
+    ``name`` is the file's name for messages and its format (an upload's, spooled under another name).
+    """
+    with stage(path, fmt, region, parse_progress, name=name) as staged:
+        changed = store.add_port_blacklist(staged)  # one call: one transaction on SQLite
+        return ImportResult(staged.rows, changed)

@@ -19,7 +19,7 @@ from pathlib import Path
 import phonenumbers
 
 from numrep.errors import InvalidSubject
-from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, parse_file as _parse, text_field
+from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, Staged, stage_file, text_field
 from numrep.models import Allocation, HolderType
 from numrep.numbers import MAX_E164_DIGITS, SMS, SMS_PORT_MAX_DIGITS, TEL, normalize_prefix
 from numrep.prefixes import PrefixMap
@@ -67,17 +67,28 @@ def _entry(region: str, line: int, row: dict[str, object]) -> Allocation | RowEr
     return Allocation(prefix, holder, holder_type, size)
 
 
+def _key(a: Allocation) -> str:
+    return f"prefix {a.prefix}"
+
+
+def stage(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
+          max_rows: int = MAX_ROWS, name: str | None = None) -> Staged[Allocation]:
+    """Validate a whole registry file into a staging file, or raise ImportRejected."""
+    return stage_file(path, COLUMNS, partial(_entry, region), _key, fmt, progress, max_rows, name)
+
+
 def parse_file(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
                max_rows: int = MAX_ROWS) -> list[Allocation]:
     """Validate a whole registry file; return its allocations or raise ImportRejected."""
-    return _parse(path, COLUMNS, partial(_entry, region), lambda a: f"prefix {a.prefix}", fmt, progress, max_rows)
+    with stage(path, fmt, region, progress, max_rows) as staged:
+        return list(staged)
 
 
 def import_file(store: Store, path: Path, fmt: str | None = None, region: str = "CN",
-                parse_progress: Progress | None = None) -> ImportResult:
+                parse_progress: Progress | None = None, name: str | None = None) -> ImportResult:
     """Validate ``path`` completely, then apply it. Idempotent."""
-    allocations = parse_file(path, fmt, region, parse_progress)
-    return ImportResult(len(allocations), store.put_allocations(allocations))
+    with stage(path, fmt, region, parse_progress, name=name) as staged:
+        return ImportResult(staged.rows, store.put_allocations(staged))
 
 
 class Registry:

@@ -25,7 +25,7 @@ import html
 import io
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from numrep.numbers import SMS, mask
 from numrep.protected import ProtectedSet
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
+from numrep.redress.sla import DisputeSLA, for_period
 from numrep.regulator.timeliness import SLA, timeliness
 from numrep.store.base import Store
 
@@ -45,6 +46,7 @@ TOP_N = 20
 REVIEW_CASES_READ = 10_000  # open review cases read to mark held subjects (the queue is worked down long before)
 ACTION_ORDER = [Action.ALLOW, Action.LABEL, Action.BLOCK]
 DEFAULT_SLA = SLA(timedelta(hours=24), timedelta(hours=72), 0.9)
+DEFAULT_DISPUTE_SLA = DisputeSLA(timedelta(hours=24), timedelta(hours=72))
 CATEGORY_ORDER = [Category.LOANS_FINANCE, Category.RETAIL, Category.INSURANCE, Category.EDUCATION_TRAINING,
                   Category.REAL_ESTATE, Category.FRAUD, Category.HARASSMENT, Category.OTHER]
 CATEGORY_LABEL = {
@@ -86,6 +88,7 @@ class SpamList:
     timeliness_failures: list[dict[str, Any]]
     sla: dict[str, float]
     protected: dict[str, Any]  # the "not spam" section: title, note, complaints, numbers
+    disputes: dict[str, Any] = field(default_factory=dict)  # the platform's dispute timeliness (dispute_section)
 
 
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _verdict(rep: Reputation | None, held: str | None) -> str:
 
 
 def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA,
-          protected: ProtectedSet | None = None) -> SpamList:
+          protected: ProtectedSet | None = None, dispute_sla: DisputeSLA = DEFAULT_DISPUTE_SLA) -> SpamList:
     """The list of ``period``; ``protected`` defaults to the built-in list plus the store's allowlist."""
     if protected is None:
         protected = ProtectedSet()
@@ -184,6 +187,7 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
                      "categories": {c.value: n for c, n in sorted(per_subject_cat[s].items(), key=lambda kv: kv[0].value)}}
                     for i, s in enumerate(shielded[:top_n], start=1)],
         },
+        disputes=dispute_section(store, period, dispute_sla),
     )
 
 
@@ -217,6 +221,8 @@ def to_csv(doc: SpamList) -> bytes:
     for r in p["top"]:
         w.writerow(["protected_not_spam", r["rank"], r["subject"], r["complaints"], "",
                     f"{r['top_category']}; protected as {r['protected_as']}"])
+    for k, v in doc.disputes.items():
+        w.writerow(["dispute_timeliness", "", k, v, "", ""])
     return buf.getvalue().encode()
 
 
@@ -295,6 +301,7 @@ def to_html(doc: SpamList) -> bytes:
                  f"target {100 * doc.sla['target_share']:.0f}% on time.</p>\n"
                  + _table(["holder", "complaints due", "handled on time", "share"],
                           [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])),
+        *_dispute_sections(doc.disputes),
         _section("operators", "Operators' governance indicators",
                  _table(["operator", "complaints / 10k", "flagged share", "tier", "why"],
                         [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"],
@@ -359,7 +366,29 @@ def publish(store: Store, settings: Settings, period: Period, masked: bool = Tru
     settings give the same bytes whichever way the list is asked for.
     """
     return render(build(store, period, masked=masked, sla=SLA.from_settings(settings),
-                        protected=load_protected(store, settings)))
+                        protected=load_protected(store, settings), dispute_sla=DisputeSLA.from_settings(settings)))
+
+
+def dispute_section(store: Store, period: Period, sla: DisputeSLA) -> dict[str, Any]:
+    """The platform's own dispute timeliness in ``period`` (numrep.redress.sla), beside the holders' complaint SLA."""
+    t = for_period(store, period, sla)
+    return {"ack_hours": sla.ack.total_seconds() / 3600, "decide_hours": sla.decide.total_seconds() / 3600,
+            "filed": t.filed, "ack_met": t.ack_met, "ack_breached": t.ack_breached, "decide_met": t.decide_met,
+            "decide_breached": t.decide_breached, "pending": t.pending, "upheld": t.upheld, "rejected": t.rejected,
+            "on_time_share": t.on_time_share}
+
+
+def _dispute_sections(d: dict[str, Any]) -> list[str]:
+    if not d:
+        return []
+    return [_section("disputes", "Disputes of verdicts: the platform's own timeliness",
+                     f"<p>Owners' disputes filed in the period: acknowledge within {d['ack_hours']:g} h, decide within "
+                     f"{d['decide_hours']:g} h of filing.</p>\n"
+                     + _table(["filed", "acknowledged on time", "acknowledged late", "decided on time", "decided late",
+                               "not yet due", "upheld", "rejected", "on time"],
+                              [[d["filed"], d["ack_met"], d["ack_breached"], d["decide_met"], d["decide_breached"],
+                                d["pending"], d["upheld"], d["rejected"],
+                                f"{100 * d['on_time_share']:.0f}%" if d["filed"] > d["pending"] else "none due"]]))]
 
 
 def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Path]:

@@ -17,6 +17,7 @@ import grpc
 
 from numrep.v1 import admin_pb2, admin_pb2_grpc, callrecords_pb2, callrecords_pb2_grpc, common_pb2, report_pb2, report_pb2_grpc
 from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
+from numrep.v1 import disputes_pb2_grpc
 
 SERVICE_CONFIG = json.dumps({
     "methodConfig": [{
@@ -94,6 +95,7 @@ class Client:
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
         self.records = callrecords_pb2_grpc.CallRecordServiceStub(self.channel)
+        self.disputes = disputes_pb2_grpc.DisputeServiceStub(self.channel)
 
     def __enter__(self) -> "Client":
         return self

@@ -32,6 +32,8 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
+from itertools import islice
+from typing import TypeVar
 
 from numrep.models import (
     Allocation,
@@ -49,8 +51,19 @@ from numrep.models import (
     RulesDelta,
 )
 from numrep.store.evidence import EvidenceStore
+from numrep.store.redress import RedressStore
 from numrep.rules import apply_delta, canonical_checksum, effective_changes
 from numrep.store.codec import LogEntry, to_micros
+
+IMPORT_BATCH = 5000  # entries of an import applied per step (add_port_blacklist, put_allocations)
+_T = TypeVar("_T")
+
+
+def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of at most ``size`` (an import's staged entries, read as a stream)."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
@@ -67,8 +80,8 @@ def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[s
     return added, removed
 
 
-class Store(EvidenceStore):
-    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``)."""
+class Store(EvidenceStore, RedressStore):
+    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``)."""
 
     #: Backend name, as in the ``store`` setting.
     name: str = "abstract"
@@ -314,11 +327,12 @@ class Store(EvidenceStore):
 
     # ---- SMS-port blacklist ---------------------------------------------
     @abstractmethod
-    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+    def add_port_blacklist(self, entries: Iterable[PortBlacklistEntry]) -> int:
         """Insert or update entries (keyed by port) and mark changed ports dirty.
 
         Returns how many were new or changed; re-importing the same entries
-        returns 0. The SQLite store applies a call in one transaction.
+        returns 0. ``entries`` is consumed in batches (an import streams them
+        from its staging file); the SQLite store applies a call in one transaction.
         """
 
     @abstractmethod
@@ -379,8 +393,8 @@ class Store(EvidenceStore):
         """Every blacklisted port, sorted by port (for publications)."""
         raise self._unsupported("listing the SMS-port blacklist")
 
-    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
-        """Insert or update range allocations (keyed by prefix); returns how many were new or changed."""
+    def put_allocations(self, allocations: Iterable[Allocation]) -> int:
+        """Insert or update range allocations (keyed by prefix), consumed in batches; returns how many were new or changed."""
         raise self._unsupported("the number-resource registry")
 
     def allocations(self) -> list[Allocation]:

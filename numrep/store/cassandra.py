@@ -45,9 +45,10 @@ from numrep.models import (
     Rule,
 )
 from numrep.rules import EMPTY_CHECKSUM
-from numrep.store.base import Store
+from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.cassandra_queue import CassandraQueue
+from numrep.store.cassandra_redress import CassandraRedress
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -185,7 +186,7 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(CassandraQueue, CassandraEvidence, Store):
+class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Store):
     name = "cassandra"
     # Publishers hold a lease and check the version, so the set they published last is
     # reused instead of scanning rules_by_subject on every publication.
@@ -502,14 +503,17 @@ class CassandraStore(CassandraQueue, CassandraEvidence, Store):
         self._exec(UPDATE_CHECKSUM, (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
-    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+    def add_port_blacklist(self, entries: Iterable[PortBlacklistEntry]) -> int:
         """Idempotent upserts; a failed call is completed by running it again (no multi-row transactions here)."""
-        existing = self.port_blacklist(e.port for e in entries)
-        changed = list({e.port: e for e in entries if existing.get(e.port) != e}.values())
-        self._many(INSERT_PORT, [port_values(e) for e in changed])
-        self._many(INSERT_PORT_INDEX, [(shard_of(e.port), e.port) for e in changed])
-        self.mark_dirty(e.port for e in changed)
-        return len(changed)
+        count = 0
+        for batch in batches(entries, IMPORT_BATCH):
+            existing = self.port_blacklist(e.port for e in batch)
+            changed = list({e.port: e for e in batch if existing.get(e.port) != e}.values())
+            self._many(INSERT_PORT, [port_values(e) for e in changed])
+            self._many(INSERT_PORT_INDEX, [(shard_of(e.port), e.port) for e in changed])
+            self.mark_dirty(e.port for e in changed)
+            count += len(changed)
+        return count
 
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         parts = self._many(SELECT_PORT, [(p,) for p in sorted(set(ports))])
@@ -525,11 +529,14 @@ class CassandraStore(CassandraQueue, CassandraEvidence, Store):
         return sum(int(part[0]["n"]) for part in self._many(COUNT_PORTS, [(i,) for i in range(SHARDS)]))
 
     # ---- number-resource registry ----------------------------------------
-    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
-        existing = {a.prefix: a for a in self.allocations()}
-        changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
-        self._many(INSERT_ALLOCATION, [allocation_values(a) for a in changed])
-        return len(changed)
+    def put_allocations(self, allocations: Iterable[Allocation]) -> int:
+        existing = {a.prefix: a for a in self.allocations()}  # the registry is small (one partition)
+        count = 0
+        for batch in batches(allocations, IMPORT_BATCH):
+            changed = [a for a in {a.prefix: a for a in batch}.values() if existing.get(a.prefix) != a]
+            self._many(INSERT_ALLOCATION, [allocation_values(a) for a in changed])
+            count += len(changed)
+        return count
 
     def allocations(self) -> list[Allocation]:
         return [allocation_from(r) for r in self._exec(SELECT_ALLOCATIONS)]

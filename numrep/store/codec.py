@@ -24,9 +24,13 @@ from numrep.models import (
     CaseStep,
     Category,
     Channel,
+    Dispute,
+    DisputeState,
     FilterSnapshotMeta,
     HolderType,
     PortBlacklistEntry,
+    Proof,
+    ReasonCode,
     Report,
     ReportSummary,
     Reputation,
@@ -34,6 +38,7 @@ from numrep.models import (
     RuleKind,
     Scope,
     Source,
+    Transition,
 )
 
 UTC = timezone.utc
@@ -99,7 +104,7 @@ def summary_from(row: Any, day: date | None = None) -> ReportSummary:
 
 # ---- reputations -----------------------------------------------------------------
 REPUTATION_COLUMNS = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
-                      "reasons", "protected", "updated_at", "flagged")
+                      "reasons", "protected", "updated_at", "flagged", "codes", "case_id")
 
 
 def reputation_fields(rep: Reputation) -> dict[str, Any]:
@@ -116,6 +121,8 @@ def reputation_fields(rep: Reputation) -> dict[str, Any]:
         "protected": bool(rep.protected),
         "updated_at": to_micros(rep.updated_at),
         "flagged": bool(rep.flagged),
+        "codes": json.dumps({c.value: code.value for c, code in sorted(rep.codes.items())}),
+        "case_id": rep.case_id,
     }
 
 
@@ -139,16 +146,19 @@ def reputation_from(row: Any) -> Reputation:
         reasons=tuple(json.loads(row["reasons"])),
         protected=bool(row["protected"]),
         updated_at=from_micros(row["updated_at"]) or EPOCH,
+        codes={Channel(c): ReasonCode(v) for c, v in json.loads(row["codes"] or "{}").items()},
+        case_id=row["case_id"] or "",
     )
 
 
 # ---- rules and the rule log ---------------------------------------------------------
-RULE_COLUMNS = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at")
+RULE_COLUMNS = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at",
+                "code")
 
 
 def rule_values(r: Rule) -> tuple[Any, ...]:
     return (r.rule_id, r.kind.value, r.subject, r.channel.value, r.action.value, r.category.value, r.reason,
-            to_micros(r.issued_at), to_micros(r.expires_at))
+            to_micros(r.issued_at), to_micros(r.expires_at), r.code.value if r.code else "")
 
 
 def rule_from(row: Any) -> Rule:
@@ -162,6 +172,7 @@ def rule_from(row: Any) -> Rule:
         reason=row["reason"],
         issued_at=from_micros(row["issued_at"]) or EPOCH,
         expires_at=from_micros(row["expires_at"]),
+        code=ReasonCode(row["code"]) if row["code"] else None,
     )
 
 
@@ -259,3 +270,33 @@ def at_micros(us: int) -> datetime:
     t = from_micros(us)
     assert t is not None
     return t
+
+
+# ---- disputes ---------------------------------------------------------------------
+DISPUTE_COLUMNS = ("dispute_id", "subject", "proof", "holder", "statement", "owner_hash", "filed_at", "transitions",
+                   "authoritative", "state")
+
+
+def dispute_values(d: Dispute, list_column: bool = False) -> tuple[Any, ...]:
+    """Values in ``DISPUTE_COLUMNS`` order; ``list_column``: authoritative as a list (Cassandra), else JSON text."""
+    steps = transitions_text(d.transitions)
+    auth: Any = list(d.authoritative) if list_column else json.dumps(list(d.authoritative), ensure_ascii=False)
+    return (d.dispute_id, d.subject, d.proof.value, d.holder, d.statement, d.owner_hash, to_micros(d.filed_at), steps,
+            auth, d.state.value)
+
+
+def transitions_text(steps: Iterable[Transition]) -> str:
+    return json.dumps([[t.state.value, to_micros(t.at), t.actor, t.note] for t in steps], ensure_ascii=False)
+
+
+def dispute_from(row: Any) -> Dispute:
+    auth = row["authoritative"]
+    if isinstance(auth, str):
+        auth = json.loads(auth)
+    return Dispute(
+        dispute_id=row["dispute_id"], subject=row["subject"], proof=Proof(row["proof"]), holder=row["holder"],
+        statement=row["statement"], owner_hash=row["owner_hash"], filed_at=_at(row["filed_at"]),
+        transitions=tuple(Transition(DisputeState(s), _at(at), actor, note)
+                          for s, at, actor, note in json.loads(row["transitions"])),
+        authoritative=tuple(auth or ()),
+    )

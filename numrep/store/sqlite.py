@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import (
@@ -31,8 +32,9 @@ from numrep.models import (
     Rule,
 )
 from numrep.rules import EMPTY_CHECKSUM
-from numrep.store.base import Store
+from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
+from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -66,6 +68,15 @@ from numrep.store.codec import (
 
 SCHEMA_VERSION = 1
 LANES = (Lane.FRESH, Lane.BACKLOG)  # a subject's lane is its index here: the fresh lane sorts first
+BUSY_TIMEOUT_SECONDS = 30.0
+# Primary result codes of conditions that pass (a lock held by another process, a full or failing disk,
+# a file that cannot be opened now): the call may succeed if retried, so they surface as StoreUnavailable
+# (UNAVAILABLE). Other OperationalErrors (no such table, a syntax error) are bugs and stay as they are.
+TRANSIENT_CODES = {
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+}
+SYNCHRONOUS = "FULL"  # see _conn; scripts/bench_store.py compares it with NORMAL
 CHUNK_BYTES = 1 << 20
 CHUNK_KEYS = 500  # keys per IN list (well under SQLite's bound on parameters)
 
@@ -127,12 +138,51 @@ def _migrate_dirty(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS dirty_by_lane ON dirty (lane, marked_at, subject)")
 
 
-class SQLiteStore(SQLiteEvidence, Store):
+def _translate(exc: sqlite3.OperationalError) -> Exception:
+    """StoreUnavailable for a passing condition, else the error itself."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in TRANSIENT_CODES:
+        return exc
+    return StoreUnavailable(f"SQLite store unavailable: {exc} ({getattr(exc, 'sqlite_errorname', code)})")
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose passing failures (locked past the busy timeout, disk full) raise StoreUnavailable.
+
+    Statements are stepped to their first row inside ``execute``, which is where
+    a lock or a full disk shows; rows read later come from pages already locked.
+    """
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise _translate(exc)  # the OperationalError stays as its __context__
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise _translate(exc)  # the OperationalError stays as its __context__
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(sql_script)
+        except sqlite3.OperationalError as exc:
+            raise _translate(exc)  # the OperationalError stays as its __context__
+
+
+class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
     name = "sqlite"
 
-    def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000) -> None:
+    def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000,
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS, synchronous: str = SYNCHRONOUS) -> None:
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous: FULL, NORMAL or EXTRA, not {synchronous!r}")
         self.path = Path(path)
+        self.synchronous = synchronous
         self.keep_versions = rules_log_keep_versions
+        self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -143,13 +193,20 @@ class SQLiteStore(SQLiteEvidence, Store):
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                       timeout=self.busy_timeout, factory=_Connection)
             except (OSError, sqlite3.Error) as exc:
                 raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                # FULL: a report acknowledged to its sender survives a power loss (NORMAL in WAL mode
+                # may lose the last commits); bench-store measures what it costs.
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            except BaseException:
+                conn.close()
+                raise
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -161,17 +218,18 @@ class SQLiteStore(SQLiteEvidence, Store):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # also when COMMIT itself failed (a full disk): never leave it open
+                conn.execute("ROLLBACK")
+            raise
 
     def migrate(self) -> None:
         conn = self._conn()
         conn.executescript(SCHEMA)
         _migrate_dirty(conn)
         migrate_evidence(conn)
+        migrate_redress(conn)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -352,14 +410,17 @@ class SQLiteStore(SQLiteEvidence, Store):
         self._conn().execute("UPDATE rule_versions SET checksum = ? WHERE version = ?", (checksum, version))
 
     # ---- SMS-port blacklist ---------------------------------------------
-    def add_port_blacklist(self, entries: Sequence[PortBlacklistEntry]) -> int:
+    def add_port_blacklist(self, entries: Iterable[PortBlacklistEntry]) -> int:
+        changed = 0
         with self._write() as conn:  # one transaction: the whole import or nothing
-            existing = self.port_blacklist(e.port for e in entries)
-            changed = {e.port: e for e in entries if existing.get(e.port) != e}
-            conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
-                             [port_values(e, iso_day=True) for e in changed.values()])
-            self._mark(conn, changed)
-        return len(changed)
+            for batch in batches(entries, IMPORT_BATCH):
+                existing = self.port_blacklist(e.port for e in batch)
+                fresh = {e.port: e for e in batch if existing.get(e.port) != e}
+                conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
+                                 [port_values(e, iso_day=True) for e in fresh.values()])
+                self._mark(conn, fresh)
+                changed += len(fresh)
+        return changed
 
     def port_blacklist(self, ports: Iterable[str]) -> dict[str, PortBlacklistEntry]:
         return {r["port"]: port_from(r) for r in self._in("SELECT * FROM port_blacklist WHERE port IN ({keys})", ports)}
@@ -372,12 +433,16 @@ class SQLiteStore(SQLiteEvidence, Store):
         return int(self._conn().execute("SELECT COUNT(*) FROM port_blacklist").fetchone()[0])
 
     # ---- number-resource registry ----------------------------------------
-    def put_allocations(self, allocations: Sequence[Allocation]) -> int:
+    def put_allocations(self, allocations: Iterable[Allocation]) -> int:
+        changed = 0
         with self._write() as conn:
-            existing = {a.prefix: a for a in self.allocations()}
-            changed = [a for a in {a.prefix: a for a in allocations}.values() if existing.get(a.prefix) != a]
-            conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in changed])
-        return len(changed)
+            for batch in batches(allocations, IMPORT_BATCH):
+                existing = {r["prefix"]: allocation_from(r)
+                            for r in self._in("SELECT * FROM allocations WHERE prefix IN ({keys})", (a.prefix for a in batch))}
+                fresh = [a for a in {a.prefix: a for a in batch}.values() if existing.get(a.prefix) != a]
+                conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in fresh])
+                changed += len(fresh)
+        return changed
 
     def allocations(self) -> list[Allocation]:
         return [allocation_from(r) for r in self._conn().execute("SELECT * FROM allocations ORDER BY prefix")]

@@ -24,19 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16numrep/v1/common.proto\x12\tnumrep.v1\"I\n\rCategoryCount\x12%\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x13.numrep.v1.Category\x12\x11\n\treporters\x18\x02 \x01(\r*F\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_VOICE\x10\x01\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x02*V\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x10\n\x0c\x41\x43TION_LABEL\x10\x02\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x03*\xe9\x01\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43\x41TEGORY_FRAUD\x10\x01\x12\x1a\n\x16\x43\x41TEGORY_LOANS_FINANCE\x10\x02\x12\x13\n\x0f\x43\x41TEGORY_RETAIL\x10\x03\x12\x16\n\x12\x43\x41TEGORY_INSURANCE\x10\x04\x12\x1f\n\x1b\x43\x41TEGORY_EDUCATION_TRAINING\x10\x05\x12\x18\n\x14\x43\x41TEGORY_REAL_ESTATE\x10\x06\x12\x17\n\x13\x43\x41TEGORY_HARASSMENT\x10\x07\x12\x12\n\x0e\x43\x41TEGORY_OTHER\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16numrep/v1/common.proto\x12\tnumrep.v1\"I\n\rCategoryCount\x12%\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x13.numrep.v1.Category\x12\x11\n\treporters\x18\x02 \x01(\r\"8\n\x07Redress\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0f\n\x07hotline\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t*F\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_VOICE\x10\x01\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x02*V\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x10\n\x0c\x41\x43TION_LABEL\x10\x02\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x03*\xe9\x01\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43\x41TEGORY_FRAUD\x10\x01\x12\x1a\n\x16\x43\x41TEGORY_LOANS_FINANCE\x10\x02\x12\x13\n\x0f\x43\x41TEGORY_RETAIL\x10\x03\x12\x16\n\x12\x43\x41TEGORY_INSURANCE\x10\x04\x12\x1f\n\x1b\x43\x41TEGORY_EDUCATION_TRAINING\x10\x05\x12\x18\n\x14\x43\x41TEGORY_REAL_ESTATE\x10\x06\x12\x17\n\x13\x43\x41TEGORY_HARASSMENT\x10\x07\x12\x12\n\x0e\x43\x41TEGORY_OTHER\x10\x08*\x9d\x02\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REASON_CODE_COMPLAINTS\x10\x01\x12\'\n#REASON_CODE_CORROBORATED_COMPLAINTS\x10\x02\x12\x19\n\x15REASON_CODE_BEHAVIOUR\x10\x03\x12\x1e\n\x1aREASON_CODE_PORT_BLACKLIST\x10\x04\x12\x1f\n\x1bREASON_CODE_CONFIRMED_FRAUD\x10\x05\x12\x1a\n\x16REASON_CODE_RANGE_RULE\x10\x06\x12\x1b\n\x17REASON_CODE_MANUAL_RULE\x10\x07\x12\x18\n\x14REASON_CODE_HONEYPOT\x10\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'numrep.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=112
-  _globals['_CHANNEL']._serialized_end=182
-  _globals['_ACTION']._serialized_start=184
-  _globals['_ACTION']._serialized_end=270
-  _globals['_CATEGORY']._serialized_start=273
-  _globals['_CATEGORY']._serialized_end=506
+  _globals['_CHANNEL']._serialized_start=170
+  _globals['_CHANNEL']._serialized_end=240
+  _globals['_ACTION']._serialized_start=242
+  _globals['_ACTION']._serialized_end=328
+  _globals['_CATEGORY']._serialized_start=331
+  _globals['_CATEGORY']._serialized_end=564
+  _globals['_REASONCODE']._serialized_start=567
+  _globals['_REASONCODE']._serialized_end=852
   _globals['_CATEGORYCOUNT']._serialized_start=37
   _globals['_CATEGORYCOUNT']._serialized_end=110
+  _globals['_REDRESS']._serialized_start=112
+  _globals['_REDRESS']._serialized_end=168
 # @@protoc_insertion_point(module_scope)

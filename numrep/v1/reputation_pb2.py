@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from numrep.v1 import common_pb2 as numrep_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1anumrep/v1/reputation.proto\x12\tnumrep.v1\x1a\x16numrep/v1/common.proto\"Y\n\rLookupRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12#\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x12.numrep.v1.Channel\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"*\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xe9\x02\n\x0eLookupResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12!\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x11.numrep.v1.Action\x12\r\n\x05score\x18\x03 \x01(\r\x12)\n\x0ctop_category\x18\x04 \x01(\x0e\x32\x13.numrep.v1.Category\x12,\n\ncategories\x18\x05 \x03(\x0b\x32\x18.numrep.v1.CategoryCount\x12\x0f\n\x07reasons\x18\x06 \x03(\t\x12\x11\n\tprotected\x18\x07 \x01(\x08\x12(\n\x06source\x18\x08 \x01(\x0e\x32\x18.numrep.v1.VerdictSource\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x12\n\nrequest_id\x18\n \x01(\t\x12#\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x14.numrep.v1.ItemError\x12#\n\x07\x63hannel\x18\x0c \x01(\x0e\x32\x12.numrep.v1.Channel\"@\n\x12\x42\x61tchLookupRequest\x12*\n\x08requests\x18\x01 \x03(\x0b\x32\x18.numrep.v1.LookupRequest\"A\n\x13\x42\x61tchLookupResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.numrep.v1.LookupResponse*\xc5\x01\n\rVerdictSource\x12\x1e\n\x1aVERDICT_SOURCE_UNSPECIFIED\x10\x00\x12\x1c\n\x18VERDICT_SOURCE_PROTECTED\x10\x01\x12\x1d\n\x19VERDICT_SOURCE_RANGE_RULE\x10\x02\x12\x19\n\x15VERDICT_SOURCE_FILTER\x10\x03\x12\x18\n\x14VERDICT_SOURCE_STORE\x10\x04\x12\"\n\x1eVERDICT_SOURCE_PUBLISHED_RULES\x10\x05\x32\xe9\x01\n\x11ReputationService\x12=\n\x06Lookup\x12\x18.numrep.v1.LookupRequest\x1a\x19.numrep.v1.LookupResponse\x12L\n\x0b\x42\x61tchLookup\x12\x1d.numrep.v1.BatchLookupRequest\x1a\x1e.numrep.v1.BatchLookupResponse\x12G\n\x0cStreamLookup\x12\x18.numrep.v1.LookupRequest\x1a\x19.numrep.v1.LookupResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1anumrep/v1/reputation.proto\x12\tnumrep.v1\x1a\x16numrep/v1/common.proto\"Y\n\rLookupRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12#\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x12.numrep.v1.Channel\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"*\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xba\x03\n\x0eLookupResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12!\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x11.numrep.v1.Action\x12\r\n\x05score\x18\x03 \x01(\r\x12)\n\x0ctop_category\x18\x04 \x01(\x0e\x32\x13.numrep.v1.Category\x12,\n\ncategories\x18\x05 \x03(\x0b\x32\x18.numrep.v1.CategoryCount\x12\x0f\n\x07reasons\x18\x06 \x03(\t\x12\x11\n\tprotected\x18\x07 \x01(\x08\x12(\n\x06source\x18\x08 \x01(\x0e\x32\x18.numrep.v1.VerdictSource\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x12\n\nrequest_id\x18\n \x01(\t\x12#\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x14.numrep.v1.ItemError\x12#\n\x07\x63hannel\x18\x0c \x01(\x0e\x32\x12.numrep.v1.Channel\x12*\n\x0breason_code\x18\r \x01(\x0e\x32\x15.numrep.v1.ReasonCode\x12#\n\x07redress\x18\x0e \x01(\x0b\x32\x12.numrep.v1.Redress\"@\n\x12\x42\x61tchLookupRequest\x12*\n\x08requests\x18\x01 \x03(\x0b\x32\x18.numrep.v1.LookupRequest\"A\n\x13\x42\x61tchLookupResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.numrep.v1.LookupResponse*\xc5\x01\n\rVerdictSource\x12\x1e\n\x1aVERDICT_SOURCE_UNSPECIFIED\x10\x00\x12\x1c\n\x18VERDICT_SOURCE_PROTECTED\x10\x01\x12\x1d\n\x19VERDICT_SOURCE_RANGE_RULE\x10\x02\x12\x19\n\x15VERDICT_SOURCE_FILTER\x10\x03\x12\x18\n\x14VERDICT_SOURCE_STORE\x10\x04\x12\"\n\x1eVERDICT_SOURCE_PUBLISHED_RULES\x10\x05\x32\xe9\x01\n\x11ReputationService\x12=\n\x06Lookup\x12\x18.numrep.v1.LookupRequest\x1a\x19.numrep.v1.LookupResponse\x12L\n\x0b\x42\x61tchLookup\x12\x1d.numrep.v1.BatchLookupRequest\x1a\x1e.numrep.v1.BatchLookupResponse\x12G\n\x0cStreamLookup\x12\x18.numrep.v1.LookupRequest\x1a\x19.numrep.v1.LookupResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'numrep.v1.reputation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VERDICTSOURCE']._serialized_start=698
-  _globals['_VERDICTSOURCE']._serialized_end=895
+  _globals['_VERDICTSOURCE']._serialized_start=779
+  _globals['_VERDICTSOURCE']._serialized_end=976
   _globals['_LOOKUPREQUEST']._serialized_start=65
   _globals['_LOOKUPREQUEST']._serialized_end=154
   _globals['_ITEMERROR']._serialized_start=156
   _globals['_ITEMERROR']._serialized_end=198
   _globals['_LOOKUPRESPONSE']._serialized_start=201
-  _globals['_LOOKUPRESPONSE']._serialized_end=562
-  _globals['_BATCHLOOKUPREQUEST']._serialized_start=564
-  _globals['_BATCHLOOKUPREQUEST']._serialized_end=628
-  _globals['_BATCHLOOKUPRESPONSE']._serialized_start=630
-  _globals['_BATCHLOOKUPRESPONSE']._serialized_end=695
-  _globals['_REPUTATIONSERVICE']._serialized_start=898
-  _globals['_REPUTATIONSERVICE']._serialized_end=1131
+  _globals['_LOOKUPRESPONSE']._serialized_end=643
+  _globals['_BATCHLOOKUPREQUEST']._serialized_start=645
+  _globals['_BATCHLOOKUPREQUEST']._serialized_end=709
+  _globals['_BATCHLOOKUPRESPONSE']._serialized_start=711
+  _globals['_BATCHLOOKUPRESPONSE']._serialized_end=776
+  _globals['_REPUTATIONSERVICE']._serialized_start=979
+  _globals['_REPUTATIONSERVICE']._serialized_end=1212
 # @@protoc_insertion_point(module_scope)

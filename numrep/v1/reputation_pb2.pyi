@@ -42,7 +42,7 @@ class ItemError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class LookupResponse(_message.Message):
-    __slots__ = ("subject", "action", "score", "top_category", "categories", "reasons", "protected", "source", "version", "request_id", "error", "channel")
+    __slots__ = ("subject", "action", "score", "top_category", "categories", "reasons", "protected", "source", "version", "request_id", "error", "channel", "reason_code", "redress")
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +55,8 @@ class LookupResponse(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    REDRESS_FIELD_NUMBER: _ClassVar[int]
     subject: str
     action: _common_pb2.Action
     score: int
@@ -67,7 +69,9 @@ class LookupResponse(_message.Message):
     request_id: str
     error: ItemError
     channel: _common_pb2.Channel
-    def __init__(self, subject: _Optional[str] = ..., action: _Optional[_Union[_common_pb2.Action, str]] = ..., score: _Optional[int] = ..., top_category: _Optional[_Union[_common_pb2.Category, str]] = ..., categories: _Optional[_Iterable[_Union[_common_pb2.CategoryCount, _Mapping]]] = ..., reasons: _Optional[_Iterable[str]] = ..., protected: _Optional[bool] = ..., source: _Optional[_Union[VerdictSource, str]] = ..., version: _Optional[int] = ..., request_id: _Optional[str] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ...) -> None: ...
+    reason_code: _common_pb2.ReasonCode
+    redress: _common_pb2.Redress
+    def __init__(self, subject: _Optional[str] = ..., action: _Optional[_Union[_common_pb2.Action, str]] = ..., score: _Optional[int] = ..., top_category: _Optional[_Union[_common_pb2.Category, str]] = ..., categories: _Optional[_Iterable[_Union[_common_pb2.CategoryCount, _Mapping]]] = ..., reasons: _Optional[_Iterable[str]] = ..., protected: _Optional[bool] = ..., source: _Optional[_Union[VerdictSource, str]] = ..., version: _Optional[int] = ..., request_id: _Optional[str] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., reason_code: _Optional[_Union[_common_pb2.ReasonCode, str]] = ..., redress: _Optional[_Union[_common_pb2.Redress, _Mapping]] = ...) -> None: ...
 
 class BatchLookupRequest(_message.Message):
     __slots__ = ("requests",)

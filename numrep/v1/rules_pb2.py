@@ -27,29 +27,29 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from numrep.v1 import common_pb2 as numrep_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15numrep/v1/rules.proto\x12\tnumrep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\xa9\x02\n\x04Rule\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12!\n\x04kind\x18\x02 \x01(\x0e\x32\x13.numrep.v1.RuleKind\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12!\n\x06\x61\x63tion\x18\x05 \x01(\x0e\x32\x11.numrep.v1.Action\x12%\n\x08\x63\x61tegory\x18\x06 \x01(\x0e\x32\x13.numrep.v1.Category\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x0fGetRulesRequest\x12\x15\n\rsince_version\x18\x01 \x01(\x03\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\"\xb5\x02\n\x0bRulesUpdate\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x14\n\x0c\x66rom_version\x18\x02 \x01(\x03\x12\x15\n\rfull_snapshot\x18\x03 \x01(\x08\x12\x1e\n\x05\x61\x64\x64\x65\x64\x18\x04 \x03(\x0b\x32\x0f.numrep.v1.Rule\x12\x0f\n\x07removed\x18\x05 \x03(\t\x12\x10\n\x08\x63hecksum\x18\x06 \x01(\t\x12+\n\x08min_wait\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tsignature\x18\x08 \x01(\x0c\x12\x0e\n\x06key_id\x18\t \x01(\t\x12\x17\n\x0fnext_page_token\x18\n \x01(\t\x12\r\n\x05\x65poch\x18\x0b \x01(\x03\x12-\n\tissued_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x16\n\x14GetSigningKeyRequest\"C\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\"F\n\x18GetFilterSnapshotRequest\x12\x13\n\x0bknown_epoch\x18\x01 \x01(\x03\x12\x15\n\rknown_version\x18\x02 \x01(\x03\"\xad\x01\n\x0b\x46ilterChunk\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x12\n\nerror_rate\x18\x03 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\x0c\n\x04last\x18\x05 \x01(\x08\x12\r\n\x05\x65poch\x18\x06 \x01(\x03\x12\x0c\n\x04size\x18\x07 \x01(\x04\x12\x0e\n\x06sha256\x18\x08 \x01(\t\x12\x11\n\tsignature\x18\t \x01(\x0c\x12\x0e\n\x06key_id\x18\n \x01(\t*x\n\x08RuleKind\x12\x19\n\x15RULE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fRULE_KIND_EXACT\x10\x01\x12\x13\n\x0fRULE_KIND_RANGE\x10\x02\x12\x12\n\x0eRULE_KIND_PORT\x10\x03\x12\x13\n\x0fRULE_KIND_ALLOW\x10\x04\x32\xaf\x02\n\x0cRulesService\x12>\n\x08GetRules\x12\x1a.numrep.v1.GetRulesRequest\x1a\x16.numrep.v1.RulesUpdate\x12\x42\n\nWatchRules\x12\x1a.numrep.v1.GetRulesRequest\x1a\x16.numrep.v1.RulesUpdate0\x01\x12R\n\x11GetFilterSnapshot\x12#.numrep.v1.GetFilterSnapshotRequest\x1a\x16.numrep.v1.FilterChunk0\x01\x12G\n\rGetSigningKey\x12\x1f.numrep.v1.GetSigningKeyRequest\x1a\x15.numrep.v1.SigningKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15numrep/v1/rules.proto\x12\tnumrep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16numrep/v1/common.proto\"\xd5\x02\n\x04Rule\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12!\n\x04kind\x18\x02 \x01(\x0e\x32\x13.numrep.v1.RuleKind\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12#\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x12.numrep.v1.Channel\x12!\n\x06\x61\x63tion\x18\x05 \x01(\x0e\x32\x11.numrep.v1.Action\x12%\n\x08\x63\x61tegory\x18\x06 \x01(\x0e\x32\x13.numrep.v1.Category\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x0breason_code\x18\n \x01(\x0e\x32\x15.numrep.v1.ReasonCode\"O\n\x0fGetRulesRequest\x12\x15\n\rsince_version\x18\x01 \x01(\x03\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\"\xb5\x02\n\x0bRulesUpdate\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x14\n\x0c\x66rom_version\x18\x02 \x01(\x03\x12\x15\n\rfull_snapshot\x18\x03 \x01(\x08\x12\x1e\n\x05\x61\x64\x64\x65\x64\x18\x04 \x03(\x0b\x32\x0f.numrep.v1.Rule\x12\x0f\n\x07removed\x18\x05 \x03(\t\x12\x10\n\x08\x63hecksum\x18\x06 \x01(\t\x12+\n\x08min_wait\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tsignature\x18\x08 \x01(\x0c\x12\x0e\n\x06key_id\x18\t \x01(\t\x12\x17\n\x0fnext_page_token\x18\n \x01(\t\x12\r\n\x05\x65poch\x18\x0b \x01(\x03\x12-\n\tissued_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x16\n\x14GetSigningKeyRequest\"C\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\"F\n\x18GetFilterSnapshotRequest\x12\x13\n\x0bknown_epoch\x18\x01 \x01(\x03\x12\x15\n\rknown_version\x18\x02 \x01(\x03\"\xad\x01\n\x0b\x46ilterChunk\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x12\n\nerror_rate\x18\x03 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\x0c\n\x04last\x18\x05 \x01(\x08\x12\r\n\x05\x65poch\x18\x06 \x01(\x03\x12\x0c\n\x04size\x18\x07 \x01(\x04\x12\x0e\n\x06sha256\x18\x08 \x01(\t\x12\x11\n\tsignature\x18\t \x01(\x0c\x12\x0e\n\x06key_id\x18\n \x01(\t*x\n\x08RuleKind\x12\x19\n\x15RULE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fRULE_KIND_EXACT\x10\x01\x12\x13\n\x0fRULE_KIND_RANGE\x10\x02\x12\x12\n\x0eRULE_KIND_PORT\x10\x03\x12\x13\n\x0fRULE_KIND_ALLOW\x10\x04\x32\xaf\x02\n\x0cRulesService\x12>\n\x08GetRules\x12\x1a.numrep.v1.GetRulesRequest\x1a\x16.numrep.v1.RulesUpdate\x12\x42\n\nWatchRules\x12\x1a.numrep.v1.GetRulesRequest\x1a\x16.numrep.v1.RulesUpdate0\x01\x12R\n\x11GetFilterSnapshot\x12#.numrep.v1.GetFilterSnapshotRequest\x1a\x16.numrep.v1.FilterChunk0\x01\x12G\n\rGetSigningKey\x12\x1f.numrep.v1.GetSigningKeyRequest\x1a\x15.numrep.v1.SigningKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'numrep.v1.rules_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RULEKIND']._serialized_start=1159
-  _globals['_RULEKIND']._serialized_end=1279
+  _globals['_RULEKIND']._serialized_start=1203
+  _globals['_RULEKIND']._serialized_end=1323
   _globals['_RULE']._serialized_start=126
-  _globals['_RULE']._serialized_end=423
-  _globals['_GETRULESREQUEST']._serialized_start=425
-  _globals['_GETRULESREQUEST']._serialized_end=504
-  _globals['_RULESUPDATE']._serialized_start=507
-  _globals['_RULESUPDATE']._serialized_end=816
-  _globals['_GETSIGNINGKEYREQUEST']._serialized_start=818
-  _globals['_GETSIGNINGKEYREQUEST']._serialized_end=840
-  _globals['_SIGNINGKEY']._serialized_start=842
-  _globals['_SIGNINGKEY']._serialized_end=909
-  _globals['_GETFILTERSNAPSHOTREQUEST']._serialized_start=911
-  _globals['_GETFILTERSNAPSHOTREQUEST']._serialized_end=981
-  _globals['_FILTERCHUNK']._serialized_start=984
-  _globals['_FILTERCHUNK']._serialized_end=1157
-  _globals['_RULESSERVICE']._serialized_start=1282
-  _globals['_RULESSERVICE']._serialized_end=1585
+  _globals['_RULE']._serialized_end=467
+  _globals['_GETRULESREQUEST']._serialized_start=469
+  _globals['_GETRULESREQUEST']._serialized_end=548
+  _globals['_RULESUPDATE']._serialized_start=551
+  _globals['_RULESUPDATE']._serialized_end=860
+  _globals['_GETSIGNINGKEYREQUEST']._serialized_start=862
+  _globals['_GETSIGNINGKEYREQUEST']._serialized_end=884
+  _globals['_SIGNINGKEY']._serialized_start=886
+  _globals['_SIGNINGKEY']._serialized_end=953
+  _globals['_GETFILTERSNAPSHOTREQUEST']._serialized_start=955
+  _globals['_GETFILTERSNAPSHOTREQUEST']._serialized_end=1025
+  _globals['_FILTERCHUNK']._serialized_start=1028
+  _globals['_FILTERCHUNK']._serialized_end=1201
+  _globals['_RULESSERVICE']._serialized_start=1326
+  _globals['_RULESSERVICE']._serialized_end=1629
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ RULE_KIND_PORT: RuleKind
 RULE_KIND_ALLOW: RuleKind
 
 class Rule(_message.Message):
-    __slots__ = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at")
+    __slots__ = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at", "reason_code")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class Rule(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_CODE_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     kind: RuleKind
     subject: str
@@ -45,7 +46,8 @@ class Rule(_message.Message):
     reason: str
     issued_at: _timestamp_pb2.Timestamp
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, rule_id: _Optional[str] = ..., kind: _Optional[_Union[RuleKind, str]] = ..., subject: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., action: _Optional[_Union[_common_pb2.Action, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., reason: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reason_code: _common_pb2.ReasonCode
+    def __init__(self, rule_id: _Optional[str] = ..., kind: _Optional[_Union[RuleKind, str]] = ..., subject: _Optional[str] = ..., channel: _Optional[_Union[_common_pb2.Channel, str]] = ..., action: _Optional[_Union[_common_pb2.Action, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., reason: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason_code: _Optional[_Union[_common_pb2.ReasonCode, str]] = ...) -> None: ...
 
 class GetRulesRequest(_message.Message):
     __slots__ = ("since_version", "page_token", "page_size")

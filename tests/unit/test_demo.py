@@ -108,7 +108,8 @@ def test_the_demo_list_is_byte_identical_for_the_same_data(store: Store, setting
     assert json.loads(first["json"])["totals"]["protected_complaints"] == 215
 
 
-SECTIONS = ["categories", "top-numbers", "top-ports", "ports-shut-down", "holders", "sla", "operators", "protected"]
+SECTIONS = ["categories", "top-numbers", "top-ports", "ports-shut-down", "holders", "sla", "disputes", "operators",
+            "protected"]
 
 
 def test_the_demo_list_draws_every_section_with_content_in_headless_chromium(sqlite_store: Store, settings: Settings,
