@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from numrep.errors import ConfigError
 
 ENV_PREFIX = "NUMREP_"
+VISIBILITY_MARGIN = 1.5  # broker visibility timeout / longest task budget, at least
 CONFIG_ENV = "NUMREP_CONFIG"
 
 
@@ -68,7 +69,9 @@ class Settings(BaseModel):
 
     broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
     broker_visibility_timeout_seconds: float = Field(
-        3600.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died)."
+        7200.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died). "
+        "Must be at least 1.5x the longest task budget (rescore_budget_seconds, full_rescore_budget_seconds), or a "
+        "task still running is delivered a second time (acks are late); settings are refused otherwise.",
     )
 
     grpc_host: str = "127.0.0.1"
@@ -210,7 +213,14 @@ class Settings(BaseModel):
     )
 
     rescore_batch: int = Field(500, ge=1)
+    rescore_attempts: int = Field(
+        3, ge=1, description="Failed rescores of one subject before it is set aside and a review case opens "
+        "(a subject that fails to score never holds up the queue behind it).",
+    )
     rescore_interval_seconds: float = Field(5.0, gt=0)
+    rescore_budget_seconds: float = Field(30.0, gt=0, description="Time budget of one fast-path rescore task.")
+    full_rescore_budget_seconds: float = Field(
+        3600.0, gt=0, description="Time budget of the hourly rescore of every flagged subject (the longest task).")
     full_rescore_interval_seconds: float = Field(3600.0, gt=0)
     filter_rebuild_interval_seconds: float = Field(3600.0, gt=0)
 
@@ -254,6 +264,16 @@ class Settings(BaseModel):
         if any(w < 0 or w > 10 for w in v.values()):
             raise ValueError("weights must lie in [0, 10]")
         return v
+
+    @model_validator(mode="after")
+    def _visibility(self) -> "Settings":
+        longest = max(self.rescore_budget_seconds, self.full_rescore_budget_seconds)
+        if self.broker_visibility_timeout_seconds < VISIBILITY_MARGIN * longest:
+            raise ValueError(
+                f"NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS={self.broker_visibility_timeout_seconds:g} is too short: a task "
+                f"may run {longest:g} s and would be delivered again while it runs; use at least {VISIBILITY_MARGIN * longest:g} "
+                "(or shorten NUMREP_FULL_RESCORE_BUDGET_SECONDS / NUMREP_RESCORE_BUDGET_SECONDS)")
+        return self
 
     @model_validator(mode="after")
     def _tls(self) -> "Settings":

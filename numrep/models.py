@@ -228,6 +228,7 @@ class ConfirmedFraud:
 class CaseKind(str, Enum):
     REPORT_BOMBING = "report_bombing"
     BLOCK_CAP = "block_cap"
+    RESCORE_FAILED = "rescore_failed"
 
 
 class Decision(str, Enum):
@@ -458,13 +459,28 @@ class AllowlistEntry:
     added_at: datetime
 
 
+class Lane(str, Enum):
+    """The rescoring queue's two lanes: new evidence is served ahead of the backlog.
+
+    ``FRESH``: a report, call records, an analyst's or operator's decision
+    arrived for the subject. ``BACKLOG``: bulk rescoring (the hourly decay
+    pass, the BLOCK switch, reporters whose trust changed, retries).
+    """
+
+    FRESH = "fresh"
+    BACKLOG = "backlog"
+
+
 @dataclass(frozen=True, slots=True)
 class DirtyMark:
-    """A subject waiting to be rescored; ``token`` detects re-marking meanwhile."""
+    """A subject waiting to be rescored; ``token`` (opaque, backend-specific) names exactly the marks read,
+    so clearing them never clears a later re-mark. ``attempts``: rescores of it that failed so far."""
 
     subject: str
     token: str
     marked_at: datetime | None = None  # when it was (last) marked: the pipeline's lag
+    lane: Lane = Lane.FRESH
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from numrep import filter as bloom
 from numrep import metrics
 from numrep.config import Settings
+from numrep.errors import StoreError
 from numrep.evidence import collect
 from numrep.models import (
     Action,
@@ -27,6 +28,7 @@ from numrep.models import (
     Channel,
     DirtyMark,
     FilterSnapshotMeta,
+    Lane,
     ReasonCode,
     Reputation,
     ReviewCase,
@@ -44,6 +46,7 @@ from numrep.store.base import Store
 log = logging.getLogger(__name__)
 
 FILTER_SNAPSHOTS_KEPT = 3
+RECONCILE_BATCH = 1000  # flagged subjects whose reputations reconcile_rules reads per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,14 +255,57 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
         if not marks:
             break
         when = as_of or _now()
-        reps = apply_safety(store, score(store, [m.subject for m in marks], settings, when, protected), settings, when)
+        scored_reps, failed = _score_isolating_failures(store, [m.subject for m in marks], settings, when, protected)
+        reps = apply_safety(store, scored_reps, settings, when)
         store.put_reputations(reps)
         version = publish_for(store, reps, when)
         last_version = version or last_version
-        store.clear_dirty(marks)
+        store.clear_dirty(m for m in marks if m.subject not in failed)
+        _set_aside(store, [m for m in marks if m.subject in failed], failed, settings, when)
         scored += len(reps)
     meta = sync_filter(store, settings)
     return RescoreResult(scored, last_version, meta.version if meta else None)
+
+
+def _score_isolating_failures(store: Store, subjects: list[str], settings: Settings, as_of: datetime,
+                              protected: ProtectedSet) -> tuple[list[Reputation], dict[str, str]]:
+    """Score a batch; if that fails, score its subjects one by one. Returns the reputations and, per subject
+    that could not be scored, why. Store errors are not a subject's fault: they propagate (the task retries)."""
+    try:
+        return score(store, subjects, settings, as_of, protected), {}
+    except StoreError:
+        raise
+    except Exception as exc:  # a poison subject: find it, rescore the others
+        log.warning("batch rescore failed; rescoring its subjects one by one",
+                    extra={"subjects": len(subjects), "error": type(exc).__name__})
+    reps: list[Reputation] = []
+    failed: dict[str, str] = {}
+    for s in subjects:
+        try:
+            reps += score(store, [s], settings, as_of, protected)
+        except StoreError:
+            raise
+        except Exception as exc:  # recorded on the subject's review case
+            failed[s] = f"{type(exc).__name__}: {exc}"[:300]
+    return reps, failed
+
+
+def _set_aside(store: Store, marks: list[DirtyMark], failed: dict[str, str], settings: Settings, as_of: datetime) -> None:
+    """Subjects that failed to score go to the back of the backlog; after ``rescore_attempts`` failures a
+    review case opens and the mark is cleared (its reputation and rules stay as they were)."""
+    retry = [m for m in marks if m.attempts + 1 < settings.rescore_attempts]
+    store.defer_dirty(retry)
+    for m in marks:
+        if m in retry:
+            continue
+        summary = f"rescoring failed {m.attempts + 1} times; last error: {failed[m.subject]}"
+        if store.open_case(ReviewCase(f"{CaseKind.RESCORE_FAILED.value}:{m.subject}", m.subject,
+                                      CaseKind.RESCORE_FAILED, summary, as_of)):
+            log.warning("rescoring set aside for review", extra={"kind": CaseKind.RESCORE_FAILED.value,
+                                                                  "attempts": m.attempts + 1})
+    store.clear_dirty(m for m in marks if m not in retry)
+    if retry:
+        log.warning("rescoring failed; retried later", extra={"subjects": len(retry)})
 
 
 def lag_seconds(marks: Sequence[DirtyMark]) -> float:
@@ -269,9 +315,9 @@ def lag_seconds(marks: Sequence[DirtyMark]) -> float:
 
 
 def mark_flagged_dirty(store: Store) -> int:
-    """Batch path: queue every flagged subject for rescoring (decay and delisting)."""
+    """Batch path: queue every flagged subject for rescoring (decay and delisting), behind new evidence."""
     subjects = store.flagged_subjects()
-    store.mark_dirty(subjects)
+    store.mark_dirty(subjects, Lane.BACKLOG)
     return len(subjects)
 
 
@@ -280,9 +326,12 @@ def reconcile_rules(store: Store) -> int | None:
     as_of = _now()
     allow_version = publish_allowlist(store)
     subjects = store.flagged_subjects()
-    reputations = store.get_reputations(subjects)
-    flagged = [reputations[s] for s in subjects if s in reputations]
-    version = _publish_changes(store, _of_kind(store.active_rules(), SCORED_KINDS), _rules_of(flagged, as_of), as_of)
+    desired: dict[str, Rule] = {}
+    for i in range(0, len(subjects), RECONCILE_BATCH):  # batched reads; only the rules are kept
+        chunk = subjects[i:i + RECONCILE_BATCH]
+        reputations = store.get_reputations(chunk)
+        desired.update(_rules_of((reputations[s] for s in chunk if s in reputations), as_of))
+    version = _publish_changes(store, _of_kind(store.active_rules(), SCORED_KINDS), desired, as_of)
     return version or allow_version
 
 

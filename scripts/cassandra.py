@@ -125,6 +125,9 @@ class Node:
     cluster_name: str = "numrep-test"
     heap: str = "1G"
     num_tokens: int = 4
+    #: Tombstones one read may scan before it fails (Cassandra's default: 100,000); tests lower it so
+    #: that a design which piles tombstones up fails at a scale a test can reach.
+    tombstone_failure_threshold: int = 100_000
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -175,6 +178,8 @@ hinted_handoff_enabled: true
 max_hint_window: 3h
 disk_failure_policy: stop
 commit_failure_policy: stop
+tombstone_warn_threshold: {max(1, self.tombstone_failure_threshold // 2)}
+tombstone_failure_threshold: {self.tombstone_failure_threshold}
 """
         )
         (self.base / "conf" / "logback.xml").write_text(LOGBACK.format(log=self.log_file))
@@ -267,9 +272,10 @@ commit_failure_policy: stop
 class LocalCluster:
     """N nodes on 127.0.0.1 .. 127.0.0.N, every node a seed (a fresh test ring)."""
 
-    def __init__(self, base: Path, nodes: int = 1, heap: str = "1G") -> None:
+    def __init__(self, base: Path, nodes: int = 1, heap: str = "1G", tombstone_failure_threshold: int = 100_000) -> None:
         addresses = [f"127.0.0.{i}" for i in range(1, nodes + 1)]
-        self.nodes = [Node(a, base / f"node{i + 1}", addresses, heap=heap) for i, a in enumerate(addresses)]
+        self.nodes = [Node(a, base / f"node{i + 1}", addresses, heap=heap, tombstone_failure_threshold=tombstone_failure_threshold)
+                      for i, a in enumerate(addresses)]
 
     @property
     def contact_points(self) -> list[str]:

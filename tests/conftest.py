@@ -36,6 +36,11 @@ def missing_backend(what: str, why: str) -> None:
     pytest.fail(f"{what} is required but unavailable: {why} (`make test` installs it)", pytrace=False)
 
 
+# The test ring fails a read that scans more tombstones than this (Cassandra's default is 100,000), so
+# a queue design that piles them up fails at a scale a test reaches (tests/unit/store/test_cassandra_queue.py).
+TEST_TOMBSTONE_FAILURE_THRESHOLD = 2000
+
+
 @pytest.fixture(scope="session")
 def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"]:
     """A real three-node Cassandra ring on 127.0.0.1-3, started once per session.
@@ -51,7 +56,8 @@ def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Loc
     # (a developer's and a worktree's) take turns rather than collide.
     with open(Path(os.environ.get("TMPDIR", "/tmp")) / "numrep-cassandra.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3)
+        cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3,
+                               tombstone_failure_threshold=TEST_TOMBSTONE_FAILURE_THRESHOLD)
         try:
             took = cluster.start()
         except (CassandraError, OSError) as exc:

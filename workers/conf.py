@@ -69,6 +69,8 @@ def _transport_options(settings: Settings) -> dict[str, object]:
     if url.startswith(("redis://", "rediss://")):
         # Unacknowledged tasks of a dead worker come back after the visibility
         # timeout; sweep for them every few seconds instead of kombu's ~100 s.
+        # Acks are late (a task is acknowledged when it ends), so the timeout must outlast the longest
+        # task budget: Settings refuse one shorter than 1.5x it (numrep.config.VISIBILITY_MARGIN).
         visibility = settings.broker_visibility_timeout_seconds
         return {"visibility_timeout": visibility, "unacked_restore_interval": max(1, min(10, int(visibility))),
                 "unacked_restore_throttle": 1}

@@ -20,7 +20,7 @@ def rescore_dirty_task(as_of: str | None = None) -> dict[str, int | None]:
     its worker died — computes exactly what the first delivery would have.
     """
     when = datetime.fromisoformat(as_of) if as_of else None
-    result = pipeline.rescore_dirty(store(), settings(), as_of=when)
+    result = pipeline.rescore_dirty(store(), settings(), time_budget=settings().rescore_budget_seconds, as_of=when)
     log.info("rescored", extra={"scored": result.scored, "rules_version": result.rules_version})
     return {"scored": result.scored, "rules_version": result.rules_version, "filter_version": result.filter_version}
 
@@ -29,5 +29,5 @@ def rescore_dirty_task(as_of: str | None = None) -> dict[str, int | None]:
 def rescore_flagged_task() -> dict[str, int | None]:
     """Rescore every flagged subject, so that decayed reputations are delisted."""
     marked = pipeline.mark_flagged_dirty(store())
-    result = pipeline.rescore_dirty(store(), settings(), time_budget=3600)
+    result = pipeline.rescore_dirty(store(), settings(), time_budget=settings().full_rescore_budget_seconds)
     return {"marked": marked, "scored": result.scored, "rules_version": result.rules_version}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from numrep.config import Settings
 from numrep.errors import Forbidden, NotFound, ValidationError
 from numrep.evidence import trust
-from numrep.models import BlockSwitch, ConfirmedFraud, Decision, Honeypot, Outcome, ReviewCase
+from numrep.models import BlockSwitch, ConfirmedFraud, Decision, Honeypot, Lane, Outcome, ReviewCase
 from numrep.numbers import Namespace, namespace, normalize
 from numrep.privacy import subscriber_hash
 from numrep.regulator.registry import Registry
@@ -104,5 +104,5 @@ def set_block_switch(store: Store, on: bool, actor: str, reason: str, now: datet
     """Turn the platform-wide BLOCK→LABEL switch on or off and queue every flagged subject for rescoring."""
     switch = BlockSwitch(on, _text(actor, "actor"), _text(reason, "reason"), now)
     store.set_block_switch(switch)
-    store.mark_dirty(store.flagged_subjects())
+    store.mark_dirty(store.flagged_subjects(), Lane.BACKLOG)
     return switch

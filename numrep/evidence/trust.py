@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from numrep.config import Settings
 
 from numrep.cache import MISSING, TTLCache
-from numrep.models import Complaint, Outcome, ReporterStats, Tier
+from numrep.models import Complaint, Lane, Outcome, ReporterStats, Tier
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
 
@@ -63,7 +63,7 @@ def record_outcome(store: Store, settings: Settings, subject: str, outcome: Outc
         return 0
     store.record_outcome(subject, outcome, reporters, now)
     touched = [s for s in store.subjects_reported_by(reporters, now - window, MAX_RESCORED_BY_OUTCOME) if s != subject]
-    store.mark_dirty(touched)
+    store.mark_dirty(touched, Lane.BACKLOG)  # bulk: behind the subjects with new evidence
     return len(reporters)
 
 

@@ -10,7 +10,8 @@ retrying a call after a crash is harmless:
 * reports are append-only and idempotent on ``report_id``; accepting a report
   and marking its subject dirty happen together;
 * dirty marks carry a token, and clearing one only removes it if the subject
-  was not marked again meanwhile;
+  was not marked again meanwhile; the queue has two lanes (fresh evidence
+  ahead of bulk backlog rescoring) and is read in bounded pages;
 * rule publication is one atomic step to a new version, with its checksum.
 
 The rules feed (§4) is written here once, as template methods:
@@ -40,6 +41,7 @@ from numrep.models import (
     CaseEvent,
     AllowlistEntry,
     DirtyMark,
+    Lane,
     FilterSnapshotMeta,
     PortBlacklistEntry,
     Report,
@@ -125,18 +127,28 @@ class Store(EvidenceStore, RedressStore):
         """Reports about ``subject`` whose ``occurred_at`` is at or after ``since`` (a batch of one)."""
         return self.reports_for_subjects([subject], since)[subject]
 
-    # ---- dirty subjects -------------------------------------------------
+    # ---- dirty subjects: the rescoring queue, in two lanes ------------------------
     @abstractmethod
-    def mark_dirty(self, subjects: Iterable[str]) -> None:
-        """Ask for these subjects to be rescored."""
+    def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
+        """Ask for these subjects to be rescored, in ``lane`` (bulk callers pass ``Lane.BACKLOG``).
+
+        A subject marked again while it is being processed stays dirty: the
+        new mark is a new entry that a clear of the old one cannot remove.
+        """
 
     @abstractmethod
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
-        """Up to ``limit`` subjects waiting to be rescored, oldest first."""
+        """Up to ``limit`` distinct subjects waiting to be rescored: the fresh lane first, then the
+        backlog, each oldest first. Reads are bounded (paged), never a scan of the whole queue."""
 
     @abstractmethod
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
-        """Clear marks whose token is unchanged (a subject marked again stays dirty)."""
+        """Clear exactly these marks (a subject marked again meanwhile stays dirty)."""
+
+    @abstractmethod
+    def defer_dirty(self, marks: Iterable[DirtyMark]) -> None:
+        """Move these marks to the backlog with one more failed attempt each (a subject whose
+        rescore failed must not hold up the queue); a re-mark meanwhile is kept as it is."""
 
     # ---- reputations ----------------------------------------------------
     @abstractmethod

@@ -37,7 +37,6 @@ from numrep.models import (
     ApiKey,
     CaseEvent,
     AllowlistEntry,
-    DirtyMark,
     FilterSnapshotMeta,
     PortBlacklistEntry,
     Report,
@@ -48,6 +47,7 @@ from numrep.models import (
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.cassandra_evidence import CassandraEvidence
+from numrep.store.cassandra_queue import CassandraQueue
 from numrep.store.cassandra_redress import CassandraRedress
 from numrep.store.codec import (
     from_micros,
@@ -105,16 +105,15 @@ SELECT_CASE_EVENTS = "SELECT * FROM case_events WHERE report_id = ?"
 SELECT_REPORTS = "SELECT * FROM reports_by_subject WHERE subject = ? AND day IN ? AND occurred_at >= ?"
 SELECT_REPORTS_OF_DAY = "SELECT report_id, subject, category, channel, received_at FROM reports_by_day WHERE day = ? AND shard = ?"
 COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
-MARK_DIRTY = "UPDATE dirty SET mark = ?, marked_at = ? WHERE shard = ? AND subject = ?"
-SELECT_DIRTY = "SELECT subject, mark, marked_at FROM dirty WHERE shard = ?"
-CLEAR_DIRTY = "DELETE FROM dirty WHERE shard = ? AND subject = ? IF mark = ?"
 INSERT_REPUTATION = f"INSERT INTO reputations ({', '.join(REPUTATION_COLUMNS)}) VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
 SELECT_REPUTATION = "SELECT * FROM reputations WHERE subject = ?"
-INSERT_FLAGGED = "INSERT INTO flagged (shard, subject) VALUES (?, ?)"
-DELETE_FLAGGED = "DELETE FROM flagged WHERE shard = ? AND subject = ?"
-SELECT_FLAGGED = "SELECT subject FROM flagged WHERE shard = ?"
+SELECT_REPUTATIONS = "SELECT * FROM reputations WHERE subject IN ?"
+IN_KEYS = 100  # partition keys per IN of a batch read (one request instead of a hundred)
 SELECT_LATEST_VERSION = "SELECT version, checksum FROM rule_versions WHERE bucket = 0 LIMIT 1"
-INSERT_VERSION = "INSERT INTO rule_versions (bucket, version, created_at, checksum, added, removed) VALUES (0, ?, ?, ?, ?, ?)"
+# IF NOT EXISTS: two publishers can never both write one version (the lease's fence, with HOLD_LEASE).
+INSERT_VERSION = (
+    "INSERT INTO rule_versions (bucket, version, created_at, checksum, added, removed) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
+)
 SELECT_ALL_RULES = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject"
 SELECT_RULES_OF = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject WHERE subject = ?"
 INSERT_RULE = f"INSERT INTO rules_by_subject ({', '.join(RULE_COLUMNS)}, version) VALUES ({', '.join('?' * len(RULE_COLUMNS))}, ?)"
@@ -125,7 +124,8 @@ DELETE_LOG = "DELETE FROM rule_log WHERE version = ?"
 SELECT_EPOCH = "SELECT value FROM feed_meta WHERE name = 'epoch'"
 UPDATE_EPOCH = "UPDATE feed_meta SET value = ? WHERE name = 'epoch'"
 UPDATE_CHECKSUM = "UPDATE rule_versions SET checksum = ? WHERE bucket = 0 AND version = ?"
-ACQUIRE_LEASE = f"INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {LEASE_SECONDS}"
+ACQUIRE_LEASE = "INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL ?"
+HOLD_LEASE = "UPDATE leases USING TTL ? SET owner = ? WHERE name = ? IF owner = ?"  # renew, and prove we still hold it
 RELEASE_LEASE = "DELETE FROM leases WHERE name = ? IF owner = ?"
 INSERT_ALLOW = "INSERT INTO allowlist (bucket, subject, reason, added_by, added_at) VALUES (0, ?, ?, ?, ?) IF NOT EXISTS"
 SELECT_ALLOW_ONE = "SELECT * FROM allowlist WHERE bucket = 0 AND subject = ?"
@@ -151,6 +151,7 @@ SELECT_ALLOCATIONS = "SELECT * FROM allocations WHERE bucket = 0"
 INSERT_API_KEY = "INSERT INTO api_keys (key_hash, operator, scopes, created_at, revoked) VALUES (?, ?, ?, ?, ?)"
 SELECT_API_KEY = "SELECT * FROM api_keys WHERE key_hash = ?"
 SELECT_ALL_API_KEYS = "SELECT * FROM api_keys"
+QUEUE_DATA_MIGRATION = "0010_queues.data"  # the rows of dirty and flagged, carried into the 0010 tables
 SCHEMA_MIGRATIONS = "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamp)"
 
 
@@ -185,11 +186,13 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(CassandraEvidence, CassandraRedress, Store):
+class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Store):
     name = "cassandra"
     # Publishers hold a lease and check the version, so the set they published last is
     # reused instead of scanning rules_by_subject on every publication.
     cache_published_rules = True
+    #: TTL of a lease; its holder renews it every third of this.
+    lease_seconds: int = LEASE_SECONDS
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -200,6 +203,8 @@ class CassandraStore(CassandraEvidence, CassandraRedress, Store):
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
         self._lock = threading.RLock()
+        self._held = threading.local()  # the lease this thread publishes under
+        self._init_queue()
 
     # ---- session ---------------------------------------------------------
     def _cluster_for(self) -> Cluster:
@@ -308,6 +313,10 @@ class CassandraStore(CassandraEvidence, CassandraRedress, Store):
                 session.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
                                 (name, datetime.now(timezone.utc)))
                 log.info("CQL migration applied", extra={"migration": name, "keyspace": self.keyspace})
+            if QUEUE_DATA_MIGRATION not in applied:
+                self._migrate_old_queue()  # idempotent: marks and index rows written again change nothing that matters
+                session.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                                (QUEUE_DATA_MIGRATION, datetime.now(timezone.utc)))
             self._cluster.control_connection.wait_for_schema_agreement(wait_time=30)  # type: ignore[union-attr]
 
     def close(self) -> None:
@@ -369,37 +378,21 @@ class CassandraStore(CassandraEvidence, CassandraRedress, Store):
             rows = list(self.session.execute(COUNT_REPORTS, timeout=120))
         return int(rows[0]["n"])
 
-    # ---- dirty ---------------------------------------------------------
-    def mark_dirty(self, subjects: Iterable[str]) -> None:
-        now = to_micros(datetime.now(timezone.utc))
-        self._many(MARK_DIRTY, [(secrets.token_hex(8), now, shard_of(s), s) for s in subjects])
-
-    def dirty_subjects(self, limit: int) -> list[DirtyMark]:
-        rows = [row for part in self._many(SELECT_DIRTY, [(i,) for i in range(SHARDS)]) for row in part]
-        rows.sort(key=lambda r: (r["marked_at"] or 0, r["subject"]))
-        return [DirtyMark(r["subject"], r["mark"], from_micros(r["marked_at"])) for r in rows[:limit]]
-
-    def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
-        self._many(CLEAR_DIRTY, [(shard_of(m.subject), m.subject, m.token) for m in marks])
+    # ---- dirty subjects: numrep.store.cassandra_queue -----------------------
 
     # ---- reputations ----------------------------------------------------
     def put_reputations(self, reputations: Sequence[Reputation]) -> None:
         self._many(INSERT_REPUTATION, [reputation_values(r) for r in reputations])
-        flagged = {r.subject: bool(r.flagged) for r in reputations}
-        self._many(INSERT_FLAGGED, [(shard_of(s), s) for s, f in flagged.items() if f])
-        self._many(DELETE_FLAGGED, [(shard_of(s), s) for s, f in flagged.items() if not f])
+        self._write_flagged(reputations)
 
     def get_reputation(self, subject: str) -> Reputation | None:
         rows = self._exec(SELECT_REPUTATION, (subject,), LOOKUP_PROFILE)
         return reputation_from(rows[0]) if rows else None
 
     def get_reputations(self, subjects: Iterable[str]) -> dict[str, Reputation]:
-        parts = self._many(SELECT_REPUTATION, [(s,) for s in dict.fromkeys(subjects)])
+        wanted = list(dict.fromkeys(subjects))
+        parts = self._many(SELECT_REPUTATIONS, [(wanted[i:i + IN_KEYS],) for i in range(0, len(wanted), IN_KEYS)])
         return {row["subject"]: reputation_from(row) for part in parts for row in part}
-
-    def flagged_subjects(self) -> list[str]:
-        parts = self._many(SELECT_FLAGGED, [(i,) for i in range(SHARDS)])
-        return sorted(row["subject"] for part in parts for row in part)
 
     # ---- rules ----------------------------------------------------------
     def active_rules(self, subjects: Iterable[str] | None = None) -> dict[str, Rule]:
@@ -409,21 +402,49 @@ class CassandraStore(CassandraEvidence, CassandraRedress, Store):
         return {row["rule_id"]: rule_from(row) for part in parts for row in part}
 
     @contextmanager
-    def _lease(self, name: str, wait: float = 2 * LEASE_SECONDS) -> Iterator[None]:
+    def _lease(self, name: str, wait: float | None = None) -> Iterator[None]:
+        """Hold the lease ``name`` for the duration: acquired with LWT and a TTL, renewed by a thread every third
+        of it. :meth:`_still_holding` proves it is held right before a write that must not be made without it."""
+        ttl = self.lease_seconds
         owner = secrets.token_hex(8)
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + (2 * ttl if wait is None else wait)
         delay = 0.02
         while True:
-            if self._exec(ACQUIRE_LEASE, (name, owner))[0]["[applied]"]:
+            if self._exec(ACQUIRE_LEASE, (name, owner, ttl))[0]["[applied]"]:
                 break
             if time.monotonic() > deadline:
-                raise StoreError(f"could not acquire the {name} lease within {wait:.0f}s")
+                raise StoreError(f"could not acquire the {name} lease within {2 * ttl if wait is None else wait:.0f}s")
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(ttl / 3):
+                try:
+                    if not self._exec(HOLD_LEASE, (ttl, owner, name, owner))[0]["[applied]"]:
+                        return  # lost: the holder finds out at its next _still_holding
+                except StoreError as exc:  # the store is unreachable: retry; the TTL decides
+                    log.warning("lease renewal failed", extra={"lease": name, "error": str(exc)})
+
+        renewer = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+        renewer.start()
+        self._held.lease = (name, owner)
         try:
             yield
         finally:
+            self._held.lease = None
+            stop.set()
+            renewer.join()
             self._exec(RELEASE_LEASE, (name, owner))
+
+    def _still_holding(self) -> None:
+        """Renew the lease this thread holds, raising StoreError if it was lost (it expired and someone took it)."""
+        held: tuple[str, str] | None = getattr(self._held, "lease", None)
+        if held is None:
+            raise StoreError("no lease held for this publication")
+        name, owner = held
+        if not self._exec(HOLD_LEASE, (self.lease_seconds, owner, name, owner))[0]["[applied]"]:
+            raise StoreError(f"lost the {name} lease (it expired while publishing); publication abandoned")
 
     # The primitives of publish_rules and rules_since (numrep.store.base). No
     # multi-row transactions here: publishers are serialised by a lease, and a
@@ -448,11 +469,15 @@ class CassandraStore(CassandraEvidence, CassandraRedress, Store):
         self._many(INSERT_LOG, log_values(version, upserts, removed))
 
     def _apply_rules(self, version: int, upserts: Sequence[Rule], removed: Sequence[Rule]) -> None:
+        self._still_holding()
         self._many(INSERT_RULE, [(*rule_values(r), version) for r in upserts])
         self._many(DELETE_RULE, [(r.subject, r.rule_id) for r in removed])
 
     def _write_version(self, version: int, created_at: datetime, checksum: str, added: int, removed: int) -> None:
-        self._exec(INSERT_VERSION, (version, to_micros(created_at), checksum, added, removed))
+        self._still_holding()
+        rows = self._exec(INSERT_VERSION, (version, to_micros(created_at), checksum, added, removed))
+        if not rows[0]["[applied]"]:
+            raise StoreError(f"rules version {version} was published by another publisher; publication abandoned")
 
     def _prune_log(self, version: int) -> None:
         if version > self.keep_versions:

@@ -38,6 +38,7 @@ from numrep.models import (
     Decision,
     Honeypot,
     HourMark,
+    Lane,
     Outcome,
     Report,
     ReporterStats,
@@ -258,7 +259,7 @@ class CassandraEvidence(EvidenceStore):
     def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
         raise NotImplementedError
 
-    def mark_dirty(self, subjects: Iterable[str]) -> None:
+    def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         raise NotImplementedError
 
     def _streams(self, cql: str, args: Sequence[Sequence[Any]]) -> list[ResultSet]:

@@ -23,6 +23,7 @@ from numrep.models import (
     CaseEvent,
     AllowlistEntry,
     DirtyMark,
+    Lane,
     FilterSnapshotMeta,
     PortBlacklistEntry,
     Report,
@@ -66,6 +67,7 @@ from numrep.store.codec import (
 )
 
 SCHEMA_VERSION = 1
+LANES = (Lane.FRESH, Lane.BACKLOG)  # a subject's lane is its index here: the fresh lane sorts first
 BUSY_TIMEOUT_SECONDS = 30.0
 # Primary result codes of conditions that pass (a lock held by another process, a full or failing disk,
 # a file that cannot be opened now): the call may succeed if retried, so they surface as StoreUnavailable
@@ -87,7 +89,6 @@ CREATE TABLE IF NOT EXISTS reports (
 CREATE INDEX IF NOT EXISTS reports_by_subject ON reports (subject, occurred_at);
 CREATE INDEX IF NOT EXISTS reports_by_received ON reports (received_at);
 CREATE TABLE IF NOT EXISTS dirty (subject TEXT PRIMARY KEY, token TEXT NOT NULL, marked_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS dirty_by_time ON dirty (marked_at);
 CREATE TABLE IF NOT EXISTS reputations (
   subject TEXT PRIMARY KEY, score INTEGER NOT NULL, actions TEXT NOT NULL, categories TEXT NOT NULL,
   reporters INTEGER NOT NULL, weighted REAL NOT NULL, first_seen INTEGER, last_seen INTEGER,
@@ -124,6 +125,17 @@ CREATE TABLE IF NOT EXISTS filter_snapshots (
 CREATE TABLE IF NOT EXISTS filter_chunks (
   snapshot_id INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (snapshot_id, idx));
 """
+
+
+def _migrate_dirty(conn: sqlite3.Connection) -> None:
+    """Give a store created before the two lanes its lane and attempts columns (existing marks: fresh)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(dirty)")}
+    if "lane" not in columns:
+        conn.execute("ALTER TABLE dirty ADD COLUMN lane INTEGER NOT NULL DEFAULT 0")
+    if "attempts" not in columns:
+        conn.execute("ALTER TABLE dirty ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    conn.execute("DROP INDEX IF EXISTS dirty_by_time")
+    conn.execute("CREATE INDEX IF NOT EXISTS dirty_by_lane ON dirty (lane, marked_at, subject)")
 
 
 def _translate(exc: sqlite3.OperationalError) -> Exception:
@@ -215,6 +227,7 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
     def migrate(self) -> None:
         conn = self._conn()
         conn.executescript(SCHEMA)
+        _migrate_dirty(conn)
         migrate_evidence(conn)
         migrate_redress(conn)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -269,27 +282,41 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
         """How many distinct reports are stored (for tests and administration)."""
         return int(self._conn().execute("SELECT COUNT(*) FROM reports").fetchone()[0])
 
-    # ---- dirty ---------------------------------------------------------
+    # ---- dirty: one row per subject; its lane is the best it was marked in ----------
     @staticmethod
-    def _mark(conn: sqlite3.Connection, subjects: Iterable[str]) -> None:
+    def _mark(conn: sqlite3.Connection, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         now = to_micros(datetime.now().astimezone())
+        # A re-mark renews the token (so a clear of the old mark keeps it), moves a backlog
+        # subject to the fresh lane if asked, and keeps its place in line and failed attempts.
         conn.executemany(
-            "INSERT INTO dirty(subject, token, marked_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(subject) DO UPDATE SET token = excluded.token",
-            [(s, secrets.token_hex(8), now) for s in subjects],
+            "INSERT INTO dirty(subject, token, marked_at, lane) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(subject) DO UPDATE SET token = excluded.token, lane = min(lane, excluded.lane)",
+            [(s, secrets.token_hex(8), now, LANES.index(lane)) for s in subjects],
         )
 
-    def mark_dirty(self, subjects: Iterable[str]) -> None:
+    def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         with self._write() as conn:
-            self._mark(conn, subjects)
+            self._mark(conn, subjects, lane)
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
-        rows = self._conn().execute("SELECT subject, token, marked_at FROM dirty ORDER BY marked_at, subject LIMIT ?", (limit,))
-        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"])) for row in rows]
+        rows = self._conn().execute(
+            "SELECT subject, token, marked_at, lane, attempts FROM dirty ORDER BY lane, marked_at, subject LIMIT ?", (limit,))
+        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"]), LANES[row["lane"]], row["attempts"])
+                for row in rows]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         with self._write() as conn:
             conn.executemany("DELETE FROM dirty WHERE subject = ? AND token = ?", [(m.subject, m.token) for m in marks])
+
+    def defer_dirty(self, marks: Iterable[DirtyMark]) -> None:
+        now = to_micros(datetime.now().astimezone())
+        backlog = LANES.index(Lane.BACKLOG)
+        with self._write() as conn:
+            for m in marks:
+                conn.execute(  # to the back of the backlog, unless re-marked meanwhile (then it keeps its lane)
+                    "UPDATE dirty SET attempts = max(attempts, ?), lane = CASE WHEN token = ? THEN ? ELSE lane END, "
+                    "marked_at = CASE WHEN token = ? THEN ? ELSE marked_at END WHERE subject = ?",
+                    (m.attempts + 1, m.token, backlog, m.token, now, m.subject))
 
     # ---- reputations ----------------------------------------------------
     def put_reputations(self, reputations: Sequence[Reputation]) -> None:

@@ -23,6 +23,8 @@ from numrep.models import (
     ConfirmedFraud,
     Decision,
     Honeypot,
+    HourMark,
+    Lane,
     Outcome,
     ReporterStats,
     ReviewCase,
@@ -146,7 +148,7 @@ class SQLiteEvidence(EvidenceStore):
         raise NotImplementedError
 
     @staticmethod
-    def _mark(conn: sqlite3.Connection, subjects: Iterable[str]) -> None:
+    def _mark(conn: sqlite3.Connection, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         raise NotImplementedError
 
     # ---- call records --------------------------------------------------

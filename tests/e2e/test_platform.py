@@ -150,13 +150,16 @@ def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> 
             c.report(subject, f"watcher-{i}", "fraud", reporter_number=victim(i))
         start = time.monotonic()
         c.report(subject, "watcher-2", "fraud", reporter_number=victim(2))  # the deciding one: BLOCK
+        ruled = False
         try:
             for update in stream:
                 if any(r.rule_id == f"{subject}#voice" and r.action == common_pb2.ACTION_BLOCK for r in update.added):
+                    ruled = True
                     break
         finally:
             stream.cancel()
         latency = time.monotonic() - start
+        assert ruled, "the WatchRules stream ended without the BLOCK rule"
     with open(ROOT / "artifacts" / "e2e-latency.txt", "a") as fh:
         fh.write(f"deciding report -> rule on WatchRules ({platform.settings.store}): {latency:.3f} s\n")
     print(f"\ndeciding report -> rule on WatchRules ({platform.settings.store}): {latency:.3f} s")
@@ -205,16 +208,26 @@ def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform,
 
 
 def test_after_restart_of_server_and_worker_answers_are_the_same(platform: Platform) -> None:
-    subjects = [SPAM, "95588", "17198765432", "13800138000", "10657000123456"]
+    """Self-contained (whatever ran before): a number it gets blocked, a protected one and an unknown one."""
+    blocked = "17055500001"
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"e2e/restart/{i}")) for i in range(3)]
+    subjects = [blocked, "95588", "13800138001"]
     with platform.client() as c:
+        calls_from(c, blocked, 3, "restart-calls")
+        for i in range(3):  # three corroborated victims: BLOCK
+            c.report(blocked, f"restart-{i}", "fraud", report_id=ids[i], reporter_number=victim(i))
+        wait_for(lambda: c.lookup(blocked).action == common_pb2.ACTION_BLOCK)
         before = [c.lookup(s) for s in subjects]
+    reports_before = store_of(platform).count_reports()
     platform.stop(signal.SIGTERM)
     platform.start_server()
     platform.start_worker()
     with platform.client() as c:
         after = [c.lookup(s) for s in subjects]
-        resent = c.report(SPAM, "reporter-0", "loans_finance", report_id=REPORT_IDS[0])
+        resent = c.report(blocked, "restart-0", "fraud", report_id=ids[0], reporter_number=victim(0))
     strip = lambda r: (r.subject, r.action, r.score, list(r.reasons), r.protected, r.version)  # noqa: E731
+    assert [r.action for r in before] == [common_pb2.ACTION_BLOCK, common_pb2.ACTION_ALLOW, common_pb2.ACTION_ALLOW]
+    assert before[1].protected
     assert [strip(r) for r in after] == [strip(r) for r in before]
     assert resent.duplicate
-    assert store_of(platform).count_reports() == 10 + 1 + 300 + 10 + 3 + 10
+    assert store_of(platform).count_reports() == reports_before

@@ -78,8 +78,11 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
     redis.Redis.from_url(redis_url).flushdb()
     data = tmp_path / "killed"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
+    # A short visibility timeout brings the killed worker's task back soon; the task budgets must be
+    # shorter still (settings refuse otherwise), yet long enough for the second worker to finish in one go.
     env.update(NUMREP_DATA_DIR=str(data), NUMREP_BROKER_URL=redis_url, NUMREP_RESCORE_BATCH="25",
-               NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS="3", NUMREP_HASH_KEY="k" * 64, PYTHONPATH=str(ROOT))
+               NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS="30", NUMREP_RESCORE_BUDGET_SECONDS="20",
+               NUMREP_FULL_RESCORE_BUDGET_SECONDS="20", NUMREP_HASH_KEY="k" * 64, PYTHONPATH=str(ROOT))
     settings: Settings = load_settings(environ=env)
     store = SQLiteStore(settings.sqlite_file)
     store.migrate()
@@ -91,7 +94,7 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
 
     # given one rescoring task on Redis, pinned to a clock
     app = create_app(settings)
-    app.send_task(RESCORE_DIRTY, kwargs={"as_of": AS_OF.isoformat()})
+    task_id = app.send_task(RESCORE_DIRTY, kwargs={"as_of": AS_OF.isoformat()}).id
     first = worker(env, tmp_path / "worker1.log")
     # when the worker is killed in the middle of aggregating
     deadline = time.monotonic() + 120
@@ -109,15 +112,19 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
     # then a new worker gets the task again and finishes it
     second = worker(env, tmp_path / "worker2.log")
     try:
-        deadline = time.monotonic() + 120
-        while store.dirty_subjects(1):
+        deadline = time.monotonic() + 180  # the visibility timeout, then the rest of the work
+        finished = f"{RESCORE_DIRTY}[{task_id}] succeeded"
+        while store.dirty_subjects(1) or finished not in (tmp_path / "worker2.log").read_text():
             assert second.poll() is None, (tmp_path / "worker2.log").read_text()
             assert time.monotonic() < deadline, "the redelivered task did not finish"
             time.sleep(0.2)
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(30)
-    assert "Restoring" in (tmp_path / "worker2.log").read_text() or "rescored" in (tmp_path / "worker2.log").read_text()
+    # the very task the first worker died in (the only one sent; no beat runs) was delivered again and finished
+    second_log = (tmp_path / "worker2.log").read_text()
+    assert f"{RESCORE_DIRTY}[{task_id}] received" in second_log, second_log[-3000:]
+    assert f"{RESCORE_DIRTY}[{task_id}] succeeded" in second_log, second_log[-3000:]
 
     # and the outcome equals a clean run over the same reports
     clean = SQLiteStore(tmp_path / "clean.sqlite3")

@@ -9,7 +9,7 @@ import pytest
 from numrep import pipeline
 from numrep.config import Settings
 from numrep.filter import FilterSnapshot
-from numrep.models import Action, AllowlistEntry, Channel
+from numrep.models import Action, AllowlistEntry, CaseKind, Channel, Lane
 from numrep.store.base import Store
 from tests.conftest import make_report
 
@@ -79,13 +79,48 @@ def test_allowlisting_removes_an_existing_rule(store: Store, settings: Settings)
 
 
 def test_batch_path_delists_decayed_subjects(store: Store, settings: Settings) -> None:
-    store.add_reports(reports(10, at=NOW - timedelta(days=29, hours=23)))
-    pipeline.rescore_dirty(store, settings)
-    assert store.active_rules() == {}  # far decayed: 10 * 0.5**(30/7) ≈ 0.5 weighted
-    store.add_reports(reports(12, subject="tel:+8617198765432", start=100, at=NOW))
-    pipeline.rescore_dirty(store, settings)
-    assert store.flagged_subjects() == ["tel:+8617198765432"]
+    # given: a subject listed on today's reports
+    store.add_reports(reports(10))
+    pipeline.rescore_dirty(store, settings, as_of=NOW)
+    assert set(store.active_rules()) == {f"{SPAM}#voice"} and store.flagged_subjects() == [SPAM]
+    # when: no report follows, and the hourly pass rescores it after its reports left the window
     assert pipeline.mark_flagged_dirty(store) == 1
+    [mark] = store.dirty_subjects(10)
+    assert mark.lane is Lane.BACKLOG
+    pipeline.rescore_dirty(store, settings, as_of=NOW + timedelta(days=settings.window_days + 1))
+    # then: it is delisted: no rule, not flagged, ALLOW
+    assert store.active_rules() == {} and store.flagged_subjects() == []
+    rep = store.get_reputation(SPAM)
+    assert rep is not None and rep.action(Channel.VOICE) is Action.ALLOW
+    assert pipeline.mark_flagged_dirty(store) == 0
+
+
+def test_a_subject_that_fails_to_score_is_set_aside_for_review_and_the_queue_moves_on(
+        store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings.model_copy(update={"rescore_attempts": 2, "rescore_batch": 3})
+    poison = "tel:+8617000000666"
+    others = [f"tel:+861700000070{i}" for i in range(4)]
+    real = pipeline.score_v2
+
+    def failing_for_poison(evidence, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if evidence.subject == poison:
+            raise ArithmeticError("scoring bug for this subject")
+        return real(evidence, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "score_v2", failing_for_poison)
+    # given: the poison subject queued first, then four others, all with enough reports to block
+    store.add_reports(reports(10, subject=poison))
+    for n, s in enumerate(others):
+        store.add_reports(reports(10, subject=s, start=100 * (n + 1)))
+    # when: the queue is rescored
+    result = pipeline.rescore_dirty(store, settings, as_of=NOW)
+    # then: the others are scored and ruled, the poison subject is retried, then set aside with a review case
+    assert result.scored == 4
+    assert {r.subject for r in store.active_rules().values()} == set(others)
+    assert store.dirty_subjects(10) == []
+    [case] = [c for c in store.review_cases("open") if c.subject == poison]
+    assert case.kind is CaseKind.RESCORE_FAILED and "failed 2 times" in case.summary and "ArithmeticError" in case.summary
+    assert store.get_reputation(poison) is None
 
 
 @pytest.mark.parametrize("impl", ["pybloom", "blake2"])

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from numrep.errors import NotFound
-from numrep.models import Action, AllowlistEntry, Category, Channel, Reputation, Rule, RuleKind
+from numrep.models import Action, AllowlistEntry, Category, Channel, Lane, Reputation, Rule, RuleKind
 from numrep.rules import EMPTY_CHECKSUM, canonical_checksum
 from numrep.store.base import Store
 from tests.conftest import NOW, make_report
@@ -84,6 +84,55 @@ class TestDirty:
     def test_limit(self, store: Store) -> None:
         store.mark_dirty([f"tel:+86{i}" for i in range(5)])
         assert len(store.dirty_subjects(3)) == 3
+
+    def test_a_remark_in_the_backlog_survives_the_clear_of_a_fresh_mark(self, store: Store) -> None:
+        store.mark_dirty(["tel:+86a"])
+        marks = store.dirty_subjects(10)
+        store.mark_dirty(["tel:+86a"], Lane.BACKLOG)  # the hourly pass marks it while it is being rescored
+        store.clear_dirty(marks)
+        assert [m.subject for m in store.dirty_subjects(10)] == ["tel:+86a"]
+
+    def test_given_a_backlog_when_new_evidence_arrives_then_it_is_served_first(self, store: Store) -> None:
+        # given: the hourly pass queued many flagged subjects
+        store.mark_dirty([f"tel:+86b{i:03d}" for i in range(50)], Lane.BACKLOG)
+        # when: a report arrives for two subjects, one of them in the backlog
+        store.add_reports([make_report(1, subject="tel:+86new"), make_report(2, subject="tel:+86b007")])
+        # then: they come first, in the fresh lane, and the backlog follows
+        first = store.dirty_subjects(2)
+        assert sorted(m.subject for m in first) == ["tel:+86b007", "tel:+86new"]
+        assert {m.lane for m in first} == {Lane.FRESH}
+        rest = store.dirty_subjects(100)
+        assert {m.subject for m in rest} >= {f"tel:+86b{i:03d}" for i in range(50)} - {"tel:+86b007"}
+
+    def test_paged_drain_returns_every_subject_once(self, store: Store) -> None:
+        subjects = {f"tel:+86p{i:04d}" for i in range(1200)}
+        store.mark_dirty(sorted(subjects), Lane.BACKLOG)
+        seen: list[str] = []
+        for _ in range(10):
+            marks = store.dirty_subjects(250)
+            if not marks:
+                break
+            assert len(marks) <= 250
+            seen += [m.subject for m in marks]
+            store.clear_dirty(marks)
+        assert sorted(seen) == sorted(subjects)  # each once: cleared marks are not served again
+        assert store.dirty_subjects(10) == []
+
+    def test_deferred_marks_go_behind_new_evidence_with_one_more_attempt(self, store: Store) -> None:
+        store.mark_dirty(["tel:+86bad", "tel:+86ok"])
+        marks = {m.subject: m for m in store.dirty_subjects(10)}
+        assert marks["tel:+86bad"].attempts == 0
+        store.defer_dirty([marks["tel:+86bad"]])
+        store.clear_dirty([marks["tel:+86ok"]])
+        store.mark_dirty(["tel:+86new"])
+        [new, bad] = store.dirty_subjects(10)
+        assert (new.subject, new.lane) == ("tel:+86new", Lane.FRESH)
+        assert (bad.subject, bad.lane, bad.attempts) == ("tel:+86bad", Lane.BACKLOG, 1)
+        store.defer_dirty([bad])
+        [again] = [m for m in store.dirty_subjects(10) if m.subject == "tel:+86bad"]
+        assert again.attempts == 2
+        store.clear_dirty(store.dirty_subjects(10))
+        assert store.dirty_subjects(10) == []
 
 
 class TestReputations:
