@@ -66,10 +66,21 @@ class Settings(BaseModel):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
-    grpc_max_workers: int = Field(16, ge=1, le=1024, description="Threads serving calls, per process.")
+    grpc_max_workers: int = Field(16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls).")
     grpc_max_watch_streams: int = Field(
         0, ge=0, description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
         "this they are refused with RESOURCE_EXHAUSTED and lookups keep their threads (0: half of grpc_max_workers).",
+    )
+    grpc_max_streams: int = Field(
+        0, ge=0, description="Concurrent streams per process other than WatchRules (StreamLookup, imports, filter "
+        "snapshots, health Watch, reflection); beyond, RESOURCE_EXHAUSTED (0: a quarter of grpc_max_workers).",
+    )
+    grpc_stream_idle_seconds: float = Field(
+        60.0, gt=0, description="A stream waiting this long on its client (for a request, or to take a response) "
+        "is ended with DEADLINE_EXCEEDED.",
+    )
+    grpc_stream_max_items: int = Field(
+        100_000, ge=1, description="Requests one stream may send; then it ends with RESOURCE_EXHAUSTED (open a new one).",
     )
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     grpc_grace_seconds: float = Field(5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish.")
@@ -237,6 +248,14 @@ class Settings(BaseModel):
                 "client_key": read(self.client_key_file)}
 
     @model_validator(mode="after")
+    def _stream_caps(self) -> "Settings":
+        if self.watch_streams_limit + self.streams_limit >= self.grpc_max_workers:
+            raise ValueError(
+                f"grpc_max_watch_streams ({self.watch_streams_limit}) plus grpc_max_streams ({self.streams_limit}) must "
+                f"leave some of grpc_max_workers ({self.grpc_max_workers}) for unary calls and health checks")
+        return self
+
+    @model_validator(mode="after")
     def _thresholds(self) -> "Settings":
         if self.label_threshold >= self.block_threshold:
             raise ValueError(
@@ -256,6 +275,10 @@ class Settings(BaseModel):
     @property
     def watch_streams_limit(self) -> int:
         return self.grpc_max_watch_streams or max(1, self.grpc_max_workers // 2)
+
+    @property
+    def streams_limit(self) -> int:
+        return self.grpc_max_streams or max(1, self.grpc_max_workers // 4)
 
     @property
     def grpc_address(self) -> str:

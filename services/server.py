@@ -35,6 +35,7 @@ from services.callrecords import CallRecordServicer
 from services.interceptors.auth import AuthInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
+from services.interceptors.streams import StreamLimits
 from services.nudge import Nudger
 from services.report import ReportServicer
 from services.reputation import ReputationServicer
@@ -82,7 +83,11 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), ErrorInterceptor()]
+        # after auth (a refused caller takes no stream slot), before errors (which see the servicer's own)
+        self.streams = StreamLimits(settings.streams_limit, settings.grpc_stream_idle_seconds,
+                                    settings.grpc_stream_max_items)
+        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), self.streams,
+                                                      ErrorInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(1, AuthInterceptor(auth))
@@ -143,6 +148,7 @@ class Server:
             time.sleep(REFUSE_SECONDS)
         self.stopping.set()
         self.grpc.stop(self.settings.grpc_grace_seconds if grace is None else grace).wait()
+        self.streams.close()
         self.engine.stop()
         self.nudger.stop()
         self.store.close()
