@@ -176,6 +176,11 @@ class Settings(BaseModel):
 
     auth_required: bool = Field(False, description="Require an API key with the right scope on every call but health.")
     auth_cache_seconds: float = Field(30.0, ge=0, description="How long a key lookup (or revocation) may be cached.")
+    auth_failures_per_minute: float = Field(
+        30.0, ge=0, description="Failed authentications one peer address may make a minute (0: no limit); beyond, "
+        "its calls are refused with RESOURCE_EXHAUSTED without reading the store.",
+    )
+    auth_failure_burst: int = Field(20, ge=1, description="Failed authentications one peer address may make at once.")
     api_key: str | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
 
     hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
