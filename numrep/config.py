@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from numrep.errors import ConfigError
 
@@ -55,10 +55,14 @@ class Settings(BaseModel):
         pattern=r"^(SimpleStrategy:[1-9]|NetworkTopologyStrategy:[A-Za-z0-9_-]+=[1-9](,[A-Za-z0-9_-]+=[1-9])*)$",
         description="Keyspace replication when `numrep migrate` creates it, e.g. NetworkTopologyStrategy:dc1=3.",
     )
+    cassandra_username: str | None = Field(None, description="Cassandra user (PasswordAuthenticator); none: no auth.")
+    cassandra_password: SecretStr | None = Field(None, description="That user's password (a secret).")
     cassandra_request_timeout_seconds: float = Field(5.0, gt=0)
     cassandra_lookup_timeout_seconds: float = Field(0.25, gt=0, description="Deadline of the store read confirming a filter hit.")
 
-    broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
+    broker_url: SecretStr | None = Field(
+        None, description="Celery broker (default: SQLite in data_dir); a secret, as it may hold a password."
+    )
     broker_visibility_timeout_seconds: float = Field(
         3600.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died)."
     )
@@ -181,9 +185,11 @@ class Settings(BaseModel):
         "its calls are refused with RESOURCE_EXHAUSTED without reading the store.",
     )
     auth_failure_burst: int = Field(20, ge=1, description="Failed authentications one peer address may make at once.")
-    api_key: str | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
+    api_key: SecretStr | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
 
-    hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
+    hash_key: SecretStr | None = Field(
+        None, description="HMAC key for reporter identities (default: a file in data_dir)."
+    )
     hash_key_file: Path | None = None
     rules_signing_key_file: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing rule versions (default: created in data_dir)."
@@ -253,6 +259,12 @@ class Settings(BaseModel):
                 "client_key": read(self.client_key_file)}
 
     @model_validator(mode="after")
+    def _cassandra_auth(self) -> "Settings":
+        if (self.cassandra_username is None) != (self.cassandra_password is None):
+            raise ValueError("NUMREP_CASSANDRA_USERNAME and NUMREP_CASSANDRA_PASSWORD go together")
+        return self
+
+    @model_validator(mode="after")
     def _stream_caps(self) -> "Settings":
         if self.watch_streams_limit + self.streams_limit >= self.grpc_max_workers:
             raise ValueError(
@@ -275,7 +287,18 @@ class Settings(BaseModel):
 
     @property
     def celery_broker_url(self) -> str:
-        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+        """The broker URL, password included: for Celery only, never for output (see ``redacted_url``)."""
+        url = reveal(self.broker_url)
+        return url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    def shown(self, name: str) -> str:
+        """A setting's value as people may see it: secrets masked, a URL's password masked."""
+        value = getattr(self, name)
+        if name == "broker_url" and value is not None:
+            return redacted_url(reveal(value) or "")
+        if isinstance(value, SecretStr):
+            return MASK
+        return str(value)
 
     @property
     def watch_streams_limit(self) -> int:
@@ -297,7 +320,7 @@ class Settings(BaseModel):
         database alone does not let anyone test guesses of reporter ids.
         """
         if self.hash_key:
-            return self.hash_key.encode()
+            return (reveal(self.hash_key) or "").encode()
         path = self.hash_key_file or self.data_dir / "keys" / "reporter-hmac.key"
         if not path.exists():
             if self.hash_key_file is not None:
@@ -312,6 +335,27 @@ class Settings(BaseModel):
     def subscriber_key(self) -> bytes:
         """The key for subscriber numbers: reporters' own numbers and callees hash alike, so they match."""
         return derived_key(self.hmac_key, "subscriber-number")
+
+
+MASK = "********"
+
+
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """The clear value of a secret setting, for the one place that uses it (never for output).
+
+    A plain ``str`` is taken as it is: ``Settings.model_copy(update=...)`` does not validate.
+    """
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with the password of its user-info masked (``redis://:********@redis:6379/0``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    userinfo, _, host = rest.partition("@")
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + MASK if colon else ''}@{host}"
 
 
 def derived_key(master: bytes, purpose: str) -> bytes:

@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from numrep.cli import console, err_console, main, open_store, settings_of, startup_errors
-from numrep.config import Settings
+from numrep.config import Settings, redacted_url
 
 
 @main.command()
@@ -96,7 +96,7 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     t = Table.grid(padding=(0, 2))
     t.add_row("gRPC", address)
     t.add_row("store", f"{settings.store} ({settings.sqlite_file})" if settings.store == "sqlite" else settings.store)
-    t.add_row("broker", settings.celery_broker_url)
+    t.add_row("broker", redacted_url(settings.celery_broker_url))
     t.add_row("worker", f"pid {worker_pid}, log {settings.data_dir / 'worker.log'}")
     console.print("[bold]numrep is up[/bold]")
     console.print(t)
@@ -175,8 +175,5 @@ def config(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     t = Table("setting", "value", "environment variable")
     for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if name == "hash_key" and value:
-            value = "********"
-        t.add_row(name, str(value), f"NUMREP_{name.upper()}")
+        t.add_row(name, settings.shown(name), f"NUMREP_{name.upper()}")
     console.print(t)
