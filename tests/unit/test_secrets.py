@@ -91,3 +91,17 @@ def test_the_cli_sends_the_secret_api_key(settings: Settings, sqlite_store: obje
         assert no_key.exit_code != 0 and "UNAUTHENTICATED" in no_key.output
     finally:
         srv.stop(grace=0)
+
+
+def test_the_cassandra_store_authenticates_with_the_configured_user(tmp_path: Path) -> None:
+    from cassandra.auth import PlainTextAuthProvider
+
+    from numrep.store.cassandra import CassandraStore
+
+    s = load_settings(environ={**SECRETS, "NUMREP_DATA_DIR": str(tmp_path), "NUMREP_STORE": "cassandra"})
+    cluster = CassandraStore(s)._cluster_for()  # built, not connected
+    provider = cluster.auth_provider
+    assert isinstance(provider, PlainTextAuthProvider)
+    assert (provider.username, provider.password) == ("numrep", "s3cret-cassandra-pw")
+    plain = load_settings(environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_STORE": "cassandra"})
+    assert CassandraStore(plain)._cluster_for().auth_provider is None
