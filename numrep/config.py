@@ -69,6 +69,13 @@ class Settings(BaseModel):
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
+    grpc_health_port: int | None = Field(
+        None, ge=0, le=65535, description="Also serve grpc.health.v1 alone, in plaintext, on this port (kubelet "
+        "probes when the main port speaks TLS); its own threads, so probes are answered however busy the server is.",
+    )
+    insecure_allow_public: bool = Field(
+        False, description="Let the server listen on a non-loopback address without auth (refused otherwise)."
+    )
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
     grpc_max_workers: int = Field(16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls).")
     grpc_max_watch_streams: int = Field(

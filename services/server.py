@@ -11,6 +11,7 @@ elsewhere) for a moment, so none is left queued to be cancelled, and
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -53,6 +54,39 @@ SERVICE_NAMES = (
 )
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost, a unix socket)."""
+    host = host.strip("[]")
+    if host == "localhost" or host.startswith("unix:"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond this machine without auth, unless told to; warn about what stays exposed.
+
+    Without auth anyone who reaches the port may file reports and administer
+    the platform; without TLS API keys travel in clear.
+    """
+    host = settings.grpc_host
+    if is_loopback(host):
+        return
+    if not settings.auth_required:
+        if not settings.insecure_allow_public:
+            raise ConfigError(
+                f"NUMREP_GRPC_HOST={host}: refusing to listen beyond this machine without auth; set "
+                "NUMREP_AUTH_REQUIRED=true (with TLS: NUMREP_TLS_CERT_FILE, NUMREP_TLS_KEY_FILE), or accept the "
+                "risk with --insecure-allow-public (NUMREP_INSECURE_ALLOW_PUBLIC=true)")
+        log.warning("listening beyond this machine WITHOUT AUTH (insecure_allow_public): anyone who reaches the "
+                    "port may report and administer", extra={"address": settings.grpc_address})
+    if settings.tls_cert_file is None:
+        log.warning("listening beyond this machine in PLAINTEXT: API keys and answers travel in clear; set "
+                    "NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE", extra={"address": settings.grpc_address})
+
+
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """TLS (and mutual TLS when a client CA is configured) from the PEM files in settings; None for plaintext."""
     if settings.tls_cert_file is None or settings.tls_key_file is None:
@@ -67,6 +101,7 @@ class Server:
 
     def __init__(self, settings: Settings, store: Store | None = None, nudge: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        check_exposure(settings)
         self.store = store or open_store(settings)
         self.engine = LookupEngine(self.store, settings)
         if nudge is None:
@@ -124,6 +159,18 @@ class Server:
             self.port = self.grpc.add_secure_port(settings.grpc_address, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.grpc_address}")
+        # Health alone, plaintext, on threads of its own: for probes that cannot speak TLS, never starved.
+        self.health_grpc: grpc.Server | None = None
+        self.health_port = 0
+        if settings.grpc_health_port is not None:
+            self.health_grpc = grpc.server(
+                futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="numrep-health"),
+                options=[("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0)],
+            )
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_grpc)
+            self.health_port = self.health_grpc.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_health_port}")
+            if self.health_port == 0:
+                raise OSError(f"cannot listen on {settings.grpc_host}:{settings.grpc_health_port} (health)")
 
     @property
     def address(self) -> str:
@@ -133,6 +180,8 @@ class Server:
         self.engine.start()
         self.nudger.start()
         self.grpc.start()
+        if self.health_grpc is not None:
+            self.health_grpc.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("numrep serving", extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version})
@@ -148,6 +197,8 @@ class Server:
             time.sleep(REFUSE_SECONDS)
         self.stopping.set()
         self.grpc.stop(self.settings.grpc_grace_seconds if grace is None else grace).wait()
+        if self.health_grpc is not None:
+            self.health_grpc.stop(0).wait()
         self.streams.close()
         self.engine.stop()
         self.nudger.stop()
@@ -201,6 +252,7 @@ def serve_processes(settings: Settings) -> None:
     if n == 1:
         serve(settings)
         return
+    check_exposure(settings)  # before any child starts
     if settings.grpc_port == 0:
         raise ConfigError("NUMREP_GRPC_PORT: several serving processes need a fixed port, not 0")
     ctx = multiprocessing.get_context("spawn")

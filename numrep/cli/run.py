@@ -18,15 +18,21 @@ from numrep.cli import console, err_console, main, open_store, settings_of, star
 from numrep.config import Settings, redacted_url
 
 
+insecure_option = click.option(
+    "--insecure-allow-public", is_flag=True,
+    help="Listen on a non-loopback address without auth (refused otherwise; NUMREP_INSECURE_ALLOW_PUBLIC).")
+
+
 @main.command()
 @click.option("--demo/--no-demo", default=False, help="Load the demo data set first (idempotent).")
 @click.option("--port", type=int, help="gRPC port (default 50051, NUMREP_GRPC_PORT).")
 @click.option("--host", help="gRPC host (default 127.0.0.1).")
+@insecure_option
 @click.pass_context
-def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> None:
+def up(ctx: click.Context, demo: bool, port: int | None, host: str | None, insecure_allow_public: bool) -> None:
     """Start the whole platform: gRPC services and a Celery worker with its beat."""
     obj = ctx.ensure_object(dict)
-    obj["overrides"].update(grpc_port=port, grpc_host=host)
+    obj["overrides"].update(grpc_port=port, grpc_host=host, insecure_allow_public=insecure_allow_public or None)
     settings = settings_of(ctx)
     from numrep.logs import setup
 
@@ -37,10 +43,12 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> No
 
             new, dup = demo_data.load(store, settings)
             console.print(f"demo data: {new} new reports, {dup} already loaded")
-        worker = _spawn_worker(settings, beat=True)
         from services.server import Server
 
-        server = Server(settings, store=store).start()
+        with startup_errors():  # refused settings (e.g. a public address without auth) stop here, before the worker
+            server = Server(settings, store=store)
+        worker = _spawn_worker(settings, beat=True)
+        server.start()
         server.nudger.poke()
         _banner(settings, server.address, worker.pid)
         done = {"stop": False}
@@ -114,13 +122,19 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
 
 @main.command()
 @click.option("--processes", type=int, help="Serving processes sharing the port (NUMREP_GRPC_PROCESSES; 0 = one per core).")
+@insecure_option
 @click.pass_context
-def serve(ctx: click.Context, processes: int | None) -> None:
-    """Run the gRPC services only (workers run separately: `numrep worker`)."""
+def serve(ctx: click.Context, processes: int | None, insecure_allow_public: bool) -> None:
+    """Run the gRPC services only (workers run separately: `numrep worker`).
+
+    A non-loopback NUMREP_GRPC_HOST needs NUMREP_AUTH_REQUIRED=true (and should
+    have TLS), or --insecure-allow-public.
+    """
     from numrep.logs import setup
     from services.server import serve_processes
 
-    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes)
+    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes,
+                                                insecure_allow_public=insecure_allow_public or None)
     settings = settings_of(ctx)
     setup(settings.log_level)
     with startup_errors():
