@@ -20,6 +20,7 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Mapping
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -62,6 +63,9 @@ class Settings(BaseModel):
 
     broker_url: SecretStr | None = Field(
         None, description="Celery broker (default: SQLite in data_dir); a secret, as it may hold a password."
+    )
+    broker_password: SecretStr | None = Field(
+        None, description="Password put into broker_url (e.g. Redis requirepass), so it can come from a Secret alone."
     )
     broker_visibility_timeout_seconds: float = Field(
         3600.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died)."
@@ -266,6 +270,15 @@ class Settings(BaseModel):
                 "client_key": read(self.client_key_file)}
 
     @model_validator(mode="after")
+    def _broker_password(self) -> "Settings":
+        if self.broker_password is not None:
+            url = reveal(self.broker_url) or ""
+            if "://" not in url or "@" in url.partition("://")[2].split("/", 1)[0]:
+                raise ValueError("NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL like redis://host:6379/0, "
+                                 "without a user or password of its own")
+        return self
+
+    @model_validator(mode="after")
     def _cassandra_auth(self) -> "Settings":
         if (self.cassandra_username is None) != (self.cassandra_password is None):
             raise ValueError("NUMREP_CASSANDRA_USERNAME and NUMREP_CASSANDRA_PASSWORD go together")
@@ -296,6 +309,10 @@ class Settings(BaseModel):
     def celery_broker_url(self) -> str:
         """The broker URL, password included: for Celery only, never for output (see ``redacted_url``)."""
         url = reveal(self.broker_url)
+        password = reveal(self.broker_password)
+        if url and password:
+            scheme, _, rest = url.partition("://")
+            url = f"{scheme}://:{quote(password, safe='')}@{rest}"
         return url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
 
     def shown(self, name: str) -> str:

@@ -105,3 +105,16 @@ def test_the_cassandra_store_authenticates_with_the_configured_user(tmp_path: Pa
     assert (provider.username, provider.password) == ("numrep", "s3cret-cassandra-pw")
     plain = load_settings(environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_STORE": "cassandra"})
     assert CassandraStore(plain)._cluster_for().auth_provider is None
+
+
+def test_the_broker_password_goes_into_the_broker_url(tmp_path: Path) -> None:
+    from numrep.errors import ConfigError
+
+    s = load_settings(environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_BROKER_URL": "redis://redis:6379/0",
+                               "NUMREP_BROKER_PASSWORD": "p@ss/word"})
+    assert s.celery_broker_url == "redis://:p%40ss%2Fword@redis:6379/0"
+    assert s.shown("broker_url") == "redis://redis:6379/0" and s.shown("broker_password") == "********"
+    with pytest.raises(ConfigError, match="NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL"):
+        load_settings(environ={"NUMREP_BROKER_URL": "redis://:other@redis:6379/0", "NUMREP_BROKER_PASSWORD": "x"})
+    with pytest.raises(ConfigError, match="NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL"):
+        load_settings(environ={"NUMREP_BROKER_PASSWORD": "x"})
