@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest eval
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -23,8 +23,9 @@ protos: setup-dev
 lint: setup-dev
 	.venv/bin/python -m mypy
 
+# the fast tests: no server needed (the contract suite on SQLite; its Cassandra half is marked integration)
 unit: setup-dev
-	.venv/bin/python -m pytest tests/unit
+	.venv/bin/python -m pytest tests/unit -m "not integration"
 
 e2e: setup-dev
 	.venv/bin/python -m pytest tests/e2e
@@ -42,6 +43,11 @@ bench: setup-dev
 # call-record ingest of issue 10: records/s in-process and over gRPC, SQLite and Cassandra (prints figures and ratios)
 bench-ingest: setup-dev
 	.venv/bin/python -m scripts.bench_ingest
+
+# freshness under load of issue 13: deciding report -> BLOCK on Lookup and on WatchRules, idle vs under ingest,
+# embedded and on the 3-node ring; FRESHNESS_ARGS e.g. --backend embedded --samples 20 --report-rate 3700
+bench-freshness: setup-dev
+	.venv/bin/python -m scripts.bench_freshness $(FRESHNESS_ARGS)
 
 # detection quality on a simulated world with ground truth (ARCHITECTURE §11); EVAL_ARGS e.g. --seed 7 --scale 0.2 --json artifacts/eval.json
 eval: setup-dev

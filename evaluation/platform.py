@@ -32,7 +32,9 @@ def free_port() -> int:
 class Platform:
     """Starts, stops and kills the server and worker processes of one data dir."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None,
+                 worker_env: dict[str, str] | None = None) -> None:
+        """``extra_env`` goes to every process; ``worker_env`` to the worker only (e.g. its own metrics port)."""
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
@@ -44,16 +46,18 @@ class Platform:
             PYTHONPATH=str(ROOT),
             **(extra_env or {}),
         )
+        self.worker_env = worker_env or {}
         self.settings = load_settings(environ=self.env)
         self._store: Store | None = None
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.address = f"127.0.0.1:{self.port}"
 
-    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, args: list[str], log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / log_name, "ab")
         # A session of its own, so that a kill reaches the worker's embedded beat process too.
-        return subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(args, env={**self.env, **(env or {})}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
     def migrate(self) -> None:
         done = subprocess.run([sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT,
@@ -82,6 +86,7 @@ class Platform:
             [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-B", "--pool", "solo",
              "-Q", "numrep", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
             "worker.log",
+            self.worker_env,
         )
         deadline = time.monotonic() + 60
         while "ready." not in self.log("worker.log"):

@@ -42,6 +42,14 @@ class Settings(BaseModel):
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where embedded state lives.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: key=value lines for people; json: one JSON object a line for log collectors."
+    )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve Prometheus metrics at /metrics on this port (unset: off). "
+        "`numrep up` gives its worker the next port.",
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics port listens on (0.0.0.0 in a pod).")
     region: str = Field("CN", description="Default region for numbers without a country code.")
 
     store: Literal["sqlite", "cassandra"] = Field("sqlite", description="Store backend.")

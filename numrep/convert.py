@@ -3,7 +3,9 @@ the gRPC servicers (services/) and the client SDK (numrep/sdk/)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -18,6 +20,8 @@ from numrep.v1 import common_pb2 as common_pb
 from numrep.v1 import report_pb2 as report_pb
 from numrep.v1 import reputation_pb2 as reputation_pb
 from numrep.v1 import rules_pb2 as rules_pb
+
+E = TypeVar("E")
 
 CHANNEL_TO_PB = {Channel.VOICE: common_pb.CHANNEL_VOICE, Channel.SMS: common_pb.CHANNEL_SMS}
 CHANNEL_FROM_PB = {v: k for k, v in CHANNEL_TO_PB.items()}
@@ -35,7 +39,7 @@ RULE_KIND_TO_PB = {k: rules_pb.RuleKind.Value(f"RULE_KIND_{k.name}") for k in Ru
 RULE_KIND_FROM_PB = {v: k for k, v in RULE_KIND_TO_PB.items()}
 
 
-def enum_or_none(mapping: dict, value: int, field: str) -> object | None:
+def enum_or_none(mapping: Mapping[Any, E], value: int, field: str) -> E | None:
     """Map a proto enum value; UNSPECIFIED (0) is None; an unknown number is an error."""
     if value == 0:
         return None

@@ -28,6 +28,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
+from numrep import metrics
 from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
 from numrep.errors import StoreUnavailable, Unconfirmed
@@ -184,9 +185,12 @@ class LookupEngine:
             self.store_healthy = True
             if changed:
                 self._cache.clear()
+                metrics.RULES_VERSION.set(self.version)
+                metrics.FILTER_VERSION.set(self.filter_version)
             return changed
 
     def _unhealthy(self, exc: BaseException) -> None:
+        metrics.STORE_ERRORS.labels("lookup").inc()
         self.last_error = str(exc)
         if self.store_healthy:
             log.warning("store unreachable; serving from the last published rules", extra={"error": str(exc)})

@@ -415,6 +415,7 @@ class DirtyMark:
 
     subject: str
     token: str
+    marked_at: datetime | None = None  # when it was (last) marked: the pipeline's lag
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,18 +12,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from numrep import filter as bloom
+from numrep import metrics
 from numrep.config import Settings
 from numrep.evidence import collect
 from numrep.models import (
     Action,
     CaseKind,
     Channel,
+    DirtyMark,
     FilterSnapshotMeta,
     Reputation,
     ReviewCase,
@@ -228,6 +230,7 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
     protected = load_protected(store, settings)
     while time.monotonic() < deadline:
         marks = store.dirty_subjects(settings.rescore_batch)
+        metrics.PIPELINE_LAG.set(lag_seconds(marks))
         if not marks:
             break
         when = as_of or _now()
@@ -239,6 +242,12 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
         scored += len(reps)
     meta = sync_filter(store, settings)
     return RescoreResult(scored, last_version, meta.version if meta else None)
+
+
+def lag_seconds(marks: Sequence[DirtyMark]) -> float:
+    """How long the oldest of these marks has waited (0 when none)."""
+    times = [m.marked_at for m in marks if m.marked_at is not None]
+    return max(0.0, (_now() - min(times)).total_seconds()) if times else 0.0
 
 
 def mark_flagged_dirty(store: Store) -> int:

@@ -28,7 +28,7 @@ def _unknown_fields(m: Message) -> str:
 
 
 def _channel(value: int) -> Channel | None:
-    return convert.enum_or_none(convert.CHANNEL_FROM_PB, value, "channel")  # type: ignore[return-value]
+    return convert.enum_or_none(convert.CHANNEL_FROM_PB, value, "channel")
 
 
 class CallRecordServicer(pb_grpc.CallRecordServiceServicer):

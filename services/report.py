@@ -21,9 +21,9 @@ from numrep import convert
 
 
 def _input(m: pb.Report) -> intake.ReportInput:
-    channel: Channel | None = convert.enum_or_none(convert.CHANNEL_FROM_PB, m.channel, "channel")  # type: ignore[assignment]
-    category: Category | None = convert.enum_or_none(convert.CATEGORY_FROM_PB, m.category, "category")  # type: ignore[assignment]
-    source: Source | None = convert.enum_or_none(convert.SOURCE_FROM_PB, m.source, "source")  # type: ignore[assignment]
+    channel: Channel | None = convert.enum_or_none(convert.CHANNEL_FROM_PB, m.channel, "channel")
+    category: Category | None = convert.enum_or_none(convert.CATEGORY_FROM_PB, m.category, "category")
+    source: Source | None = convert.enum_or_none(convert.SOURCE_FROM_PB, m.source, "source")
     return intake.ReportInput(
         report_id=m.report_id, reporter_id=m.reporter_id, subject=m.subject, channel=channel,
         category=category, source=source, text=m.text,

@@ -22,7 +22,7 @@ class ReputationServicer(pb_grpc.ReputationServiceServicer):
         self.max_batch = max_batch
 
     def _channel(self, req: pb.LookupRequest) -> Channel | None:
-        return convert.enum_or_none(convert.CHANNEL_FROM_PB, req.channel, "channel")  # type: ignore[return-value]
+        return convert.enum_or_none(convert.CHANNEL_FROM_PB, req.channel, "channel")
 
     def Lookup(self, request: pb.LookupRequest, context: grpc.ServicerContext) -> pb.LookupResponse:
         return convert.verdict(self.engine.lookup(request.subject, self._channel(request)), request.request_id)

@@ -27,6 +27,7 @@ from numrep.auth import Authenticator
 from numrep.config import Settings
 from numrep.errors import ConfigError
 from numrep.lookup import LookupEngine
+from numrep.metrics import multiprocess_dir, serve_metrics
 from numrep.signing import Signer
 from numrep.store import Store, open_store
 from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
@@ -37,6 +38,7 @@ from services.interceptors.auth import AuthInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
 from services.interceptors.streams import StreamLimits
+from services.interceptors.metrics import MetricsInterceptor
 from services.nudge import Nudger
 from services.report import ReportServicer
 from services.reputation import ReputationServicer
@@ -87,6 +89,27 @@ def check_exposure(settings: Settings) -> None:
                     "NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE", extra={"address": settings.grpc_address})
 
 
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+def reflection_v1(names: tuple[str, ...]) -> grpc.GenericRpcHandler:
+    """Server reflection under ``grpc.reflection.v1`` too (grpcurl and current tools ask for it first).
+
+    grpcio-reflection ships only v1alpha; the v1 protocol is the same messages,
+    field for field, under a new package, so v1alpha's servicer answers it.
+    """
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    servicer = reflection.ReflectionServicer(names)
+    return grpc.method_handlers_generic_handler(REFLECTION_V1, {
+        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+            servicer.ServerReflectionInfo,
+            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+        ),
+    })
+
+
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """TLS (and mutual TLS when a client CA is configured) from the PEM files in settings; None for plaintext."""
     if settings.tls_cert_file is None or settings.tls_key_file is None:
@@ -118,14 +141,15 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        # after auth (a refused caller takes no stream slot), before errors (which see the servicer's own)
+        # metrics outermost (it sees the final status), then shutdown refusal, auth, stream limits (after auth:
+        # a refused caller takes no stream slot), error translation
         self.streams = StreamLimits(settings.streams_limit, settings.grpc_stream_idle_seconds,
                                     settings.grpc_stream_max_items)
-        interceptors: list[grpc.ServerInterceptor] = [ShutdownInterceptor(self.refusing), self.streams,
-                                                      ErrorInterceptor()]
+        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing),
+                                                      self.streams, ErrorInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
-            interceptors.insert(1, AuthInterceptor(auth))
+            interceptors.insert(2, AuthInterceptor(auth))
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="numrep-grpc"),
             interceptors=interceptors,
@@ -151,7 +175,9 @@ class Server:
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, health.SERVICE_NAME), self.grpc)
+        names = (*SERVICE_NAMES, reflection.SERVICE_NAME, REFLECTION_V1, health.SERVICE_NAME)
+        reflection.enable_server_reflection(names, self.grpc)
+        self.grpc.add_generic_rpc_handlers((reflection_v1(names),))
         credentials = server_credentials(settings)
         if credentials is None:
             self.port = self.grpc.add_insecure_port(settings.grpc_address)
@@ -209,9 +235,14 @@ class Server:
         self.grpc.wait_for_termination()
 
 
-def serve(settings: Settings, on_started: Callable[[Server], None] | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+def serve(settings: Settings, on_started: Callable[[Server], None] | None = None, metrics_port: bool = True) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully.
+
+    ``metrics_port``: serve /metrics here (False in the children of ``serve_processes``, whose parent serves it).
+    """
     server = Server(settings)
+    if metrics_port:
+        serve_metrics(settings)
     try:
         server.start()
     except Exception:
@@ -234,8 +265,8 @@ def serve(settings: Settings, on_started: Callable[[Server], None] | None = None
 def _serve_child(settings: Settings) -> None:
     from numrep.logs import setup
 
-    setup(settings.log_level)
-    serve(settings)
+    setup(settings.log_level, settings.log_format)
+    serve(settings, metrics_port=False)
 
 
 def serve_processes(settings: Settings) -> None:
@@ -245,7 +276,6 @@ def serve_processes(settings: Settings) -> None:
     processes, each with its own engine and store connections, use every core.
     SIGTERM/SIGINT to this parent stops every child gracefully.
     """
-    import multiprocessing
     import os
 
     n = settings.grpc_processes or os.cpu_count() or 1
@@ -255,10 +285,19 @@ def serve_processes(settings: Settings) -> None:
     check_exposure(settings)  # before any child starts
     if settings.grpc_port == 0:
         raise ConfigError("NUMREP_GRPC_PORT: several serving processes need a fixed port, not 0")
+    with multiprocess_dir():  # the children record into files; this parent serves their sum on the metrics port
+        _run_children(settings, n)
+
+
+def _run_children(settings: Settings, n: int) -> None:
+    import multiprocessing
+    import os
+
     ctx = multiprocessing.get_context("spawn")
     children = [ctx.Process(target=_serve_child, args=(settings,), name=f"numrep-serve-{i}") for i in range(n)]
     for child in children:
         child.start()
+    serve_metrics(settings)
     log.info("numrep serving", extra={"address": settings.grpc_address, "processes": n})
     done = threading.Event()
 

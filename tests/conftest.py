@@ -158,11 +158,25 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(environ={}, data_dir=tmp_path / "data", hash_key="k" * 64, grpc_port=0)
 
 
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """A fresh, empty embedded store, for tests of what is built on the store contract.
+
+    The contract itself is proven on every backend by ``tests/unit/store/``, whose
+    conftest overrides this fixture with one parametrised over the backends; the
+    end-to-end tests run the whole platform on each backend too. So the fast
+    tests (``make unit``) need no server.
+    """
+    s = STORE_BACKENDS["sqlite"](settings)
+    yield s
+    s.close()
+
+
 @pytest.fixture(params=[
     "sqlite",
     pytest.param("cassandra", marks=pytest.mark.integration),
 ])
-def store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
+def any_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
     """A fresh, empty store of every backend: the contract suite runs against each."""
     if request.param == "cassandra":
         s = _cassandra(settings, request.getfixturevalue("cassandra_hosts"))

@@ -43,12 +43,14 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None, insec
 
             new, dup = demo_data.load(store, settings)
             console.print(f"demo data: {new} new reports, {dup} already loaded")
+        from numrep.metrics import serve_metrics
         from services.server import Server
 
         with startup_errors():  # refused settings (e.g. a public address without auth) stop here, before the worker
             server = Server(settings, store=store)
         worker = _spawn_worker(settings, beat=True)
         server.start()
+        serve_metrics(settings)
         server.nudger.poke()
         _banner(settings, server.address, worker.pid)
         done = {"stop": False}
@@ -75,6 +77,8 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None, insec
 def _worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["NUMREP_DATA_DIR"] = str(settings.data_dir)
+    if settings.metrics_port:  # the server of `up` serves this port; its worker the next one
+        env["NUMREP_METRICS_PORT"] = str(settings.metrics_port + 1)
     return env
 
 
@@ -106,6 +110,9 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     t.add_row("store", f"{settings.store} ({settings.sqlite_file})" if settings.store == "sqlite" else settings.store)
     t.add_row("broker", redacted_url(settings.celery_broker_url))
     t.add_row("worker", f"pid {worker_pid}, log {settings.data_dir / 'worker.log'}")
+    if settings.metrics_port:
+        host = settings.metrics_host
+        t.add_row("metrics", f"http://{host}:{settings.metrics_port}/metrics (worker: :{settings.metrics_port + 1})")
     console.print("[bold]numrep is up[/bold]")
     console.print(t)
     console.print(
@@ -136,7 +143,7 @@ def serve(ctx: click.Context, processes: int | None, insecure_allow_public: bool
     ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes,
                                                 insecure_allow_public=insecure_allow_public or None)
     settings = settings_of(ctx)
-    setup(settings.log_level)
+    setup(settings.log_level, settings.log_format)
     with startup_errors():
         serve_processes(settings)
 

@@ -49,6 +49,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -376,7 +377,7 @@ class CassandraStore(CassandraEvidence, Store):
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
         rows = [row for part in self._many(SELECT_DIRTY, [(i,) for i in range(SHARDS)]) for row in part]
         rows.sort(key=lambda r: (r["marked_at"] or 0, r["subject"]))
-        return [DirtyMark(r["subject"], r["mark"]) for r in rows[:limit]]
+        return [DirtyMark(r["subject"], r["mark"], from_micros(r["marked_at"])) for r in rows[:limit]]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         self._many(CLEAR_DIRTY, [(shard_of(m.subject), m.subject, m.token) for m in marks])

@@ -33,6 +33,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import Store
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.codec import (
+    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -225,8 +226,8 @@ class SQLiteStore(SQLiteEvidence, Store):
             self._mark(conn, subjects)
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
-        rows = self._conn().execute("SELECT subject, token FROM dirty ORDER BY marked_at, subject LIMIT ?", (limit,))
-        return [DirtyMark(row["subject"], row["token"]) for row in rows]
+        rows = self._conn().execute("SELECT subject, token, marked_at FROM dirty ORDER BY marked_at, subject LIMIT ?", (limit,))
+        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"])) for row in rows]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         with self._write() as conn:

@@ -109,8 +109,13 @@ def test_one_beat_hpa_on_lookup_and_pdbs(docs: list[dict[str, Any]]) -> None:
     assert set(by_kind(docs, "StatefulSet")) == {"cassandra", "redis"}
 
 
+def config_map(docs: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    [cm] = (d for name, d in by_kind(docs, "ConfigMap").items() if name.startswith(prefix))
+    return cm
+
+
 def test_config_selects_cassandra_and_redis(docs: list[dict[str, Any]]) -> None:
-    [cm] = by_kind(docs, "ConfigMap").values()
+    cm = config_map(docs, "numrep-config")
     assert cm["data"]["NUMREP_STORE"] == "cassandra"
     assert cm["data"]["NUMREP_BROKER_URL"].startswith("redis://")
     from numrep.config import load_settings
@@ -120,7 +125,7 @@ def test_config_selects_cassandra_and_redis(docs: list[dict[str, Any]]) -> None:
 
 def test_replication_and_scale_per_overlay() -> None:
     dev, prod = render("dev"), render("prod")
-    [dev_cm], [prod_cm] = by_kind(dev, "ConfigMap").values(), by_kind(prod, "ConfigMap").values()
+    dev_cm, prod_cm = config_map(dev, "numrep-config"), config_map(prod, "numrep-config")
     assert prod_cm["data"]["NUMREP_CASSANDRA_REPLICATION"].endswith("=3")
     assert dev_cm["data"]["NUMREP_CASSANDRA_REPLICATION"].endswith("=1")
     assert by_kind(prod, "StatefulSet")["cassandra"]["spec"]["replicas"] >= 3
@@ -130,6 +135,46 @@ def test_replication_and_scale_per_overlay() -> None:
     assert "numrep-migrate" in by_kind(prod, "Job")
     assert by_kind(dev, "Secret"), "dev generates its own secret"
     assert not by_kind(prod, "Secret"), "prod secrets are created out of band, never committed"
+
+
+def test_serving_pods_and_workers_are_scraped_on_their_metrics_port(docs: list[dict[str, Any]]) -> None:
+    cm = config_map(docs, "numrep-config")
+    port = cm["data"]["NUMREP_METRICS_PORT"]
+    assert cm["data"]["NUMREP_METRICS_HOST"] == "0.0.0.0" and cm["data"]["NUMREP_LOG_FORMAT"] == "json"
+    deployments = by_kind(docs, "Deployment")
+    for name in ("numrep-lookup", "numrep-intake", "numrep-worker"):
+        template = deployments[name]["spec"]["template"]
+        notes = template["metadata"]["annotations"]
+        assert notes["prometheus.io/scrape"] == "true" and notes["prometheus.io/path"] == "/metrics"
+        assert notes["prometheus.io/port"] == port
+        [c] = pod_spec(deployments[name])["containers"]
+        assert {"name": "metrics", "containerPort": int(port), "protocol": "TCP"} in c["ports"]
+    # the prefork worker aggregates its children's metrics from a writable directory
+    [worker] = pod_spec(deployments["numrep-worker"])["containers"]
+    env = {e["name"]: e["value"] for e in worker.get("env", [])}
+    assert env["PROMETHEUS_MULTIPROC_DIR"] in {m["mountPath"] for m in worker["volumeMounts"]}
+
+
+def test_grafana_dashboard_queries_only_metrics_numrep_exposes(docs: list[dict[str, Any]]) -> None:
+    import json
+    import re
+
+    from numrep.metrics import METRIC_NAMES
+
+    cm = config_map(docs, "numrep-grafana-dashboard")
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(cm["data"]["numrep-dashboard.json"])
+    assert dashboard["uid"] and dashboard["panels"]
+    exposed = set(METRIC_NAMES) | {f"{n}_{s}" for n in METRIC_NAMES for s in ("bucket", "count", "sum")}
+    used = set()
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            names = set(re.findall(r"\bnumrep_[a-z_]+", target["expr"]))
+            assert names and names <= exposed, (panel["title"], names - exposed)
+            used |= names
+    # every metric family shows on the dashboard
+    assert {n for n in METRIC_NAMES} <= {u.removesuffix("_bucket") for u in used}
 
 
 # ---- exposure: TLS, store credentials, NetworkPolicies (issue 11, item 4) -------------------------
@@ -157,7 +202,7 @@ def test_grpc_services_serve_tls_from_a_cert_manager_secret(docs: list[dict[str,
         [mount] = [m for m in c["volumeMounts"] if m["mountPath"] == "/etc/numrep/tls"]
         [volume] = [v for v in spec["volumes"] if v["name"] == mount["name"]]
         assert volume["secret"]["secretName"].startswith("numrep-tls")  # cert-manager's tls.crt, tls.key, ca.crt
-    [cm] = by_kind(docs, "ConfigMap").values()
+    cm = config_map(docs, "numrep-config")
     assert cm["data"]["NUMREP_AUTH_REQUIRED"] == "true" or cm["data"]["NUMREP_INSECURE_ALLOW_PUBLIC"] == "true"
 
 
@@ -168,7 +213,7 @@ def test_dev_pods_start_with_their_rendered_settings(tmp_path: Path) -> None:
     from services.server import check_exposure, server_credentials
 
     docs = render("dev")
-    [cm] = by_kind(docs, "ConfigMap").values()
+    cm = config_map(docs, "numrep-config")
     secrets = {k: v.decode() for k, v in secret_data(docs, "numrep-secrets").items()}
     tls = secret_data(docs, "numrep-tls")
     assert set(tls) == {"tls.crt", "tls.key", "ca.crt"}

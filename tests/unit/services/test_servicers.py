@@ -154,6 +154,18 @@ def test_health_and_reflection(server: Server, client: Client) -> None:
     [resp] = list(refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5))
     names = {s.name for s in resp.list_services_response.service}
     assert set(SERVICE_NAMES) <= names and "grpc.health.v1.Health" in names
+    assert {"grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"} <= names
+    # the v1 protocol (what grpcurl asks for first): the same messages under grpc.reflection.v1
+    v1 = client.channel.stream_stream(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    asks = [reflection_pb2.ServerReflectionRequest(list_services=""),
+            reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAMES[0])]
+    listed, described = list(v1(iter(asks), timeout=5))
+    assert {s.name for s in listed.list_services_response.service} == names
+    assert described.file_descriptor_response.file_descriptor_proto
 
 
 def test_status(client: Client, server: Server) -> None:
