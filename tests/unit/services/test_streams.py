@@ -168,3 +168,34 @@ def test_a_cancelled_stream_is_not_logged_as_an_error(settings: Settings, sqlite
         srv.stop(grace=0)
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+def test_a_filter_download_the_client_stops_reading_is_ended(settings: Settings, sqlite_store: Store) -> None:
+    """Given a filter snapshot of ~18 MB (18 chunks), when the client takes one chunk and then stops reading,
+    the server's send blocks on flow control: that is waiting on the client, so the stream is ended."""
+    from datetime import datetime, timezone
+
+    from numrep import filter as subject_filter
+    from numrep.v1 import rules_pb2
+
+    snap = subject_filter.build([], 1, 0.001, 10_000_000)
+    data = snap.to_bytes()
+    sqlite_store.put_filter_snapshot(1, 0, snap.capacity, 0.001, data, datetime.now(timezone.utc))
+    srv = started(settings, sqlite_store, grpc_stream_idle_seconds=0.5)
+    try:
+        with Client(srv.address, timeout=30) as c:
+            download = c.rules.GetFilterSnapshot(rules_pb2.GetFilterSnapshotRequest(), timeout=30)
+            got = len(next(download).data)
+            time.sleep(2)  # the client stalls
+            with pytest.raises(grpc.RpcError) as exc:
+                for chunk in download:  # what the transport buffered, then the end
+                    got += len(chunk.data)
+            assert got < len(data)
+            assert exc.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+            assert "stream idle for more than 0.5 s" in (exc.value.details() or "")
+        deadline = time.monotonic() + 5
+        while srv.streams.active and time.monotonic() < deadline:  # and its thread is free again
+            time.sleep(0.05)
+        assert srv.streams.active == 0
+    finally:
+        srv.stop(grace=0)
