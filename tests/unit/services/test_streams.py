@@ -171,20 +171,24 @@ def test_a_cancelled_stream_is_not_logged_as_an_error(settings: Settings, sqlite
 
 
 def test_a_filter_download_the_client_stops_reading_is_ended(settings: Settings, sqlite_store: Store) -> None:
-    """Given a filter snapshot of ~18 MB (18 chunks), when the client takes one chunk and then stops reading,
+    """Given a filter snapshot of ~5 MB (6 chunks), when the client takes one chunk and then stops reading,
     the server's send blocks on flow control: that is waiting on the client, so the stream is ended."""
     from datetime import datetime, timezone
 
     from numrep import filter as subject_filter
     from numrep.v1 import rules_pb2
 
-    snap = subject_filter.build([], 1, 0.001, 10_000_000)
+    snap = subject_filter.build([], 1, 0.001, 3_000_000)
     data = snap.to_bytes()
     sqlite_store.put_filter_snapshot(1, 0, snap.capacity, 0.001, data, datetime.now(timezone.utc))
+    from numrep.v1 import rules_pb2_grpc
+
     srv = started(settings, sqlite_store, grpc_stream_idle_seconds=0.5)
     try:
-        with Client(srv.address, timeout=30) as c:
-            download = c.rules.GetFilterSnapshot(rules_pb2.GetFilterSnapshotRequest(), timeout=30)
+        # a client whose receive window does not grow by itself (no BDP probing), so the stall is not buffered away
+        with grpc.insecure_channel(srv.address, options=[("grpc.http2.bdp_probe", 0)]) as channel:
+            download = rules_pb2_grpc.RulesServiceStub(channel).GetFilterSnapshot(
+                rules_pb2.GetFilterSnapshotRequest(), timeout=30)
             got = len(next(download).data)
             time.sleep(2)  # the client stalls
             with pytest.raises(grpc.RpcError) as exc:
