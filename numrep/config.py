@@ -89,7 +89,9 @@ class Settings(BaseModel):
         False, description="Let the server listen on a non-loopback address without auth (refused otherwise)."
     )
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
-    grpc_max_workers: int = Field(16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls).")
+    grpc_max_workers: int = Field(
+        16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls)."
+    )
     grpc_max_watch_streams: int = Field(
         0, ge=0, description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
         "this they are refused with RESOURCE_EXHAUSTED and lookups keep their threads (0: half of grpc_max_workers).",
@@ -290,6 +292,12 @@ class Settings(BaseModel):
     def _cassandra_auth(self) -> "Settings":
         if (self.cassandra_username is None) != (self.cassandra_password is None):
             raise ValueError("NUMREP_CASSANDRA_USERNAME and NUMREP_CASSANDRA_PASSWORD go together")
+        return self
+
+    @model_validator(mode="after")
+    def _health_port(self) -> "Settings":
+        if self.grpc_health_port and self.grpc_health_port == self.grpc_port:
+            raise ValueError("NUMREP_GRPC_HEALTH_PORT must differ from NUMREP_GRPC_PORT (it serves health alone)")
         return self
 
     @model_validator(mode="after")

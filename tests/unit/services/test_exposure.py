@@ -112,3 +112,10 @@ def test_tls_with_a_self_signed_certificate_and_a_plaintext_health_port(settings
                 health_pb2.HealthCheckResponse.NOT_SERVING
     finally:
         srv.stop(grace=0)
+
+
+def test_the_health_port_is_its_own() -> None:
+    from numrep.config import load_settings
+
+    with pytest.raises(ConfigError, match="NUMREP_GRPC_HEALTH_PORT must differ from NUMREP_GRPC_PORT"):
+        load_settings(environ={"NUMREP_GRPC_PORT": "50051", "NUMREP_GRPC_HEALTH_PORT": "50051"})
