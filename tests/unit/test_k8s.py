@@ -264,7 +264,9 @@ def test_cassandra_requires_authentication_and_numrep_has_a_role(docs: list[dict
     assert refs["NUMREP_CASSANDRA_USERNAME"]["name"].startswith("numrep-secrets")
     assert refs["NUMREP_CASSANDRA_PASSWORD"]["name"].startswith("numrep-secrets")
     assert refs["CASSANDRA_ADMIN_PASSWORD"]["name"].startswith("cassandra-admin")
-    assert "CREATE ROLE IF NOT EXISTS $NUMREP_CASSANDRA_USERNAME" in init["args"][0]
+    script = init["args"][0]
+    assert "user=$NUMREP_CASSANDRA_USERNAME" in script and "CREATE ROLE IF NOT EXISTS $user" in script
+    assert "ALTER ROLE cassandra WITH PASSWORD" in script  # the default superuser password does not survive
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
