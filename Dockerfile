@@ -1,5 +1,8 @@
 # One image for every numrep process: gRPC services (`numrep serve`), Celery
 # workers and beat (`celery -A workers.celery_app ...`), migrations (`numrep migrate`).
+# The server listens on every interface here, so it refuses to start without
+# auth: run it with NUMREP_AUTH_REQUIRED=true (and NUMREP_TLS_CERT_FILE/KEY_FILE),
+# or, for a throwaway local container only, `serve --insecure-allow-public`.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./

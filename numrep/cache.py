@@ -1,7 +1,7 @@
 """A small bounded cache whose entries expire: for answers that may be reused for a few seconds.
 
 Used for the engine's reputation cache (§3), the local list's confirmed
-answers (numrep.sdk.local_list) and the API-key cache (numrep.auth). A cached
+answers (numrep.sdk.local_list) and the cache of unknown API keys (numrep.auth). A cached
 ``None`` is an answer too ("no such reputation", "no such key"), so a miss is
 told apart by the :data:`MISSING` sentinel.
 """

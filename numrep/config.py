@@ -20,8 +20,9 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Mapping
+from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from numrep.errors import ConfigError
 
@@ -64,10 +65,17 @@ class Settings(BaseModel):
         pattern=r"^(SimpleStrategy:[1-9]|NetworkTopologyStrategy:[A-Za-z0-9_-]+=[1-9](,[A-Za-z0-9_-]+=[1-9])*)$",
         description="Keyspace replication when `numrep migrate` creates it, e.g. NetworkTopologyStrategy:dc1=3.",
     )
+    cassandra_username: str | None = Field(None, description="Cassandra user (PasswordAuthenticator); none: no auth.")
+    cassandra_password: SecretStr | None = Field(None, description="That user's password (a secret).")
     cassandra_request_timeout_seconds: float = Field(5.0, gt=0)
     cassandra_lookup_timeout_seconds: float = Field(0.25, gt=0, description="Deadline of the store read confirming a filter hit.")
 
-    broker_url: str | None = Field(None, description="Celery broker (default: SQLite in data_dir).")
+    broker_url: SecretStr | None = Field(
+        None, description="Celery broker (default: SQLite in data_dir); a secret, as it may hold a password."
+    )
+    broker_password: SecretStr | None = Field(
+        None, description="Password put into broker_url (e.g. Redis requirepass), so it can come from a Secret alone."
+    )
     broker_visibility_timeout_seconds: float = Field(
         7200.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died). "
         "Must be at least 1.5x the longest task budget (rescore_budget_seconds, full_rescore_budget_seconds), or a "
@@ -76,11 +84,31 @@ class Settings(BaseModel):
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
+    grpc_health_port: int | None = Field(
+        None, ge=0, le=65535, description="Also serve grpc.health.v1 alone, in plaintext, on this port (kubelet "
+        "probes when the main port speaks TLS); its own threads, so probes are answered however busy the server is.",
+    )
+    insecure_allow_public: bool = Field(
+        False, description="Let the server listen on a non-loopback address without auth (refused otherwise)."
+    )
     grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
-    grpc_max_workers: int = Field(16, ge=1, le=1024, description="Threads serving calls, per process.")
+    grpc_max_workers: int = Field(
+        16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls)."
+    )
     grpc_max_watch_streams: int = Field(
         0, ge=0, description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
         "this they are refused with RESOURCE_EXHAUSTED and lookups keep their threads (0: half of grpc_max_workers).",
+    )
+    grpc_max_streams: int = Field(
+        0, ge=0, description="Concurrent streams per process other than WatchRules (StreamLookup, imports, filter "
+        "snapshots, health Watch, reflection); beyond, RESOURCE_EXHAUSTED (0: a quarter of grpc_max_workers).",
+    )
+    grpc_stream_idle_seconds: float = Field(
+        60.0, gt=0, description="A stream waiting this long on its client (for a request, or to take a response) "
+        "is ended with DEADLINE_EXCEEDED.",
+    )
+    grpc_stream_max_items: int = Field(
+        100_000, ge=1, description="Requests one stream may send; then it ends with RESOURCE_EXHAUSTED (open a new one).",
     )
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     grpc_grace_seconds: float = Field(5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish.")
@@ -204,9 +232,16 @@ class Settings(BaseModel):
 
     auth_required: bool = Field(False, description="Require an API key with the right scope on every call but health.")
     auth_cache_seconds: float = Field(30.0, ge=0, description="How long a key lookup (or revocation) may be cached.")
-    api_key: str | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
+    auth_failures_per_minute: float = Field(
+        30.0, ge=0, description="Failed authentications one peer address may make a minute (0: no limit); beyond, "
+        "its calls are refused with RESOURCE_EXHAUSTED without reading the store.",
+    )
+    auth_failure_burst: int = Field(20, ge=1, description="Failed authentications one peer address may make at once.")
+    api_key: SecretStr | None = Field(None, description="The API key CLI and SDK clients send (x-api-key metadata).")
 
-    hash_key: str | None = Field(None, description="HMAC key for reporter identities (default: a file in data_dir).")
+    hash_key: SecretStr | None = Field(
+        None, description="HMAC key for reporter identities (default: a file in data_dir)."
+    )
     hash_key_file: Path | None = None
     rules_signing_key_file: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing rule versions (default: created in data_dir)."
@@ -301,6 +336,35 @@ class Settings(BaseModel):
                 "client_key": read(self.client_key_file)}
 
     @model_validator(mode="after")
+    def _broker_password(self) -> "Settings":
+        if self.broker_password is not None:
+            url = reveal(self.broker_url) or ""
+            if "://" not in url or "@" in url.partition("://")[2].split("/", 1)[0]:
+                raise ValueError("NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL like redis://host:6379/0, "
+                                 "without a user or password of its own")
+        return self
+
+    @model_validator(mode="after")
+    def _cassandra_auth(self) -> "Settings":
+        if (self.cassandra_username is None) != (self.cassandra_password is None):
+            raise ValueError("NUMREP_CASSANDRA_USERNAME and NUMREP_CASSANDRA_PASSWORD go together")
+        return self
+
+    @model_validator(mode="after")
+    def _health_port(self) -> "Settings":
+        if self.grpc_health_port and self.grpc_health_port == self.grpc_port:
+            raise ValueError("NUMREP_GRPC_HEALTH_PORT must differ from NUMREP_GRPC_PORT (it serves health alone)")
+        return self
+
+    @model_validator(mode="after")
+    def _stream_caps(self) -> "Settings":
+        if self.watch_streams_limit + self.streams_limit >= self.grpc_max_workers:
+            raise ValueError(
+                f"grpc_max_watch_streams ({self.watch_streams_limit}) plus grpc_max_streams ({self.streams_limit}) must "
+                f"leave some of grpc_max_workers ({self.grpc_max_workers}) for unary calls and health checks")
+        return self
+
+    @model_validator(mode="after")
     def _thresholds(self) -> "Settings":
         if self.label_threshold >= self.block_threshold:
             raise ValueError(
@@ -315,11 +379,30 @@ class Settings(BaseModel):
 
     @property
     def celery_broker_url(self) -> str:
-        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+        """The broker URL, password included: for Celery only, never for output (see ``redacted_url``)."""
+        url = reveal(self.broker_url)
+        password = reveal(self.broker_password)
+        if url and password:
+            scheme, _, rest = url.partition("://")
+            url = f"{scheme}://:{quote(password, safe='')}@{rest}"
+        return url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    def shown(self, name: str) -> str:
+        """A setting's value as people may see it: secrets masked, a URL's password masked."""
+        value = getattr(self, name)
+        if name == "broker_url" and value is not None:
+            return redacted_url(reveal(value) or "")
+        if isinstance(value, SecretStr):
+            return MASK
+        return str(value)
 
     @property
     def watch_streams_limit(self) -> int:
         return self.grpc_max_watch_streams or max(1, self.grpc_max_workers // 2)
+
+    @property
+    def streams_limit(self) -> int:
+        return self.grpc_max_streams or max(1, self.grpc_max_workers // 4)
 
     @property
     def grpc_address(self) -> str:
@@ -333,7 +416,7 @@ class Settings(BaseModel):
         database alone does not let anyone test guesses of reporter ids.
         """
         if self.hash_key:
-            return self.hash_key.encode()
+            return (reveal(self.hash_key) or "").encode()
         path = self.hash_key_file or self.data_dir / "keys" / "reporter-hmac.key"
         if not path.exists():
             if self.hash_key_file is not None:
@@ -348,6 +431,27 @@ class Settings(BaseModel):
     def subscriber_key(self) -> bytes:
         """The key for subscriber numbers: reporters' own numbers and callees hash alike, so they match."""
         return derived_key(self.hmac_key, "subscriber-number")
+
+
+MASK = "********"
+
+
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """The clear value of a secret setting, for the one place that uses it (never for output).
+
+    A plain ``str`` is taken as it is: ``Settings.model_copy(update=...)`` does not validate.
+    """
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with the password of its user-info masked (``redis://:********@redis:6379/0``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    userinfo, _, host = rest.partition("@")
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + MASK if colon else ''}@{host}"
 
 
 def derived_key(master: bytes, purpose: str) -> bytes:

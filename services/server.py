@@ -11,6 +11,7 @@ elsewhere) for a moment, so none is left queued to be cancelled, and
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -38,6 +39,7 @@ from services.interceptors.auth import AuthInterceptor
 from services.interceptors.decode import DecodeInterceptor
 from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
+from services.interceptors.streams import StreamLimits
 from services.interceptors.metrics import MetricsInterceptor
 from services.disputes import DisputeServicer
 from services.nudge import Nudger
@@ -56,6 +58,39 @@ SERVICE_NAMES = (
     callrecords_pb2.DESCRIPTOR.services_by_name["CallRecordService"].full_name,
     disputes_pb2.DESCRIPTOR.services_by_name["DisputeService"].full_name,
 )
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost, a unix socket)."""
+    host = host.strip("[]")
+    if host == "localhost" or host.startswith("unix:"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond this machine without auth, unless told to; warn about what stays exposed.
+
+    Without auth anyone who reaches the port may file reports and administer
+    the platform; without TLS API keys travel in clear.
+    """
+    host = settings.grpc_host
+    if is_loopback(host):
+        return
+    if not settings.auth_required:
+        if not settings.insecure_allow_public:
+            raise ConfigError(
+                f"NUMREP_GRPC_HOST={host}: refusing to listen beyond this machine without auth; set "
+                "NUMREP_AUTH_REQUIRED=true (with TLS: NUMREP_TLS_CERT_FILE, NUMREP_TLS_KEY_FILE), or accept the "
+                "risk with --insecure-allow-public (NUMREP_INSECURE_ALLOW_PUBLIC=true)")
+        log.warning("listening beyond this machine WITHOUT AUTH (insecure_allow_public): anyone who reaches the "
+                    "port may report and administer", extra={"address": settings.grpc_address})
+    if settings.tls_cert_file is None:
+        log.warning("listening beyond this machine in PLAINTEXT: API keys and answers travel in clear; set "
+                    "NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE", extra={"address": settings.grpc_address})
 
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
@@ -93,6 +128,7 @@ class Server:
 
     def __init__(self, settings: Settings, store: Store | None = None, nudge: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        check_exposure(settings)
         self.store = store or open_store(settings)
         self.engine = LookupEngine(self.store, settings)
         if nudge is None:
@@ -109,10 +145,13 @@ class Server:
             ("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0),
         ]
         self.refusing = threading.Event()
-        # metrics outermost (it sees the final status), then shutdown refusal, auth, error translation;
-        # DecodeInterceptor inside ErrorInterceptor: an undecodable request raises a ValidationError there
-        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing), ErrorInterceptor(),
-                                                      DecodeInterceptor()]
+        # metrics outermost (it sees the final status), then shutdown refusal, auth, stream limits (after auth:
+        # a refused caller takes no stream slot), error translation; DecodeInterceptor inside ErrorInterceptor:
+        # an undecodable request raises a ValidationError there
+        self.streams = StreamLimits(settings.streams_limit, settings.grpc_stream_idle_seconds,
+                                    settings.grpc_stream_max_items)
+        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing),
+                                                      self.streams, ErrorInterceptor(), DecodeInterceptor()]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(2, AuthInterceptor(auth))
@@ -153,6 +192,18 @@ class Server:
             self.port = self.grpc.add_secure_port(settings.grpc_address, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.grpc_address}")
+        # Health alone, plaintext, on threads of its own: for probes that cannot speak TLS, never starved.
+        self.health_grpc: grpc.Server | None = None
+        self.health_port = 0
+        if settings.grpc_health_port is not None:
+            self.health_grpc = grpc.server(
+                futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="numrep-health"),
+                options=[("grpc.so_reuseport", 1 if settings.grpc_processes != 1 else 0)],
+            )
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_grpc)
+            self.health_port = self.health_grpc.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_health_port}")
+            if self.health_port == 0:
+                raise OSError(f"cannot listen on {settings.grpc_host}:{settings.grpc_health_port} (health)")
 
     @property
     def address(self) -> str:
@@ -162,6 +213,8 @@ class Server:
         self.engine.start()
         self.nudger.start()
         self.grpc.start()
+        if self.health_grpc is not None:
+            self.health_grpc.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("numrep serving", extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version})
@@ -177,6 +230,9 @@ class Server:
             time.sleep(REFUSE_SECONDS)
         self.stopping.set()
         self.grpc.stop(self.settings.grpc_grace_seconds if grace is None else grace).wait()
+        if self.health_grpc is not None:
+            self.health_grpc.stop(0).wait()
+        self.streams.close()
         self.engine.stop()
         self.nudger.stop()
         self.store.close()
@@ -233,6 +289,7 @@ def serve_processes(settings: Settings) -> None:
     if n == 1:
         serve(settings)
         return
+    check_exposure(settings)  # before any child starts
     if settings.grpc_port == 0:
         raise ConfigError("NUMREP_GRPC_PORT: several serving processes need a fixed port, not 0")
     with multiprocess_dir():  # the children record into files; this parent serves their sum on the metrics port

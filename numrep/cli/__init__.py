@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from numrep.config import Settings, load_settings
+from numrep.config import Settings, load_settings, reveal
 from numrep.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def connect(ctx: click.Context, target: str | None, timeout: float = 5.0) -> "Cl
     from numrep.sdk.client import Client
 
     settings = settings_of(ctx)
-    return Client(target or settings.grpc_address, timeout=timeout, api_key=settings.api_key, **settings.client_tls())
+    return Client(target or settings.grpc_address, timeout=timeout, api_key=reveal(settings.api_key),
+                  **settings.client_tls())
 
 
 def grpc_call(fn: Callable[[], Any]) -> Any:

@@ -16,19 +16,25 @@ import click
 from rich.table import Table
 
 from numrep.cli import console, err_console, main, open_store, settings_of, startup_errors
-from numrep.config import Settings
+from numrep.config import Settings, redacted_url
 from numrep.regulator.periods import Period
+
+
+insecure_option = click.option(
+    "--insecure-allow-public", is_flag=True,
+    help="Listen on a non-loopback address without auth (refused otherwise; NUMREP_INSECURE_ALLOW_PUBLIC).")
 
 
 @main.command()
 @click.option("--demo/--no-demo", default=False, help="Load the demo data set first (idempotent).")
 @click.option("--port", type=int, help="gRPC port (default 50051, NUMREP_GRPC_PORT).")
 @click.option("--host", help="gRPC host (default 127.0.0.1).")
+@insecure_option
 @click.pass_context
-def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> None:
+def up(ctx: click.Context, demo: bool, port: int | None, host: str | None, insecure_allow_public: bool) -> None:
     """Start the whole platform: gRPC services and a Celery worker with its beat."""
     obj = ctx.ensure_object(dict)
-    obj["overrides"].update(grpc_port=port, grpc_host=host)
+    obj["overrides"].update(grpc_port=port, grpc_host=host, insecure_allow_public=insecure_allow_public or None)
     settings = settings_of(ctx)
     from numrep.logs import setup
 
@@ -39,11 +45,13 @@ def up(ctx: click.Context, demo: bool, port: int | None, host: str | None) -> No
 
             new, dup = demo_data.load(store, settings)
             console.print(f"demo data: {new} new reports, {dup} already loaded")
-        worker = _spawn_worker(settings, beat=True)
         from numrep.metrics import serve_metrics
         from services.server import Server
 
-        server = Server(settings, store=store).start()
+        with startup_errors():  # refused settings (e.g. a public address without auth) stop here, before the worker
+            server = Server(settings, store=store)
+        worker = _spawn_worker(settings, beat=True)
+        server.start()
         serve_metrics(settings)
         server.nudger.poke()
         _banner(settings, server.address, worker.pid)
@@ -102,7 +110,7 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     t = Table.grid(padding=(0, 2))
     t.add_row("gRPC", address)
     t.add_row("store", f"{settings.store} ({settings.sqlite_file})" if settings.store == "sqlite" else settings.store)
-    t.add_row("broker", settings.celery_broker_url)
+    t.add_row("broker", redacted_url(settings.celery_broker_url))
     t.add_row("worker", f"pid {worker_pid}, log {settings.data_dir / 'worker.log'}")
     if settings.metrics_port:
         host = settings.metrics_host
@@ -129,13 +137,19 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
 
 @main.command()
 @click.option("--processes", type=int, help="Serving processes sharing the port (NUMREP_GRPC_PROCESSES; 0 = one per core).")
+@insecure_option
 @click.pass_context
-def serve(ctx: click.Context, processes: int | None) -> None:
-    """Run the gRPC services only (workers run separately: `numrep worker`)."""
+def serve(ctx: click.Context, processes: int | None, insecure_allow_public: bool) -> None:
+    """Run the gRPC services only (workers run separately: `numrep worker`).
+
+    A non-loopback NUMREP_GRPC_HOST needs NUMREP_AUTH_REQUIRED=true (and should
+    have TLS), or --insecure-allow-public.
+    """
     from numrep.logs import setup
     from services.server import serve_processes
 
-    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes)
+    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes,
+                                                insecure_allow_public=insecure_allow_public or None)
     settings = settings_of(ctx)
     setup(settings.log_level, settings.log_format)
     with startup_errors():
@@ -190,8 +204,5 @@ def config(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     t = Table("setting", "value", "environment variable")
     for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if name == "hash_key" and value:
-            value = "********"
-        t.add_row(name, str(value), f"NUMREP_{name.upper()}")
+        t.add_row(name, settings.shown(name), f"NUMREP_{name.upper()}")
     console.print(t)

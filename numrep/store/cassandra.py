@@ -30,7 +30,7 @@ from cassandra.protocol import ErrorMessage
 from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, RoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, dict_factory
 
-from numrep.config import Settings
+from numrep.config import Settings, reveal
 from numrep.errors import NotFound, StoreError, StoreUnavailable
 from numrep.models import (
     Allocation,
@@ -222,8 +222,13 @@ class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Store)
                 request_timeout=s.cassandra_lookup_timeout_seconds, row_factory=dict_factory,
             ),
         }
+        auth = None
+        if s.cassandra_username is not None:  # PasswordAuthenticator on the ring
+            from cassandra.auth import PlainTextAuthProvider
+
+            auth = PlainTextAuthProvider(username=s.cassandra_username, password=reveal(s.cassandra_password) or "")
         return Cluster(
-            s.cassandra_hosts, port=s.cassandra_port, execution_profiles=profiles, connect_timeout=3,
+            s.cassandra_hosts, port=s.cassandra_port, execution_profiles=profiles, connect_timeout=3, auth_provider=auth,
             control_connection_timeout=3, idle_heartbeat_interval=5, protocol_version=5,
             # Come back quickly after an outage: the lookup service recovers by itself.
             reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10),

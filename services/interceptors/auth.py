@@ -1,4 +1,9 @@
-"""API-key authentication and scope checks for every call but health and reflection."""
+"""API-key authentication and scope checks for every call but health and reflection.
+
+The check runs inside the call (where the caller's address is known), before
+the method and before any other interceptor takes a resource for it, so that
+failed authentications can be limited per peer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from numrep.auth import Authenticator, api_key_in
+from numrep.auth import Authenticator, allowed_scopes, api_key_in, peer_label
 from numrep.errors import NumrepError
 
 
@@ -32,10 +37,22 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
         handler = continuation(details)
-        if handler is None:
-            return None
-        try:
-            self.auth.check(api_key_in(details.invocation_metadata), details.method)
-        except NumrepError as exc:
-            return denied(handler, getattr(grpc.StatusCode, exc.status), exc.message)
+        if handler is None or not allowed_scopes(details.method):
+            return handler
+        raw, method = api_key_in(details.invocation_metadata), details.method
+
+        def checked(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
+            def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    self.auth.check(raw, method, peer_label(context.peer()))
+                except NumrepError as exc:
+                    context.abort(getattr(grpc.StatusCode, exc.status), exc.message)
+                return behaviour(request, context)  # a stream's iterator is returned as it is
+
+            return wrapped
+
+        for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
+            behaviour = getattr(handler, kind)
+            if behaviour is not None:
+                return handler._replace(**{kind: checked(behaviour)})
         return handler

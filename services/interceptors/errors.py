@@ -3,7 +3,10 @@
 Servicers raise :class:`numrep.errors.NumrepError` subclasses; this
 interceptor aborts the call with the error's status and message. Anything
 else is logged with its traceback and answered INTERNAL without details, so
-no internal state (or personal data) leaks to callers.
+no internal state (or personal data) leaks to callers. A call whose client
+has gone (cancelled, or ended by the server's idle timeout) is no error of
+the server's: it is logged at DEBUG, without a traceback, so that clients
+cannot flood the log by cancelling streams.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ class ErrorInterceptor(grpc.ServerInterceptor):
                 try:
                     return behaviour(request, context)
                 except Exception as exc:
-                    if _is_abort(exc):
+                    if _is_abort(exc) or _client_gone(exc, context, method):
                         raise
                     _handle(exc, context, method)
 
@@ -55,7 +58,7 @@ class ErrorInterceptor(grpc.ServerInterceptor):
                 try:
                     yield from behaviour(request, context)
                 except Exception as exc:
-                    if _is_abort(exc):
+                    if _is_abort(exc) or _client_gone(exc, context, method):
                         raise
                     _handle(exc, context, method)
 
@@ -70,6 +73,17 @@ class ErrorInterceptor(grpc.ServerInterceptor):
         if handler.stream_stream:
             return handler._replace(stream_stream=streaming(handler.stream_stream))
         return handler
+
+
+def _client_gone(exc: BaseException, context: grpc.ServicerContext, method: str) -> bool:
+    """True for the error gRPC raises in a handler reading from (or writing to) a call that has ended.
+
+    gRPC itself stays quiet about that error once it reaches it, so it is re-raised as it is.
+    """
+    if isinstance(exc, grpc.RpcError) and not context.is_active():
+        log.debug("call ended by the client", extra={"method": method})
+        return True
+    return False
 
 
 def _is_abort(exc: BaseException) -> bool:
