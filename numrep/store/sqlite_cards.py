@@ -66,16 +66,19 @@ class SQLiteCards(CardStore):
         return len(fresh)
 
     def get_cards(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Card]:
-        wanted = sorted(set(keys))
+        by_operator: dict[str, set[str]] = {}
+        for operator, number in keys:
+            by_operator.setdefault(operator, set()).add(number)
         conn = self._conn()
         out: dict[tuple[str, str], Card] = {}
-        for i in range(0, len(wanted), 400):
-            part = wanted[i:i + 400]
-            rows = conn.execute(f"SELECT * FROM cards WHERE (operator, number) IN (VALUES {', '.join(['(?, ?)'] * len(part))})",
-                                [x for k in part for x in k])
-            for row in rows:
-                c = card_from(row)
-                out[c.key] = c
+        for operator, numbers in sorted(by_operator.items()):
+            wanted = sorted(numbers)
+            for i in range(0, len(wanted), 500):  # operator = ? AND number IN (...): a search of the primary key
+                part = wanted[i:i + 500]
+                for row in conn.execute(f"SELECT * FROM cards WHERE operator = ? AND number IN ({', '.join('?' * len(part))})",
+                                        (operator, *part)):
+                    c = card_from(row)
+                    out[c.key] = c
         return out
 
     def iter_cards(self, operator: str | None = None) -> Iterator[Card]:
