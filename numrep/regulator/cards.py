@@ -297,10 +297,9 @@ def as_of(card: Card, day: date | None) -> Card:
     return replace(card, status=CardStatus.ACTIVE, status_on=None)
 
 
-def _later_flagged(store: Store, cards: Iterable[Card]) -> dict[str, list[str]]:
-    """ID hash → its numbers flagged on evidence first seen on or after the card's registration."""
-    flagged = set(store.flagged_subjects())
-    hits = [c for c in cards if c.number in flagged]
+def _later_flagged(store: Store, hits: list[Card]) -> dict[str, list[str]]:
+    """ID hash → its numbers (``hits``: cards whose numbers are flagged) flagged on evidence first seen on or
+    after the card's registration."""
     reps = store.get_reputations(sorted({c.number for c in hits}))
     out: dict[str, list[str]] = defaultdict(list)
     for c in hits:
