@@ -1,7 +1,7 @@
 # numrep — the two promises:
 #   make demo   set up and run the platform on its embedded defaults, with demo data
 #   make test   set up and pass the whole test suite
-.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness bench-import eval
+.PHONY: demo test setup setup-dev protos lint unit e2e clean bench-store bench bench-ingest bench-freshness bench-import bench-cards eval
 
 DATA_DIR ?= $(CURDIR)/.numrep
 
@@ -52,6 +52,10 @@ bench-freshness: setup-dev
 # import rows/s and peak RSS of 10k / 100k / 1M-row CSV, JSON and JSON Lines files (issue 11, item 9)
 bench-import: setup-dev
 	.venv/bin/python -m scripts.bench_import
+
+# real-name card registrations: rows/s and peak RSS at 100k and 1M rows (issue 15)
+bench-cards: setup-dev
+	.venv/bin/python -m scripts.bench_cards
 
 # detection quality on a simulated world with ground truth (ARCHITECTURE §11); EVAL_ARGS e.g. --seed 7 --scale 0.2 --json artifacts/eval.json
 eval: setup-dev

@@ -191,6 +191,10 @@ class Settings(BaseModel):
     max_new_blocks_per_publication: int = Field(
         1000, ge=1, description="New BLOCKs one publication may add; the excess is held at LABEL for review."
     )
+    card_limit_per_operator: int = Field(5, ge=1, description="Real-name cards one ID number may hold per operator.")
+    card_concentration: int = Field(
+        10, ge=2, description="Live cards over all operators at which an ID number is a cross-operator concentration."
+    )
     allowlist_extra: list[str] = Field(default_factory=list, description="Subjects protected in addition to the built-in list.")
 
     range_rule_density: float = Field(
@@ -431,6 +435,11 @@ class Settings(BaseModel):
     def subscriber_key(self) -> bytes:
         """The key for subscriber numbers: reporters' own numbers and callees hash alike, so they match."""
         return derived_key(self.hmac_key, "subscriber-number")
+
+    @cached_property
+    def id_number_key(self) -> bytes:
+        """The key for ID numbers of real-name card registrations (numrep.regulator.cards), of its own."""
+        return derived_key(self.hmac_key, "id-number")
 
 
 MASK = "********"

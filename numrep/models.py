@@ -567,3 +567,42 @@ class Dispute:
     def reason(self) -> str:
         """The note of the last transition: a decision's reason."""
         return self.transitions[-1].note
+
+
+class CardStatus(str, Enum):
+    """Where a real-name card stands (numrep.regulator.cards)."""
+
+    ACTIVE = "active"  # registered, not re-verified
+    REVERIFIED = "reverified"  # its holder re-verified their identity
+    CANCELLED = "cancelled"  # cancelled (by the holder, or the operator after failed re-verification)
+    EXPIRED = "expired"  # lapsed
+
+    @property
+    def live(self) -> bool:
+        """The card is in service (counts toward the limit)."""
+        return self in (CardStatus.ACTIVE, CardStatus.REVERIFIED)
+
+    @property
+    def final(self) -> bool:
+        return self in (CardStatus.CANCELLED, CardStatus.EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A real-name card registration: one number of one operator, registered to one ID number.
+
+    ``id_hash`` is the keyed hash of the ID number (``Settings.id_number_key``); the
+    raw ID never reaches a record. ``seller`` is the point of sale or reseller.
+    """
+
+    operator: str
+    number: str
+    id_hash: str
+    registered_on: date
+    seller: str
+    status: CardStatus = CardStatus.ACTIVE
+    status_on: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.operator, self.number)

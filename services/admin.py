@@ -10,7 +10,7 @@ from pathlib import Path
 
 import grpc
 
-from numrep.regulator import port_blacklist, registry, spam_list, timeliness
+from numrep.regulator import cards, port_blacklist, registry, spam_list, timeliness
 from numrep.models import CaseStep
 from numrep.regulator.periods import Period
 from numrep.regulator.imports import MAX_BYTES, ImportRejected, ImportResult, Progress
@@ -23,6 +23,7 @@ from numrep.models import AllowlistEntry, Scope
 from numrep.numbers import normalize
 from numrep.v1 import admin_pb2 as pb
 from numrep.v1 import admin_pb2_grpc as pb_grpc
+from numrep.v1 import cards_pb2
 from numrep import convert, pipeline
 
 MAX_REASON_CHARS = 500
@@ -71,6 +72,28 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     def ImportAllocations(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
         return self._import(request_iterator, registry.import_file)
+
+    # ---- real-name cards (numrep.regulator.cards) ------------------------------
+    def ImportCardRegistrations(self, request_iterator: Iterator[pb.ImportChunk],
+                                context: grpc.ServicerContext) -> pb.ImportResult:
+        return self._import(request_iterator, cards.registration_importer(self.engine.settings.id_number_key))
+
+    def ImportCardStatuses(self, request_iterator: Iterator[pb.ImportChunk], context: grpc.ServicerContext) -> pb.ImportResult:
+        return self._import(request_iterator, cards.import_statuses)
+
+    def GetReverificationList(self, request: cards_pb2.ReverificationListRequest,
+                              context: grpc.ServicerContext) -> Iterator[cards_pb2.ReverificationEntry]:
+        operator = request.operator.strip()
+        if not operator:
+            raise ValidationError("operator: required")
+        if len(operator) > MAX_REASON_CHARS:
+            raise ValidationError(f"operator: at most {MAX_REASON_CHARS} characters")
+        s = self.engine.settings
+        for e in cards.reverification_list(self.store, operator, s.card_limit_per_operator, s.card_concentration):
+            c, f = e.card, e.finding
+            yield cards_pb2.ReverificationEntry(
+                number=c.number, id_ref=f.ref, registered_on=c.registered_on.isoformat(), seller=c.seller,
+                cards_at_operator=f.per_operator.get(c.operator, 0), cards_total=f.cards, reasons=list(e.reasons))
 
     def ResolveHolder(self, request: pb.ResolveHolderRequest, context: grpc.ServicerContext) -> pb.Allocation:
         subject = normalize(request.subject, self.engine.settings.region)

@@ -36,6 +36,7 @@ from numrep.regulator.holders import HolderScore, score_holders
 from numrep.models import Action, Category, HolderType, Reputation
 from numrep.numbers import SMS, mask
 from numrep.protected import ProtectedSet
+from numrep.regulator import cards
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
 from numrep.redress.sla import DisputeSLA, for_period
@@ -89,6 +90,7 @@ class SpamList:
     sla: dict[str, float]
     protected: dict[str, Any]  # the "not spam" section: title, note, complaints, numbers
     disputes: dict[str, Any] = field(default_factory=dict)  # the platform's dispute timeliness (dispute_section)
+    cards: dict[str, Any] = field(default_factory=dict)  # real-name card indicators (card_section)
 
 
 def _holder_row(rank: int, h: HolderScore) -> dict[str, Any]:
@@ -108,7 +110,8 @@ def _verdict(rep: Reputation | None, held: str | None) -> str:
 
 
 def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N, sla: SLA = DEFAULT_SLA,
-          protected: ProtectedSet | None = None, dispute_sla: DisputeSLA = DEFAULT_DISPUTE_SLA) -> SpamList:
+          protected: ProtectedSet | None = None, dispute_sla: DisputeSLA = DEFAULT_DISPUTE_SLA,
+          card_limits: tuple[int, int] = (cards.DEFAULT_LIMIT, cards.DEFAULT_CONCENTRATION)) -> SpamList:
     """The list of ``period``; ``protected`` defaults to the built-in list plus the store's allowlist."""
     if protected is None:
         protected = ProtectedSet()
@@ -188,6 +191,7 @@ def build(store: Store, period: Period, masked: bool = True, top_n: int = TOP_N,
                     for i, s in enumerate(shielded[:top_n], start=1)],
         },
         disputes=dispute_section(store, period, dispute_sla),
+        cards=card_section(store, period, *card_limits),
     )
 
 
@@ -223,6 +227,11 @@ def to_csv(doc: SpamList) -> bytes:
                     f"{r['top_category']}; protected as {r['protected_as']}"])
     for k, v in doc.disputes.items():
         w.writerow(["dispute_timeliness", "", k, v, "", ""])
+    for o in doc.cards.get("operators", []):
+        w.writerow(["cards_operator", "", o["operator"], o["cards_over_limit"], f"{o['progress']:.4f}", _card_detail(o)])
+    for o in doc.cards.get("sellers", []):
+        w.writerow(["cards_seller", "", f"{o['operator']} / {o['seller']}", o["cards_over_limit"], f"{o['progress']:.4f}",
+                    _card_detail(o)])
     return buf.getvalue().encode()
 
 
@@ -302,6 +311,7 @@ def to_html(doc: SpamList) -> bytes:
                  + _table(["holder", "complaints due", "handled on time", "share"],
                           [[f["holder"], f["due"], f["on_time"], f"{100 * f['share']:.0f}%"] for f in doc.timeliness_failures])),
         *_dispute_sections(doc.disputes),
+        *_card_sections(doc.cards),
         _section("operators", "Operators' governance indicators",
                  _table(["operator", "complaints / 10k", "flagged share", "tier", "why"],
                         [[h["holder"], h["complaints_per_10k"], f"{100 * h['flagged_share']:.0f}%", h["tier"],
@@ -366,7 +376,8 @@ def publish(store: Store, settings: Settings, period: Period, masked: bool = Tru
     settings give the same bytes whichever way the list is asked for.
     """
     return render(build(store, period, masked=masked, sla=SLA.from_settings(settings),
-                        protected=load_protected(store, settings), dispute_sla=DisputeSLA.from_settings(settings)))
+                        protected=load_protected(store, settings), dispute_sla=DisputeSLA.from_settings(settings),
+                        card_limits=(settings.card_limit_per_operator, settings.card_concentration)))
 
 
 def dispute_section(store: Store, period: Period, sla: DisputeSLA) -> dict[str, Any]:
@@ -402,3 +413,36 @@ def publish_to(directory: Path, files: dict[str, bytes], period: str) -> list[Pa
         tmp.replace(path)  # readers never see a half-written file
         out.append(path)
     return out
+
+
+def card_section(store: Store, period: Period, limit: int = cards.DEFAULT_LIMIT,
+                 concentration: int = cards.DEFAULT_CONCENTRATION) -> dict[str, Any]:
+    """Real-name card indicators per operator and per seller (point of sale or reseller) as of the period's end:
+    cards over the limit and the re-verification progress of the cards found (numrep.regulator.cards)."""
+    return cards.indicators(store, before=period.end, limit=limit, concentration=concentration)
+
+
+def _card_detail(o: dict[str, Any]) -> str:
+    return (f"{o['cards']} cards; {o['ids_over_limit']} IDs over the limit; {o['high_risk']} found; "
+            f"{o['reverified']} re-verified; {o['cancelled']} cancelled; {o['expired']} expired; {o['pending']} pending")
+
+
+def _card_sections(c: dict[str, Any]) -> list[str]:
+    if not c.get("operators"):
+        return []
+    headers = ["cards", "IDs over the limit", "their cards", "cards found", "re-verified", "cancelled", "expired",
+               "pending", "progress"]
+
+    def cells(o: dict[str, Any]) -> list[Any]:
+        return [o["cards"], o["ids_over_limit"], o["cards_over_limit"], o["high_risk"], o["reverified"], o["cancelled"],
+                o["expired"], o["pending"], f"{100 * o['progress']:.0f}%" if o["high_risk"] else "none found"]
+
+    found = c["ids_found"]
+    return [_section("cards", "Real-name cards: over the limit and re-verification",
+                     f"<p>At most {c['limit']} cards per person and operator. ID numbers found: "
+                     f"{found['over_limit']:,} over the limit, {found['concentration']:,} with {c['concentration']} or more "
+                     f"cards across operators, {found['later_flagged']:,} holding numbers later flagged. Progress is the "
+                     "share of the cards found that were re-verified, cancelled or expired.</p>\n"
+                     + _table(["operator", *headers], [[o["operator"], *cells(o)] for o in c["operators"]])
+                     + "\n<h3>By point of sale or reseller</h3>\n"
+                     + _table(["operator", "seller", *headers], [[o["operator"], o["seller"], *cells(o)] for o in c["sellers"]]))]

@@ -52,6 +52,7 @@ from numrep.models import (
 )
 from numrep.store.evidence import EvidenceStore
 from numrep.store.redress import RedressStore
+from numrep.store.cards import CardStore
 from numrep.rules import apply_delta, canonical_checksum, effective_changes
 from numrep.store.codec import LogEntry, to_micros
 
@@ -80,7 +81,7 @@ def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[s
     return added, removed
 
 
-class Store(EvidenceStore, RedressStore):
+class Store(EvidenceStore, RedressStore, CardStore):
     """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``)."""
 
     #: Backend name, as in the ``store`` setting.

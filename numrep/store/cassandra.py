@@ -49,6 +49,7 @@ from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.cassandra_queue import CassandraQueue
 from numrep.store.cassandra_redress import CassandraRedress
+from numrep.store.cassandra_cards import CassandraCards
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -186,7 +187,7 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Store):
+class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, CassandraCards, Store):
     name = "cassandra"
     # Publishers hold a lease and check the version, so the set they published last is
     # reused instead of scanning rules_by_subject on every publication.

@@ -35,6 +35,7 @@ from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
 from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
+from numrep.store.sqlite_cards import SQLiteCards, migrate_cards
 from numrep.store.codec import (
     from_micros,
     LOG_COLUMNS,
@@ -172,7 +173,7 @@ class _Connection(sqlite3.Connection):
             raise _translate(exc)  # the OperationalError stays as its __context__
 
 
-class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
+class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, Store):
     name = "sqlite"
 
     def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000,
@@ -230,6 +231,7 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, Store):
         _migrate_dirty(conn)
         migrate_evidence(conn)
         migrate_redress(conn)
+        migrate_cards(conn)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:

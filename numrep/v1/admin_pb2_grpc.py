@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from numrep.v1 import admin_pb2 as numrep_dot_v1_dot_admin__pb2
+from numrep.v1 import cards_pb2 as numrep_dot_v1_dot_cards__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -129,6 +130,21 @@ class AdminServiceStub:
                 '/numrep.v1.AdminService/SetBlockSwitch',
                 request_serializer=numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_admin__pb2.BlockSwitch.FromString,
+                _registered_method=True)
+        self.ImportCardRegistrations = channel.stream_unary(
+                '/numrep.v1.AdminService/ImportCardRegistrations',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+                _registered_method=True)
+        self.ImportCardStatuses = channel.stream_unary(
+                '/numrep.v1.AdminService/ImportCardStatuses',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+                _registered_method=True)
+        self.GetReverificationList = channel.unary_stream(
+                '/numrep.v1.AdminService/GetReverificationList',
+                request_serializer=numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_cards__pb2.ReverificationEntry.FromString,
                 _registered_method=True)
 
 
@@ -291,6 +307,35 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportCardRegistrations(self, request_iterator, context):
+        """Import real-name card registrations (CSV or JSON: id_number, operator,
+        number, date, seller), streamed in chunks; same rules as
+        ImportPortBlacklist. ID numbers are validated (ISO 7064 MOD 11-2, a birth
+        date inside) and kept only as keyed hashes; problems name the line and
+        the field, never the ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCardStatuses(self, request_iterator, context):
+        """Import card outcomes (CSV or JSON: operator, number, status, date; status
+        reverified, cancelled or expired), checked whole against the stored cards
+        and applied all or nothing. Idempotent; cancelled and expired are final.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReverificationList(self, request, context):
+        """An operator's re-verification list: its active cards of ID numbers over
+        the limit there, concentrated across operators, or holding numbers later
+        flagged; streamed, sorted by id_ref and number (an admin key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -388,6 +433,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.SetBlockSwitch,
                     request_deserializer=numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_admin__pb2.BlockSwitch.SerializeToString,
+            ),
+            'ImportCardRegistrations': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportCardRegistrations,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ImportResult.SerializeToString,
+            ),
+            'ImportCardStatuses': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportCardStatuses,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.ImportChunk.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.ImportResult.SerializeToString,
+            ),
+            'GetReverificationList': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetReverificationList,
+                    request_deserializer=numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_cards__pb2.ReverificationEntry.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -904,6 +964,87 @@ class AdminService:
             '/numrep.v1.AdminService/SetBlockSwitch',
             numrep_dot_v1_dot_admin__pb2.SetBlockSwitchRequest.SerializeToString,
             numrep_dot_v1_dot_admin__pb2.BlockSwitch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCardRegistrations(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/numrep.v1.AdminService/ImportCardRegistrations',
+            numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCardStatuses(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/numrep.v1.AdminService/ImportCardStatuses',
+            numrep_dot_v1_dot_admin__pb2.ImportChunk.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.ImportResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReverificationList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/numrep.v1.AdminService/GetReverificationList',
+            numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.SerializeToString,
+            numrep_dot_v1_dot_cards__pb2.ReverificationEntry.FromString,
             options,
             channel_credentials,
             insecure,
