@@ -125,4 +125,4 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 # The commands register themselves on ``main`` when their modules are imported.
-from numrep.cli import admin, disputes, query, run, trust  # noqa: E402,F401
+from numrep.cli import admin, disputes, privacy, query, run, trust  # noqa: E402,F401

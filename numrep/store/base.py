@@ -49,6 +49,7 @@ from numrep.models import (
     RulesDelta,
 )
 from numrep.store.evidence import EvidenceStore
+from numrep.store.privacy import PrivacyStore
 from numrep.store.redress import RedressStore
 from numrep.rules import apply_delta, canonical_checksum, effective_changes
 from numrep.store.codec import LogEntry, to_micros
@@ -78,8 +79,9 @@ def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[s
     return added, removed
 
 
-class Store(EvidenceStore, RedressStore):
-    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``)."""
+class Store(EvidenceStore, RedressStore, PrivacyStore):
+    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``;
+    retention and deletion: ``numrep.store.privacy``)."""
 
     #: Backend name, as in the ``store`` setting.
     name: str = "abstract"
