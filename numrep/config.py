@@ -155,6 +155,9 @@ class Settings(BaseModel):
     report_text_retention_days: float = Field(
         90.0, gt=0, description="Kept report texts are blanked this long after receipt (at most report_retention_days).",
     )
+    dispute_statement_retention_days: float = Field(
+        365.0, gt=0, description="Owners' statements of closed disputes are blanked this long after filing (the dispute stays).",
+    )
     prune_batch: int = Field(1000, ge=1, le=100_000, description="Rows one step of a retention prune deletes.")
     corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
     account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")

@@ -6,17 +6,20 @@ one run never holds the SQLite write lock for long; the next run goes on
 where it stopped. Each step marks the subjects of the deleted reports dirty,
 so the scores they fed are recomputed by the next rescore. On Cassandra the
 rows expire by their write TTLs and the same steps only mark the subjects
-and drop what is left of the day index.
+and drop what is left of the day index. Owners' statements of closed
+disputes are blanked after ``dispute_statement_retention_days``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from numrep.config import Settings
 from numrep.store.base import Store
+from numrep.store.privacy import Removal
 
 log = logging.getLogger(__name__)
 
@@ -28,31 +31,41 @@ class RetentionRun:
     reports: int
     case_events: int
     texts: int
+    statements: int
     subjects: int
     done: bool  # False: a step limit was hit, more remains for the next run
 
 
+def _steps(step: Callable[[], int], batch: int, max_steps: int) -> tuple[int, bool]:
+    """Run ``step`` (it returns how many rows it removed, at most ``batch``) until it removes less than ``batch``."""
+    total = 0
+    for _ in range(max_steps):
+        n = step()
+        total += n
+        if n < batch:
+            return total, True
+    return total, False
+
+
 def enforce(store: Store, settings: Settings, now: datetime, max_steps: int = MAX_STEPS) -> RetentionRun:
-    """Delete reports and blank report texts past their retention, in at most ``max_steps`` bounded steps each."""
+    """Delete reports, blank report texts and closed disputes' statements past their retention, in at most
+    ``max_steps`` bounded steps each."""
     batch = settings.prune_batch
     reports_before = now - timedelta(days=settings.report_retention_days)
     texts_before = now - timedelta(days=settings.report_text_retention_days)
-    reports = steps = subjects = texts = 0
-    done = False
-    for _ in range(max_steps):
-        removal = store.prune_reports(reports_before, batch)
-        reports, steps, subjects = reports + removal.reports, steps + removal.case_events, subjects + len(removal.subjects)
-        if removal.reports < batch:
-            done = True
-            break
-    texts_done = False
-    for _ in range(max_steps):
-        blanked = store.prune_report_texts(texts_before, batch)
-        texts += blanked
-        if blanked < batch:
-            texts_done = True
-            break
-    run = RetentionRun(reports, steps, texts, subjects, done and texts_done)
+    statements_before = now - timedelta(days=settings.dispute_statement_retention_days)
+    removed = Removal()
+
+    def prune_reports() -> int:
+        step = store.prune_reports(reports_before, batch)
+        removed.add(step.reports, step.case_events, step.subjects)
+        return step.reports
+
+    _, reports_done = _steps(prune_reports, batch, max_steps)
+    texts, texts_done = _steps(lambda: store.prune_report_texts(texts_before, batch), batch, max_steps)
+    statements, statements_done = _steps(lambda: store.prune_dispute_statements(statements_before, batch), batch, max_steps)
+    run = RetentionRun(removed.reports, removed.case_events, texts, statements, len(removed.subjects),
+                       reports_done and texts_done and statements_done)
     log.info("retention enforced", extra={"reports": run.reports, "case_events": run.case_events, "texts": run.texts,
-                                          "subjects": run.subjects, "done": run.done})
+                                          "statements": run.statements, "subjects": run.subjects, "done": run.done})
     return run

@@ -18,5 +18,6 @@ def prune_reports_task() -> dict[str, int | bool]:
     it again deletes nothing more.
     """
     run = retention.enforce(store(), settings(), datetime.now(timezone.utc))
-    return {"reports": run.reports, "case_events": run.case_events, "texts": run.texts, "subjects": run.subjects,
+    return {"reports": run.reports, "case_events": run.case_events, "texts": run.texts, "statements": run.statements,
+            "subjects": run.subjects,
             "done": run.done}

@@ -24,6 +24,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
 from cassandra.query import PreparedStatement
 
 from numrep.config import Settings
+from numrep.models import DisputeState
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.privacy import PrivacyStore, ReportKey
 
@@ -42,6 +43,10 @@ DELETE_BY_ID = "DELETE FROM reports_by_id WHERE report_id = ?"
 DELETE_BY_DAY = "DELETE FROM reports_by_day WHERE day = ? AND shard = ? AND report_id = ?"
 DELETE_BY_REPORTER = "DELETE FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at = ? AND report_id = ?"
 DELETE_OUTCOMES = "DELETE FROM reporter_outcomes WHERE reporter_hash = ?"
+SELECT_DISPUTES_OF_MONTH = "SELECT dispute_id FROM disputes_by_month WHERE month = ? AND filed_at < ?"
+SELECT_DISPUTE_STATEMENT = "SELECT dispute_id, state, statement FROM disputes WHERE dispute_id = ?"
+BLANK_STATEMENT = "UPDATE disputes SET statement = '' WHERE dispute_id = ?"
+STATEMENT_LOOKBACK_MONTHS = 13  # months before the cut-off a run scans (older ones were blanked by earlier runs)
 
 
 def ttl_seconds(days: float, since: datetime, now: datetime) -> int:
@@ -143,6 +148,20 @@ class CassandraPrivacy(PrivacyStore):
     def prune_report_texts(self, before: datetime, limit: int) -> int:
         """Kept texts expire by their own write TTL (``report_text_ttl``): nothing to blank here."""
         return 0
+
+    def prune_dispute_statements(self, before: datetime, limit: int) -> int:
+        """No TTL fits (a statement's time starts when its dispute closes): the months before the cut-off are read."""
+        y, m = before.astimezone(timezone.utc).year, before.astimezone(timezone.utc).month
+        months = []
+        for _ in range(STATEMENT_LOOKBACK_MONTHS):
+            months.append(y * 100 + m)
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        ids = [row["dispute_id"] for part in self._many(SELECT_DISPUTES_OF_MONTH, [(mo, to_micros(before)) for mo in months])
+               for row in part]
+        rows = [row for part in self._many(SELECT_DISPUTE_STATEMENT, [(i,) for i in ids]) for row in part]
+        due = [r["dispute_id"] for r in rows if r["statement"] and DisputeState(r["state"]).final][:limit]
+        self._many(BLANK_STATEMENT, [(i,) for i in due])
+        return len(due)
 
 
 def _shard(report_id: str) -> int:

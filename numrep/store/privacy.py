@@ -103,3 +103,10 @@ class PrivacyStore(ABC):
     @abstractmethod
     def prune_report_texts(self, before: datetime, limit: int) -> int:
         """Blank up to ``limit`` report texts received before ``before``; returns how many (call until 0)."""
+
+    @abstractmethod
+    def prune_dispute_statements(self, before: datetime, limit: int) -> int:
+        """Blank up to ``limit`` owners' statements of closed disputes filed before ``before``; returns how many.
+
+        The dispute itself (its states, times and the decision) stays for the SLA report.
+        """

@@ -12,8 +12,12 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from numrep.models import DisputeState
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.privacy import PrivacyStore, ReportKey
+
+
+_FINAL = tuple(s.value for s in DisputeState if s.final)
 
 
 def _key(row: sqlite3.Row) -> ReportKey:
@@ -64,3 +68,10 @@ class SQLitePrivacy(PrivacyStore):
                 "UPDATE reports SET text = '' WHERE rowid IN "
                 "(SELECT rowid FROM reports WHERE received_at < ? AND text != '' LIMIT ?)",
                 (to_micros(before), limit)).rowcount)
+
+    def prune_dispute_statements(self, before: datetime, limit: int) -> int:
+        with self._write() as conn:
+            return int(conn.execute(
+                "UPDATE disputes SET statement = '' WHERE rowid IN (SELECT rowid FROM disputes WHERE filed_at < ? "
+                f"AND statement != '' AND state IN ({', '.join('?' * len(_FINAL))}) LIMIT ?)",
+                (to_micros(before), *_FINAL, limit)).rowcount)

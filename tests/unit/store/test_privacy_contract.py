@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from numrep.models import CaseEvent, CaseStep, Outcome, Report
+from numrep.models import CaseEvent, CaseStep, Dispute, DisputeState, Outcome, Proof, Report, Transition
 from numrep.store.base import Store
 from tests.conftest import make_report
 
@@ -135,3 +135,30 @@ def test_report_texts_are_stored_as_given_and_blanked_past_their_retention(store
         assert [x.text for x in store.reports_for_subject(SPAM, EPOCH)] == [""]
         assert store.prune_report_texts(now + timedelta(seconds=1), limit=10) == 0  # idempotent
     assert _report_ids(store, SPAM) == {kept.report_id}  # the report itself stays
+
+
+def test_statements_of_closed_disputes_are_blanked_past_their_retention(store: Store) -> None:
+    """Given an old closed dispute, an old open one and a recent closed one, when pruned, then only the first loses its
+    statement, and the dispute itself stays."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    old, recent = now - timedelta(days=400), now - timedelta(days=10)
+
+    def dispute(n: int, subject: str, at: datetime) -> Dispute:
+        return Dispute(f"dsp_{n:04d}", subject, Proof.ATTESTATION, "China Mobile", "my shop's line, call 13812345678",
+                       "h1:own", at, (Transition(DisputeState.FILED, at, "operator:China Mobile", "filed"),), ())
+
+    for d in (dispute(1, SPAM, old), dispute(2, OTHER, old), dispute(3, "tel:+8617055550000", recent)):
+        assert store.file_dispute(d) is None
+    for dispute_id, at in (("dsp_0001", old), ("dsp_0003", recent)):
+        assert store.transition_dispute(dispute_id, DisputeState.FILED,
+                                        Transition(DisputeState.WITHDRAWN, at + timedelta(days=1), "owner", "")) is not None
+    cutoff = now - timedelta(days=365)
+
+    assert store.prune_dispute_statements(cutoff, limit=10) == 1
+    assert store.prune_dispute_statements(cutoff, limit=10) == 0  # idempotent
+
+    kept = {i: store.get_dispute(i) for i in ("dsp_0001", "dsp_0002", "dsp_0003")}
+    assert kept["dsp_0001"] is not None and kept["dsp_0001"].statement == ""
+    assert kept["dsp_0001"].state is DisputeState.WITHDRAWN  # the dispute and its history stay
+    assert kept["dsp_0002"] is not None and kept["dsp_0002"].statement  # still open
+    assert kept["dsp_0003"] is not None and kept["dsp_0003"].statement  # closed, but recent
