@@ -119,7 +119,8 @@ class CassandraPrivacy(PrivacyStore):
                                   from_micros(r["received_at"]))))
         return out
 
-    def _delete_reports(self, reporter_hash: str, keys: Sequence[ReportKey]) -> tuple[int, int, set[str]]:
+    def _delete_reports(self, reports: Sequence[tuple[str, ReportKey]]) -> tuple[int, int, set[str]]:
+        keys = [k for _, k in reports]
         subjects = {k.subject for k in keys}
         self.mark_dirty(sorted(subjects))  # first: whatever happens next, the scores are recomputed
         unknown = [k.report_id for k in keys if k.received_at is None]
@@ -134,9 +135,8 @@ class CassandraPrivacy(PrivacyStore):
         # Last, the rows deletions find reports by (a retry finds what a crash left).
         by_day = [(k.report_id, k.received_at or received.get(k.report_id)) for k in keys]
         self._many(DELETE_BY_DAY, [(_day(at), _shard(rid), rid) for rid, at in by_day if at is not None])
-        if reporter_hash:
-            self._many(DELETE_BY_REPORTER, [(reporter_hash, to_micros(k.occurred_at), k.report_id)
-                                            for k in keys if k.occurred_at is not None])
+        self._many(DELETE_BY_REPORTER, [(reporter_hash, to_micros(k.occurred_at), k.report_id)
+                                        for reporter_hash, k in reports if reporter_hash and k.occurred_at is not None])
         return len(keys), steps, subjects
 
     def _delete_reporter_outcomes(self, reporter_hash: str) -> int:

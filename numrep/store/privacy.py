@@ -62,7 +62,7 @@ class PrivacyStore(ABC):
         """
         removal = Removal()
         while keys := self._reports_of_reporter(reporter_hash, batch):
-            removal.add(*self._delete_reports(reporter_hash, keys))
+            removal.add(*self._delete_reports([(reporter_hash, k) for k in keys]))
         removal.outcomes = self._delete_reporter_outcomes(reporter_hash)
         return removal
 
@@ -73,11 +73,9 @@ class PrivacyStore(ABC):
         (Cassandra) still run it: TTLs cannot mark the subjects dirty.
         """
         removal = Removal()
-        by_reporter: dict[str, list[ReportKey]] = {}
-        for reporter_hash, key in self._reports_received_before(before, limit):
-            by_reporter.setdefault(reporter_hash, []).append(key)
-        for reporter_hash, keys in by_reporter.items():
-            removal.add(*self._delete_reports(reporter_hash, keys))
+        found = self._reports_received_before(before, limit)
+        if found:
+            removal.add(*self._delete_reports(found))
         return removal
 
     # ---- the primitives each backend supplies -------------------------------
@@ -90,8 +88,8 @@ class PrivacyStore(ABC):
         """Up to ``limit`` (reporter hash, report) received before ``before`` (reporter hash "" if unknown)."""
 
     @abstractmethod
-    def _delete_reports(self, reporter_hash: str, keys: Sequence[ReportKey]) -> tuple[int, int, set[str]]:
-        """Delete these reports of one reporter with their derived rows; mark their subjects dirty first.
+    def _delete_reports(self, reports: Sequence[tuple[str, ReportKey]]) -> tuple[int, int, set[str]]:
+        """Delete these (reporter hash, report) with their derived rows; mark their subjects dirty first.
 
         Returns (reports deleted, complaint steps deleted, subjects marked).
         """

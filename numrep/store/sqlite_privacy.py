@@ -49,14 +49,14 @@ class SQLitePrivacy(PrivacyStore):
             "ORDER BY received_at LIMIT ?", (to_micros(before), limit))
         return [(r["reporter_hash"], _key(r)) for r in rows]
 
-    def _delete_reports(self, reporter_hash: str, keys: Sequence[ReportKey]) -> tuple[int, int, set[str]]:
-        ids = [(k.report_id,) for k in keys]
-        subjects = {k.subject for k in keys}
+    def _delete_reports(self, reports: Sequence[tuple[str, ReportKey]]) -> tuple[int, int, set[str]]:
+        ids = [(k.report_id,) for _, k in reports]
+        subjects = {k.subject for _, k in reports}
         with self._write() as conn:
             self._mark(conn, sorted(subjects))
             steps = conn.executemany("DELETE FROM case_events WHERE report_id = ?", ids).rowcount
-            reports = conn.executemany("DELETE FROM reports WHERE report_id = ?", ids).rowcount
-        return reports, steps, subjects
+            deleted = conn.executemany("DELETE FROM reports WHERE report_id = ?", ids).rowcount
+        return deleted, steps, subjects
 
     def _delete_reporter_outcomes(self, reporter_hash: str) -> int:
         with self._write() as conn:

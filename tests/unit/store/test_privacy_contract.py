@@ -82,11 +82,11 @@ def test_a_deletion_that_died_midway_is_finished_by_running_it_again(store: Stor
     real = store._delete_reports
     calls: list[int] = []
 
-    def crash_after_one_batch(reporter_hash, keys):  # type: ignore[no-untyped-def]
-        calls.append(len(keys))
+    def crash_after_one_batch(reports):  # type: ignore[no-untyped-def]
+        calls.append(len(reports))
         if len(calls) == 2:
             raise ConnectionError("the worker died")
-        return real(reporter_hash, keys)
+        return real(reports)
 
     monkeypatch.setattr(store, "_delete_reports", crash_after_one_batch)
     with pytest.raises(ConnectionError):
