@@ -165,3 +165,21 @@ def test_delete_reporter_over_grpc_and_the_cli(server: Server, caplog: pytest.Lo
                                catch_exceptions=False)
     assert "removed 0 reports" in again.output  # idempotent; an unknown reporter is not an error
     assert RAW_REPORTER not in caplog.text and "someone-else" not in caplog.text
+
+
+def test_the_prune_task_runs_the_retention_on_the_workers_store(settings: Settings, store: Store,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUMREP_DATA_DIR", str(settings.data_dir))
+    from workers import celery_app
+    from workers.privacy_tasks import prune_reports_task
+
+    monkeypatch.setattr(celery_app.app, "numrep_settings", settings)
+    monkeypatch.setattr(celery_app, "_store", store)
+    old = datetime.now(timezone.utc) - timedelta(days=settings.report_retention_days, hours=1)
+    store.add_reports([replace(make_report(1), occurred_at=old, received_at=old), make_report(2)])
+
+    first = prune_reports_task()
+    again = prune_reports_task()
+
+    assert (first["reports"], first["subjects"], first["done"]) == (1, 1, True)
+    assert again["reports"] == 0 and store.count_reports() == 1
