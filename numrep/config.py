@@ -180,6 +180,20 @@ class Settings(BaseModel):
         30.0, gt=0, description="Early warning: the subscribers a caller reached are kept (and callbacks counted) this long."
     )
     contacts_cap: int = Field(10_000, gt=0, description="Early warning: at most this many distinct subscribers kept per caller.")
+    report_retention_days: float = Field(
+        400.0, gt=0, description="Reports (and the rows derived from them) are kept this long after receipt, then deleted "
+        "(SQLite: the prune-reports beat task; Cassandra: write TTLs, and the task rescores what expired).",
+    )
+    keep_report_text: bool = Field(
+        False, description="Keep report texts (SMS bodies), with phone and ID numbers redacted; off: texts are dropped at intake.",
+    )
+    report_text_retention_days: float = Field(
+        90.0, gt=0, description="Kept report texts are blanked this long after receipt (at most report_retention_days).",
+    )
+    dispute_statement_retention_days: float = Field(
+        365.0, gt=0, description="Owners' statements of closed disputes are blanked this long after filing (the dispute stays).",
+    )
+    prune_batch: int = Field(1000, ge=1, le=100_000, description="Rows one step of a retention prune deletes.")
     corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
     account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")
     velocity_free_subjects: int = Field(
@@ -373,6 +387,11 @@ class Settings(BaseModel):
         if self.label_threshold >= self.block_threshold:
             raise ValueError(
                 f"label_threshold ({self.label_threshold}) must be below block_threshold ({self.block_threshold})"
+            )
+        if self.report_text_retention_days > self.report_retention_days:
+            raise ValueError(
+                f"NUMREP_REPORT_TEXT_RETENTION_DAYS ({self.report_text_retention_days}) must not exceed "
+                f"NUMREP_REPORT_RETENTION_DAYS ({self.report_retention_days})"
             )
         return self
 

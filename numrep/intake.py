@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from numrep.errors import InvalidReport, InvalidSubject
 from numrep.models import Category, Channel, Report, Source
 from numrep.numbers import Namespace, default_channel, namespace, normalize
-from numrep.privacy import keyed_hash, subscriber_hash
+from numrep.privacy import keyed_hash, stored_text, subscriber_hash
 from numrep.scoring import FUTURE_SKEW
 from numrep.store.base import Store
 
@@ -48,7 +48,7 @@ class Accepted:
 
 
 def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscriber_key: bytes | None = None,
-             attest: Callable[[str], str] | None = None) -> Report:
+             attest: Callable[[str], str] | None = None, keep_text: bool = False) -> Report:
     """Turn input into a storable Report or raise InvalidReport naming the field.
 
     The reporter's own number, when given, is normalised and kept only as a
@@ -56,7 +56,8 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscribe
     records can corroborate the report). ``attest`` maps that normalised
     number to the operator that vouches for it (the sender's key holds the
     number by the registry), or "": attestation comes from the sender's key,
-    never from what the report claims.
+    never from what the report claims. The text is stored only if ``keep_text``
+    (``NUMREP_KEEP_REPORT_TEXT``), and then with phone and ID numbers redacted.
     """
     try:
         report_id = str(uuid.UUID(inp.report_id.strip()))
@@ -106,7 +107,7 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscribe
         occurred_at=occurred,
         received_at=now,
         source=inp.source or Source.APP,
-        text=inp.text,
+        text=stored_text(inp.text, keep_text),
         reporter_number_hash=number_hash,
         attested_by=attested_by,
     )

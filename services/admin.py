@@ -1,4 +1,4 @@
-"""AdminService: the allowlist and the serving process's status."""
+"""AdminService: the allowlist, imports, trust and review, deletion on request, and the serving process's status."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from numrep.numbers import normalize
 from numrep.v1 import admin_pb2 as pb
 from numrep.v1 import admin_pb2_grpc as pb_grpc
 from numrep.v1 import cards_pb2
-from numrep import convert, pipeline
+from numrep import convert, pipeline, privacy
+from numrep.intake import MAX_REPORTER_CHARS
 
 MAX_REASON_CHARS = 500
+MAX_SUBJECTS_LISTED = 1000  # subjects a DeleteReporterResponse names; subjects_affected counts all
 Importer = Callable[[Store, Path, "str | None", str, "Progress | None", "str | None"], ImportResult]
 
 
@@ -232,6 +234,20 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
                                             datetime.now(timezone.utc))
         self.on_change()
         return convert.block_switch(switch)
+
+    def DeleteReporter(self, request: pb.DeleteReporterRequest, context: grpc.ServicerContext) -> pb.DeleteReporterResponse:
+        reporter = request.reporter_id.strip()
+        if not reporter:
+            raise ValidationError("reporter_id: required")
+        if len(reporter) > MAX_REPORTER_CHARS:  # the error never echoes the id
+            raise ValidationError(f"reporter_id: at most {MAX_REPORTER_CHARS} characters")
+        removal = privacy.delete_reporter(self.store, self.engine.settings.hmac_key, reporter)
+        if removal.subjects:
+            self.on_change()  # the worker rescores the subjects they fed
+        subjects = sorted(removal.subjects)
+        return pb.DeleteReporterResponse(reports=removal.reports, case_events=removal.case_events,
+                                         outcomes=removal.outcomes, subjects_affected=len(subjects),
+                                         subjects=subjects[:MAX_SUBJECTS_LISTED])
 
     def GetStatus(self, request: pb.GetStatusRequest, context: grpc.ServicerContext) -> pb.StatusResponse:
         e = self.engine

@@ -45,7 +45,7 @@ class ReportServicer(pb_grpc.ReportServiceServicer):
 
     def _validate(self, m: pb.Report, now: datetime, attest: Callable[[str], str] | None) -> intake.Report:
         return intake.validate(_input(m), self.settings.hmac_key, self.settings.region, now,
-                               self.settings.subscriber_key, attest)
+                               self.settings.subscriber_key, attest, self.settings.keep_report_text)
 
     def _sender(self, context: grpc.ServicerContext) -> tuple[str, Callable[[str], str] | None]:
         """Who sends (the API key's operator, else the peer's address without the port), and its attest function."""

@@ -19,6 +19,7 @@ from numrep.store import Store, open_store
 from workers.conf import (
     EXPIRE_DISPUTES,
     PRUNE_CALL_RECORDS,
+    PRUNE_REPORTS,
     PUBLISH_RANGE_RULES,
     PUBLISH_RULES,
     PUBLISH_SPAM_LIST,
@@ -28,7 +29,7 @@ from workers.conf import (
     create_app,
 )
 
-__all__ = ["app", "settings", "store", "EXPIRE_DISPUTES", "PRUNE_CALL_RECORDS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
+__all__ = ["app", "settings", "store", "EXPIRE_DISPUTES", "PRUNE_CALL_RECORDS", "PRUNE_REPORTS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
            "RESCORE_DIRTY", "RESCORE_FLAGGED"]
 
 app = create_app(load_settings())

@@ -20,7 +20,7 @@ from celery.schedules import crontab
 from numrep.config import Settings
 
 TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks", "workers.publication_tasks",
-                "workers.evidence_tasks", "workers.redress_tasks"]
+                "workers.evidence_tasks", "workers.redress_tasks", "workers.privacy_tasks"]
 
 RESCORE_DIRTY = "numrep.rescore_dirty"
 RESCORE_FLAGGED = "numrep.rescore_flagged"
@@ -29,6 +29,7 @@ REBUILD_FILTER = "numrep.rebuild_filter"
 PUBLISH_SPAM_LIST = "numrep.publish_spam_list"
 PUBLISH_RANGE_RULES = "numrep.publish_range_rules"
 PRUNE_CALL_RECORDS = "numrep.prune_call_records"
+PRUNE_REPORTS = "numrep.prune_reports"
 EXPIRE_DISPUTES = "numrep.expire_disputes"
 
 
@@ -41,6 +42,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict]:
         "rebuild-filter": {"task": REBUILD_FILTER, "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds)},
         "range-rules": {"task": PUBLISH_RANGE_RULES, "schedule": timedelta(hours=1)},
         "prune-call-records": {"task": PRUNE_CALL_RECORDS, "schedule": timedelta(hours=6)},
+        "prune-reports": {"task": PRUNE_REPORTS, "schedule": timedelta(hours=1)},
         "expire-disputes": {"task": EXPIRE_DISPUTES, "schedule": timedelta(hours=1)},
         # the spam reporting list of each period, shortly after it ends (UTC)
         "spam-list-weekly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=1, day_of_week=1),

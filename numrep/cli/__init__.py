@@ -126,4 +126,4 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 # The commands register themselves on ``main`` when their modules are imported.
-from numrep.cli import admin, cards, disputes, query, run, trust  # noqa: E402,F401
+from numrep.cli import admin, cards, disputes, privacy, query, run, trust  # noqa: E402,F401

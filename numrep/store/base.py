@@ -51,6 +51,7 @@ from numrep.models import (
     RulesDelta,
 )
 from numrep.store.evidence import EvidenceStore
+from numrep.store.privacy import PrivacyStore
 from numrep.store.redress import RedressStore
 from numrep.store.cards import CardStore
 from numrep.rules import apply_delta, canonical_checksum, effective_changes
@@ -81,8 +82,9 @@ def collapse_log(entries: Iterable[LogEntry]) -> tuple[tuple[Rule, ...], tuple[s
     return added, removed
 
 
-class Store(EvidenceStore, RedressStore, CardStore):
-    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``)."""
+class Store(EvidenceStore, RedressStore, CardStore, PrivacyStore):
+    """Persistent state of numrep (the evidence part: ``numrep.store.evidence``; disputes: ``numrep.store.redress``;
+    real-name cards: ``numrep.store.cards``; retention and deletion: ``numrep.store.privacy``)."""
 
     #: Backend name, as in the ``store`` setting.
     name: str = "abstract"

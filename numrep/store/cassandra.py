@@ -2,7 +2,8 @@
 
 Query-first tables (``store/cql/*.cql``, applied by ``numrep migrate``):
 reports by id (the idempotency key, written with a lightweight transaction),
-by ``(subject, day)`` and by ``(day, shard)``, with retention TTLs; no
+by ``(subject, day)`` and by ``(day, shard)``, with retention TTLs from the
+settings (``numrep.store.cassandra_privacy``); no
 counters — counts derive from idempotent rows. Writes and reads run at the
 configured consistency (``LOCAL_QUORUM`` by default) with prepared statements
 cached per instance; bulk work goes through ``execute_concurrent_with_args``.
@@ -47,6 +48,7 @@ from numrep.models import (
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.cassandra_evidence import CassandraEvidence
+from numrep.store.cassandra_privacy import CassandraPrivacy
 from numrep.store.cassandra_queue import CassandraQueue
 from numrep.store.cassandra_redress import CassandraRedress
 from numrep.store.cassandra_cards import CassandraCards
@@ -84,21 +86,27 @@ log = logging.getLogger(__name__)
 
 SHARDS = 16
 CHUNK_BYTES = 256 * 1024
-RETENTION_DAYS = 400
 LEASE_SECONDS = 30
 LOOKUP_PROFILE = "lookup"
 CONCURRENCY = 64
 
 # ---- CQL, as named constants ----------------------------------------------
 INSERT_REPORT_IF_NEW = (
-    f"INSERT INTO reports_by_id ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(REPORT_COLUMNS))}) IF NOT EXISTS"
+    f"INSERT INTO reports_by_id ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(REPORT_COLUMNS))}) IF NOT EXISTS "
+    "USING TTL ?"
 )
 INSERT_REPORT_BY_SUBJECT = (
     "INSERT INTO reports_by_subject (subject, day, occurred_at, report_id, reporter_hash, channel, category, received_at, source, text, "
-    "reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "reporter_number_hash, attested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
 )
 INSERT_REPORT_BY_DAY = (
-    "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO reports_by_day (day, shard, report_id, subject, category, channel, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "USING TTL ?"
+)
+# A kept text lives shorter than its report: rewritten with its own TTL.
+UPDATE_TEXT_BY_ID = "UPDATE reports_by_id USING TTL ? SET text = ? WHERE report_id = ?"
+UPDATE_TEXT_BY_SUBJECT = (
+    "UPDATE reports_by_subject USING TTL ? SET text = ? WHERE subject = ? AND day = ? AND occurred_at = ? AND report_id = ?"
 )
 SELECT_REPORT = "SELECT * FROM reports_by_id WHERE report_id = ?"
 INSERT_CASE_EVENT = "INSERT INTO case_events (report_id, step, holder, at, note) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
@@ -187,7 +195,7 @@ def migrations() -> list[tuple[str, list[str]]]:
     return out
 
 
-class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, CassandraCards, Store):
+class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, CassandraRedress, CassandraCards, Store):
     name = "cassandra"
     # Publishers hold a lease and check the version, so the set they published last is
     # reused instead of scanning rules_by_subject on every publication.
@@ -334,7 +342,8 @@ class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Cassan
 
     # ---- reports ---------------------------------------------------------
     def add_reports(self, reports: Sequence[Report]) -> list[bool]:
-        results = self._many(INSERT_REPORT_IF_NEW, [report_values(r) for r in reports])
+        now = datetime.now(timezone.utc)
+        results = self._many(INSERT_REPORT_IF_NEW, [(*report_values(r), self.report_ttl(r.received_at, now)) for r in reports])
         new = [bool(rows[0]["[applied]"]) for rows in results]
         # Whether new or not, (re)write the derived rows from the stored report: a crash
         # between the LWT and these writes is repaired by the client's retry.
@@ -343,12 +352,20 @@ class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Cassan
             stored.append(r if is_new else report_from(rows[0]))
         self._many(INSERT_REPORT_BY_SUBJECT, [
             (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
-             r.category.value, to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash, r.attested_by)
+             r.category.value, to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash, r.attested_by,
+             self.report_ttl(r.received_at, now))
             for r in stored
+        ])
+        texts = [r for r in stored if r.text]
+        self._many(UPDATE_TEXT_BY_ID, [(self.report_text_ttl(r.received_at, now), r.text, r.report_id) for r in texts])
+        self._many(UPDATE_TEXT_BY_SUBJECT, [
+            (self.report_text_ttl(r.received_at, now), r.text, r.subject, day_of(r.occurred_at), to_micros(r.occurred_at),
+             r.report_id)
+            for r in texts
         ])
         self._many(INSERT_REPORT_BY_DAY, [
             (day_of(r.received_at), shard_of(r.report_id), r.report_id, r.subject, r.category.value, r.channel.value,
-             to_micros(r.received_at))
+             to_micros(r.received_at), self.report_index_ttl(r.received_at, now))
             for r in stored
         ])
         self._write_reports_by_reporter(stored)
@@ -359,7 +376,7 @@ class CassandraStore(CassandraQueue, CassandraEvidence, CassandraRedress, Cassan
         """One concurrent round of (subject, days) partition reads for the whole batch."""
         wanted = list(dict.fromkeys(subjects))
         today = datetime.now(timezone.utc).date()
-        first = max(day_of(since), today - timedelta(days=RETENTION_DAYS + 1))
+        first = max(day_of(since), today - timedelta(days=self.settings.report_retention_days + 1))
         last = max(today, first) + timedelta(days=1)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         chunks = [days[i : i + 31] for i in range(0, len(days), 31)]

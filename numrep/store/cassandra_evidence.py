@@ -21,6 +21,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResultSet, Session
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import PreparedStatement
 
+from numrep.config import Settings
 from numrep.errors import Conflict, NotFound
 from numrep.evidence.records import RecordRow, aggregate_rows, hour_of
 from numrep.evidence.sketch import HyperLogLog
@@ -46,6 +47,7 @@ from numrep.models import (
     ShadowDiff,
 )
 from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
+from numrep.store.cassandra_privacy import ttl_seconds
 from numrep.store.evidence import EvidenceStore
 
 HOUR_SHARDS = 16
@@ -59,7 +61,8 @@ EXACT_REPORTERS = 50_000  # distinct reporters counted exactly before the HyperL
 
 # ---- CQL, as named constants ----------------------------------------------
 INSERT_REPORT_BY_REPORTER = (
-    "INSERT INTO reports_by_reporter (reporter_hash, occurred_at, report_id, subject, received_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO reports_by_reporter (reporter_hash, occurred_at, report_id, subject, received_at) VALUES (?, ?, ?, ?, ?) "
+    "USING TTL ?"
 )
 # First seen is the server's receipt time, never a time the client claims (occurred_at may be backdated a year).
 SELECT_FIRST_REPORT = "SELECT min(received_at) AS first FROM reports_by_reporter WHERE reporter_hash = ?"
@@ -84,7 +87,9 @@ SELECT_COMPLAINT_REPORTERS = (
 )
 RECORD_COLUMNS = ("caller", "hour", "record_id", "callee_hash", "channel", "start", "ring_ms", "talk_seconds",
                   "international", "operator", "callee_reg", "prefix_reg", "received_at")
-INSERT_RECORD = f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
+INSERT_RECORD = (
+    f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))}) USING TTL ?"
+)
 SELECT_RECORD_IDS = "SELECT record_id FROM call_records WHERE caller = ? AND hour = ? AND record_id IN ?"
 SELECT_RECORDS = "SELECT * FROM call_records WHERE caller = ? AND hour = ?"
 INSERT_CONTACT = ("INSERT INTO contacts (caller, callee_hash, operator, caller_hash, first_at, last_at) "
@@ -243,6 +248,8 @@ class _Complaints:
 class CassandraEvidence(EvidenceStore):
     """Evidence tables; the session helpers below are CassandraStore's."""
 
+    settings: Settings
+
     @property
     def session(self) -> Session:
         raise NotImplementedError
@@ -262,6 +269,9 @@ class CassandraEvidence(EvidenceStore):
     def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         raise NotImplementedError
 
+    def report_ttl(self, received_at: datetime, now: datetime | None = None) -> int:
+        raise NotImplementedError  # CassandraPrivacy's: the retention left to a report
+
     def _streams(self, cql: str, args: Sequence[Sequence[Any]]) -> list[ResultSet]:
         """Concurrent reads whose results stay paged: each holds one page until iterated (inside ``_errors``)."""
         if not args:
@@ -277,7 +287,8 @@ class CassandraEvidence(EvidenceStore):
     def _write_reports_by_reporter(self, reports: Sequence[Report]) -> None:
         """Called by ``add_reports`` with the stored reports, new or not (a retry repairs a crash)."""
         self._many(INSERT_REPORT_BY_REPORTER, [
-            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject, to_micros(r.received_at)) for r in reports
+            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject, to_micros(r.received_at),
+             self.report_ttl(r.received_at)) for r in reports
         ])
 
     # ---- call records --------------------------------------------------
@@ -308,9 +319,11 @@ class CassandraEvidence(EvidenceStore):
         existing = {row["record_id"] for part in self._many(SELECT_RECORD_IDS, queries) for row in part}
         out = [first[r.record_id] == i and r.record_id not in existing for i, r in enumerate(records)]
         new = [r for r, is_new in zip(records, out) if is_new]
+        at = datetime.now(timezone.utc)
         self._many(INSERT_RECORD, [
             (r.caller, _hour_us(r.start), r.record_id, r.callee_hash, r.channel.value, to_micros(r.start), r.ring_ms,
-             r.talk_seconds, r.international, r.operator, r.callee_reg, r.prefix_reg, to_micros(r.received_at))
+             r.talk_seconds, r.international, r.operator, r.callee_reg, r.prefix_reg, to_micros(r.received_at),
+             self._record_ttl(r, at))
             for r in new
         ])
         now = to_micros(datetime.now(timezone.utc))
@@ -369,6 +382,10 @@ class CassandraEvidence(EvidenceStore):
                 inbound.append((callee, h, op, first, last))
         self._many(INSERT_CONTACT, contacts)
         self._many(INSERT_INBOUND, inbound)
+
+    def _record_ttl(self, record: CallRecord, now: datetime) -> int:
+        """Raw records live ``record_retention_days`` from the call's start (the setting, not the table's default)."""
+        return ttl_seconds(self.settings.record_retention_days, record.start, now)
 
     def call_records_in_hour(self, caller: str, hour: datetime) -> list[CallRecord]:
         return [_record(r) for r in self._exec(SELECT_RECORDS, (caller, _hour_us(hour)))]
@@ -523,7 +540,7 @@ class CassandraEvidence(EvidenceStore):
                            _dt(r["at"])) for r in self._exec(SELECT_SHADOW, (limit,))]
 
     def prune_call_records(self, before: datetime) -> int:
-        """Raw records expire by the table's TTL (35 days, like ``record_retention_days``): nothing to delete."""
+        """Raw records expire by their write TTL (``record_retention_days`` from the call's start): nothing to delete."""
         return 0
 
     # ---- honeypots ------------------------------------------------------

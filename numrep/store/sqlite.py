@@ -34,6 +34,7 @@ from numrep.models import (
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
 from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
+from numrep.store.sqlite_privacy import SQLitePrivacy
 from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
 from numrep.store.sqlite_cards import SQLiteCards, migrate_cards
 from numrep.store.codec import (
@@ -173,7 +174,7 @@ class _Connection(sqlite3.Connection):
             raise _translate(exc)  # the OperationalError stays as its __context__
 
 
-class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, Store):
+class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Store):
     name = "sqlite"
 
     def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000,

@@ -10,6 +10,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class DeleteReporterRequest(_message.Message):
+    __slots__ = ("reporter_id",)
+    REPORTER_ID_FIELD_NUMBER: _ClassVar[int]
+    reporter_id: str
+    def __init__(self, reporter_id: _Optional[str] = ...) -> None: ...
+
+class DeleteReporterResponse(_message.Message):
+    __slots__ = ("reports", "case_events", "outcomes", "subjects_affected", "subjects")
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    CASE_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_AFFECTED_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
+    reports: int
+    case_events: int
+    outcomes: int
+    subjects_affected: int
+    subjects: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, reports: _Optional[int] = ..., case_events: _Optional[int] = ..., outcomes: _Optional[int] = ..., subjects_affected: _Optional[int] = ..., subjects: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class AddHoneypotRequest(_message.Message):
     __slots__ = ("number", "operator", "note")
     NUMBER_FIELD_NUMBER: _ClassVar[int]

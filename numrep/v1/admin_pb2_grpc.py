@@ -146,6 +146,11 @@ class AdminServiceStub:
                 request_serializer=numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.SerializeToString,
                 response_deserializer=numrep_dot_v1_dot_cards__pb2.ReverificationEntry.FromString,
                 _registered_method=True)
+        self.DeleteReporter = channel.unary_unary(
+                '/numrep.v1.AdminService/DeleteReporter',
+                request_serializer=numrep_dot_v1_dot_admin__pb2.DeleteReporterRequest.SerializeToString,
+                response_deserializer=numrep_dot_v1_dot_admin__pb2.DeleteReporterResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -336,6 +341,17 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteReporter(self, request, context):
+        """Delete, on the reporter's request, every report it made (by the id it
+        reported under, hashed before any lookup), the rows derived from them and
+        its trust record; the subjects they fed are rescored. Idempotent: an
+        unknown reporter (or one deleted already) is not an error and removes
+        nothing. The response says what was removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -448,6 +464,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetReverificationList,
                     request_deserializer=numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.FromString,
                     response_serializer=numrep_dot_v1_dot_cards__pb2.ReverificationEntry.SerializeToString,
+            ),
+            'DeleteReporter': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteReporter,
+                    request_deserializer=numrep_dot_v1_dot_admin__pb2.DeleteReporterRequest.FromString,
+                    response_serializer=numrep_dot_v1_dot_admin__pb2.DeleteReporterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1045,6 +1066,33 @@ class AdminService:
             '/numrep.v1.AdminService/GetReverificationList',
             numrep_dot_v1_dot_cards__pb2.ReverificationListRequest.SerializeToString,
             numrep_dot_v1_dot_cards__pb2.ReverificationEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteReporter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/numrep.v1.AdminService/DeleteReporter',
+            numrep_dot_v1_dot_admin__pb2.DeleteReporterRequest.SerializeToString,
+            numrep_dot_v1_dot_admin__pb2.DeleteReporterResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -80,11 +80,12 @@ def test_raw_reporter_ids_never_reach_storage_or_logs(
 ) -> None:
     secret = "ID-110101199003074518"
     caplog.set_level(logging.DEBUG)
-    report = intake.validate(inp(reporter_id=secret, text="loan offer"), settings.hmac_key, "CN", NOW)
+    report = intake.validate(inp(reporter_id=secret, text=f"loan offer, my ID is {secret[3:]}"), settings.hmac_key, "CN",
+                             NOW, keep_text=True)
     assert intake.accept(sqlite_store, [report])[0].duplicate is False
     sqlite_store.close()
     dump = "\n".join(sqlite3.connect(settings.sqlite_file).iterdump())
-    assert "loan offer" in dump and secret not in dump
+    assert "loan offer, my ID is [ID]" in dump and secret not in dump and secret[3:] not in dump
     assert secret not in caplog.text
 
 

@@ -12,7 +12,7 @@ def test_every_periodic_job_is_scheduled(settings: Settings) -> None:
     schedule = conf.beat_schedule(settings)
     assert {e["task"] for e in schedule.values()} == {
         conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER, conf.PUBLISH_RANGE_RULES,
-        conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES,
+        conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES, conf.PRUNE_REPORTS,
     }
     kinds = {e["kwargs"]["kind"] for e in schedule.values() if e["task"] == conf.PUBLISH_SPAM_LIST}
     assert kinds == {"week", "month", "quarter"}
@@ -29,7 +29,8 @@ def test_every_task_module_registers_its_tasks(settings: Settings, monkeypatch) 
 
     names = set(module_app.tasks)
     assert {conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER,
-            conf.PUBLISH_RANGE_RULES, conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES} <= names
+            conf.PUBLISH_RANGE_RULES, conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES,
+            conf.PRUNE_REPORTS} <= names
     assert module_app.conf.task_acks_late and module_app.conf.task_reject_on_worker_lost
 
 
