@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -78,14 +79,22 @@ def allowlist_list(ctx: click.Context, target: str | None) -> None:
 
 
 def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
-    """Validate and apply an import file, directly or through AdminService, with a progress bar."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
+    """Validate and apply a port-blacklist or registry file, directly or through AdminService."""
     from numrep.regulator import port_blacklist, registry
-    from numrep.regulator.imports import ImportRejected
 
     importer = {"ports": port_blacklist.import_file, "ranges": registry.import_file}[kind]
-    noun = {"ports": "ports", "ranges": "ranges"}[kind]
+    run_import(ctx, file, fmt, direct, target, kind, lambda store, region, advance: importer(store, file, fmt, region, advance),
+               lambda client: client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations)
+
+
+def run_import(ctx: click.Context, file: Path, fmt: str | None, direct: bool, target: str | None, noun: str,
+               apply: Callable[[Any, str, Callable[[int], None]], Any], rpc: Callable[[Any], Any]) -> None:
+    """Validate and apply an import file with a progress bar: ``apply(store, region, advance)`` with ``--direct``,
+    else streamed in chunks to the AdminService call ``rpc(client)``; problems are printed with their lines."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from numrep.regulator.imports import ImportRejected
+
     size = file.stat().st_size
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     if direct:
@@ -94,7 +103,7 @@ def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, 
             task = bar.add_task(f"validating {file.name}", total=size)
             with open_store(ctx) as store:
                 try:
-                    result = importer(store, file, fmt, settings.region, lambda n: bar.advance(task, n))
+                    result = apply(store, settings.region, lambda n: bar.advance(task, n))
                 except ImportRejected as exc:
                     bar.stop()
                     _print_problems(file.name, [(e.line, e.message) for e in exc.errors], exc.more)
@@ -114,7 +123,7 @@ def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, 
 
     with connect(ctx, target, timeout=3600) as client, Progress(*columns, console=err_console) as bar:
         task = bar.add_task(f"uploading {file.name}", total=size)
-        call = client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations
+        call = rpc(client)
         r = grpc_call(lambda: call(chunks(lambda n: bar.advance(task, n)), timeout=3600))
     if not r.applied:
         _print_problems(file.name, [(p.line, p.message) for p in r.problems], r.more_problems)

@@ -6,14 +6,14 @@ configured store; imports show a progress bar (files of millions of rows).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from numrep.cli import connect, console, err_console, grpc_call, main, open_store, settings_of, startup_errors, target_option
-from numrep.cli.admin import _print_problems, import_direct_option, import_file_argument, import_format_option
+from numrep.cli import connect, console, grpc_call, main, open_store, settings_of, startup_errors, target_option
+from numrep.cli.admin import import_direct_option, import_file_argument, import_format_option, run_import
 
 
 @main.group("cards")
@@ -22,49 +22,15 @@ def cards_group() -> None:
 
 
 def _upload(ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
     from numrep.regulator import cards
-    from numrep.regulator.imports import ImportRejected
 
-    size = file.stat().st_size
-    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
-    noun = "cards" if kind == "registrations" else "outcomes"
-    if direct:
-        settings = settings_of(ctx)
-        importer = (cards.registration_importer(settings.id_number_key) if kind == "registrations"
-                    else cards.import_statuses)
-        with startup_errors(), Progress(*columns, console=err_console) as bar:
-            task = bar.add_task(f"validating {file.name}", total=size)
-            with open_store(ctx) as store:
-                try:
-                    result = importer(store, file, fmt, settings.region, lambda n: bar.advance(task, n), None)
-                except ImportRejected as exc:
-                    bar.stop()
-                    _print_problems(file.name, [(e.line, e.message) for e in exc.errors], exc.more)
-                    sys.exit(1)
-        console.print(f"{file.name}: {result.rows} {noun} valid, {result.changed} new or changed")
-        return
+    def apply(store: Any, region: str, advance: Callable[[int], None]) -> Any:
+        if kind == "registrations":
+            return cards.registration_importer(settings_of(ctx).id_number_key)(store, file, fmt, region, advance, None)
+        return cards.import_statuses(store, file, fmt, region, advance, None)
 
-    from numrep.v1 import admin_pb2
-
-    def chunks(advance: Callable[[int], None]) -> Iterator[admin_pb2.ImportChunk]:
-        with open(file, "rb") as fh:
-            first = True
-            while data := fh.read(1 << 20):
-                yield admin_pb2.ImportChunk(filename=file.name if first else "", format=fmt or "" if first else "", data=data)
-                first = False
-                advance(len(data))
-
-    with connect(ctx, target, timeout=3600) as client, Progress(*columns, console=err_console) as bar:
-        task = bar.add_task(f"uploading {file.name}", total=size)
-        call = client.admin.ImportCardRegistrations if kind == "registrations" else client.admin.ImportCardStatuses
-        r = grpc_call(lambda: call(chunks(lambda n: bar.advance(task, n)), timeout=3600))
-    if not r.applied:
-        _print_problems(file.name, [(p.line, p.message) for p in r.problems], r.more_problems)
-        sys.exit(1)
-    console.print(f"{file.name}: {r.rows} {noun} valid, {r.changed} new or changed")
+    run_import(ctx, file, fmt, direct, target, "cards" if kind == "registrations" else "outcomes", apply,
+               lambda client: client.admin.ImportCardRegistrations if kind == "registrations" else client.admin.ImportCardStatuses)
 
 
 @cards_group.command("import")

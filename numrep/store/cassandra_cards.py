@@ -9,13 +9,11 @@ Scans page through the shards (the driver fetches SCAN_PAGE rows at a time).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
-from cassandra.query import PreparedStatement
 
+from numrep.store.cassandra_session import CassandraSession
 from numrep.models import Card
 from numrep.store.cards import CardStore
 from numrep.store.sqlite_cards import CARD_COLUMNS, card_from, card_values
@@ -37,24 +35,8 @@ def card_shard(operator: str, number: str) -> int:
     return zlib.crc32(f"{operator}\x00{number}".encode()) % CARD_SHARDS
 
 
-class CassandraCards(CardStore):
+class CassandraCards(CassandraSession, CardStore):
     """Mixed into CassandraStore, whose session helpers it uses."""
-
-    @property
-    def session(self) -> Session:
-        raise NotImplementedError
-
-    def _errors(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def _stmt(self, cql: str) -> PreparedStatement:
-        raise NotImplementedError
-
-    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
-        raise NotImplementedError
 
     def put_cards(self, cards: Iterable[Card]) -> int:
         changed = 0

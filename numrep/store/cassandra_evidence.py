@@ -13,18 +13,16 @@ from __future__ import annotations
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResultSet, Session
+from cassandra.cluster import ResultSet
 from cassandra.concurrent import execute_concurrent_with_args
-from cassandra.query import PreparedStatement
 
-from numrep.config import Settings
 from numrep.errors import Conflict, NotFound
 from numrep.evidence.records import RecordRow, aggregate_rows, hour_of
 from numrep.evidence.sketch import HyperLogLog
+from numrep.store.cassandra_session import CassandraSession
 from numrep.models import (
     Action,
     BlockSwitch,
@@ -39,7 +37,6 @@ from numrep.models import (
     Decision,
     Honeypot,
     HourMark,
-    Lane,
     Outcome,
     Report,
     ReporterStats,
@@ -245,29 +242,8 @@ class _Complaints:
                     self.rest.add(reporter)
 
 
-class CassandraEvidence(EvidenceStore):
-    """Evidence tables; the session helpers below are CassandraStore's."""
-
-    settings: Settings
-
-    @property
-    def session(self) -> Session:
-        raise NotImplementedError
-
-    def _stmt(self, cql: str) -> PreparedStatement:
-        raise NotImplementedError
-
-    def _errors(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
-        raise NotImplementedError
-
-    def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
-        raise NotImplementedError
+class CassandraEvidence(CassandraSession, EvidenceStore):
+    """Evidence tables; the session helpers (CassandraSession) are CassandraStore's."""
 
     def report_ttl(self, received_at: datetime, now: datetime | None = None) -> int:
         raise NotImplementedError  # CassandraPrivacy's: the retention left to a report

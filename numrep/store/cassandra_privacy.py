@@ -15,15 +15,12 @@ run that died midway is finished by running it again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
-from cassandra.query import PreparedStatement
 
-from numrep.config import Settings
+from numrep.store.cassandra_session import CassandraSession
 from numrep.models import DisputeState
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.privacy import PrivacyStore, ReportKey
@@ -59,29 +56,8 @@ def _day(dt: datetime) -> date:
     return dt.astimezone(timezone.utc).date()
 
 
-class CassandraPrivacy(PrivacyStore):
+class CassandraPrivacy(CassandraSession, PrivacyStore):
     """Mixed into CassandraStore, whose session helpers it uses."""
-
-    settings: Settings
-
-    @property
-    def session(self) -> Session:
-        raise NotImplementedError
-
-    def _stmt(self, cql: str) -> PreparedStatement:
-        raise NotImplementedError
-
-    def _errors(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
-        raise NotImplementedError
-
-    def mark_dirty(self, subjects: Iterable[str]) -> None:
-        raise NotImplementedError
 
     # ---- TTLs of writes --------------------------------------------------
     def report_ttl(self, received_at: datetime, now: datetime | None = None) -> int:

@@ -38,8 +38,8 @@ from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
 
+from numrep.store.cassandra_session import CassandraSession
 from numrep.models import DirtyMark, Lane, Reputation
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,8 @@ def _decode(token: str) -> list[tuple[Lane, int, str]]:
     return out
 
 
-class CassandraQueue:
-    """The queue and flagged index; the session helpers below are CassandraStore's."""
+class CassandraQueue(CassandraSession):
+    """The queue and flagged index; the session helpers (CassandraSession) are CassandraStore's."""
 
     #: Width of a time bucket, and how long after its end a bucket still takes writes (tests shrink them).
     bucket_seconds: float = BUCKET_SECONDS
@@ -117,16 +117,6 @@ class CassandraQueue:
     # its last read served from there, in order, each with whether it was cleared since.
     _cursors: dict[Partition, str]
     _served: dict[Partition, list[list[Any]]]
-
-    @property
-    def session(self) -> Session:
-        raise NotImplementedError
-
-    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
-        raise NotImplementedError
 
     def _init_queue(self) -> None:
         self._queue_lock = threading.Lock()

@@ -9,14 +9,12 @@ subject takes it over (compare-and-set on the claim), so nothing stays stuck.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT
 
 from numrep.errors import Conflict
+from numrep.store.cassandra_session import CassandraSession
 from numrep.models import Dispute, DisputeState, Transition
 from numrep.store.codec import DISPUTE_COLUMNS, dispute_from, dispute_values, to_micros, transitions_text
 from numrep.store.redress import RedressStore
@@ -49,17 +47,8 @@ def _months(start: datetime, end: datetime) -> list[int]:
     return out
 
 
-class CassandraRedress(RedressStore):
+class CassandraRedress(CassandraSession, RedressStore):
     """Mixed into CassandraStore, whose session helpers it uses."""
-
-    def _errors(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def _exec(self, cql: str, args: Sequence[Any] = (), profile: object = EXEC_PROFILE_DEFAULT) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _many(self, cql: str, args: Iterable[Sequence[Any]]) -> list[list[dict[str, Any]]]:
-        raise NotImplementedError
 
     def _disputes(self, ids: Iterable[str]) -> list[Dispute]:
         rows = self._many(SELECT_DISPUTE, [(i,) for i in sorted(set(ids))])

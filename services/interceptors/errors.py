@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 
 from numrep.errors import NumrepError
+from services.interceptors import wrap_handler
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +65,7 @@ class ErrorInterceptor(grpc.ServerInterceptor):
 
             return wrapped
 
-        if handler.unary_unary:
-            return handler._replace(unary_unary=unary(handler.unary_unary))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=streaming(handler.unary_stream))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=unary(handler.stream_unary))
-        if handler.stream_stream:
-            return handler._replace(stream_stream=streaming(handler.stream_stream))
-        return handler
+        return wrap_handler(handler, unary, streaming)
 
 
 def _client_gone(exc: BaseException, context: grpc.ServicerContext, method: str) -> bool:

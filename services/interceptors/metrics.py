@@ -17,6 +17,7 @@ import grpc
 
 from numrep import metrics
 from numrep.v1 import callrecords_pb2, common_pb2, report_pb2, reputation_pb2
+from services.interceptors import wrap_handler
 
 _ACTIONS = {v.number: v.name.removeprefix("ACTION_").lower() for v in common_pb2.Action.DESCRIPTOR.values}
 _SOURCES = {v.number: v.name.removeprefix("VERDICT_SOURCE_").lower()
@@ -120,12 +121,4 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
             return wrapped
 
-        if handler.unary_unary:
-            return handler._replace(unary_unary=unary(handler.unary_unary))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=streaming(handler.unary_stream))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=unary(handler.stream_unary))
-        if handler.stream_stream:
-            return handler._replace(stream_stream=streaming(handler.stream_stream))
-        return handler
+        return wrap_handler(handler, unary, streaming)
