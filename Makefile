@@ -21,6 +21,8 @@ protos: setup-dev
 	.venv/bin/python scripts/gen_protos.py
 
 lint: setup-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/python -m mypy
 
 # the fast tests: no server needed (the contract suite on SQLite; its Cassandra half is marked integration)

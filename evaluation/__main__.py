@@ -55,17 +55,25 @@ def wait_drained(platform: Platform, admin: grpc.Channel, timeout: float, settle
         elif now - steady_since >= settle:
             return now - started
         if now - started > timeout:
-            raise TimeoutError(f"the worker has not drained within {timeout:.0f} s (dirty: {dirty}); "
-                               f"see {platform.data_dir / 'worker.log'}")
+            raise TimeoutError(
+                f"the worker has not drained within {timeout:.0f} s (dirty: {dirty}); "
+                f"see {platform.data_dir / 'worker.log'}"
+            )
         time.sleep(0.5)
 
 
 def explain(platform: Platform, world: World, verdicts: dict[str, str], limit: int = 12) -> None:
     """The false positives and missed evident abusers, each with the platform's own reasons (the store is local)."""
-    wrong = [(f"false positive ({t.kind.value})", s) for s, t in sorted(world.truth.items())
-             if t.legitimate and not t.attack and verdicts[s] in metrics.FLAGGED]
-    wrong += [(f"missed ({t.kind.value}, {t.victims_reported} victims reported)", s) for s, t in sorted(world.truth.items())
-              if not t.legitimate and t.victims_reported >= 3 and verdicts[s] not in metrics.FLAGGED]
+    wrong = [
+        (f"false positive ({t.kind.value})", s)
+        for s, t in sorted(world.truth.items())
+        if t.legitimate and not t.attack and verdicts[s] in metrics.FLAGGED
+    ]
+    wrong += [
+        (f"missed ({t.kind.value}, {t.victims_reported} victims reported)", s)
+        for s, t in sorted(world.truth.items())
+        if not t.legitimate and t.victims_reported >= 3 and verdicts[s] not in metrics.FLAGGED
+    ]
     if not wrong:
         return
     store = platform.store()
@@ -75,12 +83,16 @@ def explain(platform: Platform, world: World, verdicts: dict[str, str], limit: i
         say(f"  {subject}: {why}: {verdicts[subject]}; " + ("; ".join(rep.reasons) if rep else "never scored"))
 
 
-def run(config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_timeout: float = 1800.0) -> dict[str, object]:
+def run(
+    config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_timeout: float = 1800.0
+) -> dict[str, object]:
     """The whole evaluation; returns the JSON figures (also printed as a table)."""
     t_start = time.monotonic()
     world: World = generate(config, end=time.time() - 120)
-    say(f"world (seed {config.seed}, scale {config.scale}, {config.days} days): "
-        + ", ".join(f"{k} {v}" for k, v in world.summary().items()))
+    say(
+        f"world (seed {config.seed}, scale {config.scale}, {config.days} days): "
+        + ", ".join(f"{k} {v}" for k, v in world.summary().items())
+    )
     say("operators ship: " + ", ".join(f"{op} {mode.value}" for op, mode in sorted(world.shipping.items())))
     say(f"generated in {time.monotonic() - t_start:.1f} s")
 
@@ -118,15 +130,22 @@ def run(config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_
         explain(platform, world, verdicts)
         say(f"\ntotal {time.monotonic() - t_start:.0f} s")
         out = metrics.as_json(rows, timings)
-        out.update(world=world.summary(), drawn=world.drawn, config={k: v for k, v in vars(config).items()},
-                   feed=feeder.report.as_dict(), seconds=round(time.monotonic() - t_start, 1),
-                   verdicts={v: sum(1 for x in verdicts.values() if x == v) for v in set(verdicts.values())})
+        out.update(
+            world=world.summary(),
+            drawn=world.drawn,
+            config={k: v for k, v in vars(config).items()},
+            feed=feeder.report.as_dict(),
+            seconds=round(time.monotonic() - t_start, 1),
+            verdicts={v: sum(1 for x in verdicts.values() if x == v) for v in set(verdicts.values())},
+        )
         admin.close()
         switch.close()
         return out
     except Exception:
-        say(f"failed; server log tail:\n{platform.log('server.log')[-2000:]}\nworker log tail:\n"
-            f"{platform.log('worker.log')[-2000:]}")
+        say(
+            f"failed; server log tail:\n{platform.log('server.log')[-2000:]}\nworker log tail:\n"
+            f"{platform.log('worker.log')[-2000:]}"
+        )
         raise
     finally:
         if feeder is not None:
@@ -135,13 +154,16 @@ def run(config: WorldConfig, data_dir: Path, live_timeout: float = 120.0, drain_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--seed", type=int, default=WorldConfig.seed)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the default sizes (default 1)")
     parser.add_argument("--days", type=int, default=WorldConfig.days, help="days of history (1-6)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--live-timeout", type=float, default=120.0,
-                        help="seconds to wait for a live abuser's verdict to change")
+    parser.add_argument(
+        "--live-timeout", type=float, default=120.0, help="seconds to wait for a live abuser's verdict to change"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     parser.add_argument("--data-dir", type=Path, help="keep the platform's data here (default: a temp dir, removed)")
     args = parser.parse_args(argv)

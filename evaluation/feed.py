@@ -31,12 +31,19 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from evaluation.world import Call, ReportEvent, Shipping, World, registry_csv
 from numrep import auth
 from numrep.config import Settings
-from numrep.evidence.sketch import M, HyperLogLog, callee_prefix, position, public_hash
+from numrep.evidence.sketch import HyperLogLog, M, callee_prefix, position, public_hash
 from numrep.models import Category, Scope
 from numrep.sdk.client import open_channel
 from numrep.store.base import Store
-from numrep.v1 import admin_pb2, admin_pb2_grpc, callrecords_pb2, callrecords_pb2_grpc, common_pb2
-from numrep.v1 import report_pb2, report_pb2_grpc
+from numrep.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    callrecords_pb2,
+    callrecords_pb2_grpc,
+    common_pb2,
+    report_pb2,
+    report_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +118,19 @@ class FeedReport:
         return [t.line(name) for name, t in self.tallies.items()]
 
     def as_dict(self) -> dict[str, dict[str, object]]:
-        return {name: {"sent": t.sent, "accepted": t.accepted, "duplicates": t.duplicates, "rejected": t.rejected,
-                       "unimplemented": t.unimplemented, "failed": t.failed, "seconds": round(t.seconds, 2),
-                       "errors": dict(t.errors.most_common(5))}
-                for name, t in self.tallies.items()}
+        return {
+            name: {
+                "sent": t.sent,
+                "accepted": t.accepted,
+                "duplicates": t.duplicates,
+                "rejected": t.rejected,
+                "unimplemented": t.unimplemented,
+                "failed": t.failed,
+                "seconds": round(t.seconds, 2),
+                "errors": dict(t.errors.most_common(5)),
+            }
+            for name, t in self.tallies.items()
+        }
 
 
 def timestamp(epoch: float) -> Timestamp:
@@ -124,7 +140,7 @@ def timestamp(epoch: float) -> Timestamp:
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 CATEGORY_PB = {c: common_pb2.Category.Value("CATEGORY_" + c.value.upper()) for c in Category}
@@ -132,16 +148,29 @@ SOURCE_PB = {"app": report_pb2.REPORT_SOURCE_APP, "hotline": report_pb2.REPORT_S
 
 
 def report_pb(r: ReportEvent) -> report_pb2.Report:
-    return report_pb2.Report(report_id=r.report_id, reporter_id=r.reporter_id, subject=r.subject,
-                             channel=common_pb2.CHANNEL_VOICE, category=CATEGORY_PB[r.category],
-                             occurred_at=timestamp(r.occurred_at), source=SOURCE_PB[r.source],
-                             reporter_number=r.reporter_number)
+    return report_pb2.Report(
+        report_id=r.report_id,
+        reporter_id=r.reporter_id,
+        subject=r.subject,
+        channel=common_pb2.CHANNEL_VOICE,
+        category=CATEGORY_PB[r.category],
+        occurred_at=timestamp(r.occurred_at),
+        source=SOURCE_PB[r.source],
+        reporter_number=r.reporter_number,
+    )
 
 
 def record_pb(c: Call) -> callrecords_pb2.CallRecord:
-    return callrecords_pb2.CallRecord(record_id=c.record_id, caller=c.caller, callee=c.callee,
-                                      channel=common_pb2.CHANNEL_VOICE, start_time=timestamp(c.start),
-                                      ring_ms=c.ring_ms, talk_seconds=c.talk_s, international=c.international)
+    return callrecords_pb2.CallRecord(
+        record_id=c.record_id,
+        caller=c.caller,
+        callee=c.callee,
+        channel=common_pb2.CHANNEL_VOICE,
+        start_time=timestamp(c.start),
+        ring_ms=c.ring_ms,
+        talk_seconds=c.talk_s,
+        international=c.international,
+    )
 
 
 def sketch_bytes(items: Iterable[str]) -> bytes:
@@ -162,22 +191,29 @@ def aggregate_pbs(calls: Iterable[Call]) -> dict[str, list[callrecords_pb2.CallA
     out: dict[str, list[callrecords_pb2.CallAggregate]] = defaultdict(list)
     for (shipper, caller, hour), group in groups.items():
         answered = [c for c in group if c.talk_s > 0]
-        out[shipper].append(callrecords_pb2.CallAggregate(
-            caller=caller, channel=common_pb2.CHANNEL_VOICE, hour=timestamp(hour), calls=len(group),
-            answered=len(answered), short_calls=sum(1 for c in answered if c.talk_s < 10),
-            ring_once_calls=sum(1 for c in group if c.talk_s == 0 and c.ring_ms <= 5000),
-            international_calls=sum(1 for c in group if c.international),
-            callee_sketch=sketch_bytes(c.callee for c in group),
-            callee_prefix_sketch=sketch_bytes(callee_prefix(c.callee) for c in group),
-        ))
+        out[shipper].append(
+            callrecords_pb2.CallAggregate(
+                caller=caller,
+                channel=common_pb2.CHANNEL_VOICE,
+                hour=timestamp(hour),
+                calls=len(group),
+                answered=len(answered),
+                short_calls=sum(1 for c in answered if c.talk_s < 10),
+                ring_once_calls=sum(1 for c in group if c.talk_s == 0 and c.ring_ms <= 5000),
+                international_calls=sum(1 for c in group if c.international),
+                callee_sketch=sketch_bytes(c.callee for c in group),
+                callee_prefix_sketch=sketch_bytes(callee_prefix(c.callee) for c in group),
+            )
+        )
     return out
 
 
 class Feeder:
     """Sends a world's evidence to the platform at ``address``, each sender with its own key."""
 
-    def __init__(self, address: str, keys: Keys, max_batch: int = 1000, threads: int = 4,
-                 timeout: float = 120.0) -> None:
+    def __init__(
+        self, address: str, keys: Keys, max_batch: int = 1000, threads: int = 4, timeout: float = 120.0
+    ) -> None:
         self.address = address
         self.keys = keys
         self.max_batch = max_batch
@@ -233,8 +269,9 @@ class Feeder:
         data = registry_csv(world).encode()
 
         def send() -> None:
-            res = stub.ImportAllocations(iter([admin_pb2.ImportChunk(filename="registry.csv", format="csv", data=data)]),
-                                         timeout=self.timeout)
+            res = stub.ImportAllocations(
+                iter([admin_pb2.ImportChunk(filename="registry.csv", format="csv", data=data)]), timeout=self.timeout
+            )
             if res.applied:
                 tally.accepted += res.rows
             else:
@@ -249,6 +286,7 @@ class Feeder:
         started = time.monotonic()
         tally = self.report.tallies["honeypots"]
         for number, operator in sorted(world.honeypots.items()):
+
             def send(number: str = number, operator: str = operator) -> None:
                 req = admin_pb2.AddHoneypotRequest(number=number, note="eval world")
                 try:
@@ -274,10 +312,14 @@ class Feeder:
         for shipper, mine in by_shipper.items():
             stub = callrecords_pb2_grpc.CallRecordServiceStub(self.channel(shipper))
             for batch in chunks(mine, self.max_batch):
-                def send(stub: callrecords_pb2_grpc.CallRecordServiceStub = stub, batch: Sequence[Call] = batch) -> None:
+
+                def send(
+                    stub: callrecords_pb2_grpc.CallRecordServiceStub = stub, batch: Sequence[Call] = batch
+                ) -> None:
                     res = stub.SubmitCallRecords(
                         callrecords_pb2.SubmitCallRecordsRequest(records=[record_pb(c) for c in batch]),
-                        timeout=self.timeout)
+                        timeout=self.timeout,
+                    )
                     with self._lock:
                         for r in res.results:
                             if r.accepted:
@@ -298,10 +340,14 @@ class Feeder:
         for shipper, aggs in aggregate_pbs(calls).items():
             stub = callrecords_pb2_grpc.CallRecordServiceStub(self.channel(shipper))
             for batch in chunks(aggs, self.max_batch):
-                def send(stub: callrecords_pb2_grpc.CallRecordServiceStub = stub,
-                         batch: Sequence[callrecords_pb2.CallAggregate] = batch) -> None:
-                    res = stub.SubmitCallAggregates(callrecords_pb2.SubmitCallAggregatesRequest(aggregates=batch),
-                                                    timeout=self.timeout)
+
+                def send(
+                    stub: callrecords_pb2_grpc.CallRecordServiceStub = stub,
+                    batch: Sequence[callrecords_pb2.CallAggregate] = batch,
+                ) -> None:
+                    res = stub.SubmitCallAggregates(
+                        callrecords_pb2.SubmitCallAggregatesRequest(aggregates=batch), timeout=self.timeout
+                    )
                     with self._lock:
                         for r in res.results:
                             if r.accepted:
@@ -324,15 +370,18 @@ class Feeder:
         for sender, mine in by_sender.items():
             stub = report_pb2_grpc.ReportServiceStub(self.channel(sender))
             for batch in chunks(mine, self.max_batch):
+
                 def send(stub: report_pb2_grpc.ReportServiceStub = stub, batch: Sequence[ReportEvent] = batch) -> None:
                     pending = [report_pb(r) for r in batch]
                     for attempt in range(retries):
                         try:
-                            res = stub.SubmitReports(report_pb2.SubmitReportsRequest(reports=pending), timeout=self.timeout)
+                            res = stub.SubmitReports(
+                                report_pb2.SubmitReportsRequest(reports=pending), timeout=self.timeout
+                            )
                         except grpc.RpcError as exc:
                             if exc.code() is not grpc.StatusCode.RESOURCE_EXHAUSTED or attempt == retries - 1:
                                 raise
-                            time.sleep(min(5.0, 0.2 * 2 ** attempt))
+                            time.sleep(min(5.0, 0.2 * 2**attempt))
                             continue
                         again = []
                         with self._lock:
@@ -348,7 +397,7 @@ class Feeder:
                         if not again:
                             return
                         pending = again
-                        time.sleep(min(5.0, 0.2 * 2 ** attempt))
+                        time.sleep(min(5.0, 0.2 * 2**attempt))
 
                 jobs.append(partial(self._call, "reports", len(batch), send))
         self._parallel(jobs)

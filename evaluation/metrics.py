@@ -31,15 +31,20 @@ from numrep.v1 import common_pb2, reputation_pb2, reputation_pb2_grpc
 FLAGGED = ("LABEL", "BLOCK")
 
 
-def lookup_all(channel: grpc.Channel, subjects: Sequence[str], batch: int = 1000,
-               timeout: float = 60.0) -> dict[str, str]:
+def lookup_all(
+    channel: grpc.Channel, subjects: Sequence[str], batch: int = 1000, timeout: float = 60.0
+) -> dict[str, str]:
     """The voice action (ALLOW, LABEL, BLOCK, or ERROR: reason) of every subject, by BatchLookup."""
     stub = reputation_pb2_grpc.ReputationServiceStub(channel)
     out: dict[str, str] = {}
     for i in range(0, len(subjects), batch):
-        part = subjects[i:i + batch]
-        res = stub.BatchLookup(reputation_pb2.BatchLookupRequest(requests=[
-            reputation_pb2.LookupRequest(subject=s, channel=common_pb2.CHANNEL_VOICE) for s in part]), timeout=timeout)
+        part = subjects[i : i + batch]
+        res = stub.BatchLookup(
+            reputation_pb2.BatchLookupRequest(
+                requests=[reputation_pb2.LookupRequest(subject=s, channel=common_pb2.CHANNEL_VOICE) for s in part]
+            ),
+            timeout=timeout,
+        )
         if len(res.results) != len(part):
             raise RuntimeError(f"BatchLookup answered {len(res.results)} results for {len(part)} requests")
         for s, r in zip(part, res.results):
@@ -58,8 +63,9 @@ class LiveTiming:
     block_after: float | None = None
 
 
-def watch(channel: grpc.Channel, started: dict[str, float], before: dict[str, str], timeout: float,
-          interval: float = 0.25) -> list[LiveTiming]:
+def watch(
+    channel: grpc.Channel, started: dict[str, float], before: dict[str, str], timeout: float, interval: float = 0.25
+) -> list[LiveTiming]:
     """Poll lookups of the live subjects until each is blocked or ``timeout`` passes after its submit."""
     timings = {s: LiveTiming(s, before[s], t) for s, t in started.items()}
     pending = {s for s, t in timings.items() if t.before not in FLAGGED}
@@ -126,13 +132,16 @@ def figures(world: World, verdicts: dict[str, str], live: Iterable[LiveTiming]) 
         hits = sum(1 for t in group if verdicts[t.subject] in action)
         share = _share(hits, len(group))
         met = None if target is None else (share is not None and share >= target)
-        return Figure(name, share, f"{_pct(share)} ({hits}/{len(group)})", f"≥ {100 * target:.0f} %" if target else "",
-                      met)
+        return Figure(
+            name, share, f"{_pct(share)} ({hits}/{len(group)})", f"≥ {100 * target:.0f} %" if target else "", met
+        )
 
     abusers = [t for t in truth.values() if t.abuser]
     out = [
         recall("spammers flagged (LABEL or BLOCK)", abusers),
-        recall("evident spammers flagged (≥ 3 victims reported)", [t for t in abusers if t.victims_reported >= 3], 0.95),
+        recall(
+            "evident spammers flagged (≥ 3 victims reported)", [t for t in abusers if t.victims_reported >= 3], 0.95
+        ),
         recall("spammers with call records flagged", [t for t in abusers if t.records > 0], 0.90),
         recall("spammers without call records flagged", [t for t in abusers if t.records == 0]),
         recall("spammers in reseller ranges flagged", [t for t in abusers if t.holder not in world.shipping]),
@@ -141,8 +150,15 @@ def figures(world: World, verdicts: dict[str, str], live: Iterable[LiveTiming]) 
     legit = [t for t in truth.values() if t.legitimate and not t.attack]
     fp = sum(1 for t in legit if verdicts[t.subject] in FLAGGED)
     rate = _share(fp, len(legit))
-    out.append(Figure("legitimate numbers flagged (not attack targets)", rate,
-                      f"{_pct(rate, 4)} ({fp} of {len(legit)})", "≤ 0.0100 %", rate is not None and rate <= 0.0001))
+    out.append(
+        Figure(
+            "legitimate numbers flagged (not attack targets)",
+            rate,
+            f"{_pct(rate, 4)} ({fp} of {len(legit)})",
+            "≤ 0.0100 %",
+            rate is not None and rate <= 0.0001,
+        )
+    )
     busy = [t for t in legit if t.kind is Kind.BUSY_LEGIT]
     busy_fp = sum(1 for t in busy if verdicts[t.subject] in FLAGGED)
     out.append(Figure("  of which busy legitimate lines", float(busy_fp), f"{busy_fp} of {len(busy)}"))
@@ -152,12 +168,24 @@ def figures(world: World, verdicts: dict[str, str], live: Iterable[LiveTiming]) 
     targets = [t for t in truth.values() if t.attack]
     blocked = [t for t in targets if verdicts[t.subject] == "BLOCK"]
     labelled = [t for t in targets if verdicts[t.subject] == "LABEL"]
-    out.append(Figure("attack targets blocked", float(len(blocked)),
-                      f"{len(blocked)} of {len(targets)}" + (f" ({', '.join(sorted({t.attack for t in blocked}))})"
-                                                             if blocked else ""), "0", not blocked))
-    out.append(Figure("attack targets held at LABEL", float(len(labelled)),
-                      f"{len(labelled)} of {len(targets)}" + (f" ({', '.join(sorted({t.attack for t in labelled}))})"
-                                                              if labelled else "")))
+    out.append(
+        Figure(
+            "attack targets blocked",
+            float(len(blocked)),
+            f"{len(blocked)} of {len(targets)}"
+            + (f" ({', '.join(sorted({t.attack for t in blocked}))})" if blocked else ""),
+            "0",
+            not blocked,
+        )
+    )
+    out.append(
+        Figure(
+            "attack targets held at LABEL",
+            float(len(labelled)),
+            f"{len(labelled)} of {len(targets)}"
+            + (f" ({', '.join(sorted({t.attack for t in labelled}))})" if labelled else ""),
+        )
+    )
     timed = [t for t in live if t.before not in FLAGGED]
     to_label = [math.inf if t.label_after is None else t.label_after for t in timed]
     to_block = [math.inf if t.block_after is None else t.block_after for t in timed]
@@ -165,11 +193,19 @@ def figures(world: World, verdicts: dict[str, str], live: Iterable[LiveTiming]) 
     n_label = sum(1 for x in to_label if not math.isinf(x))
     n_block = sum(1 for x in to_block if not math.isinf(x))
     out += [
-        Figure("time to LABEL, median", med, f"{_secs(med)} ({n_label}/{len(timed)} flagged)", "≤ 60 s",
-               med is not None and med <= 60),
+        Figure(
+            "time to LABEL, median",
+            med,
+            f"{_secs(med)} ({n_label}/{len(timed)} flagged)",
+            "≤ 60 s",
+            med is not None and med <= 60,
+        ),
         Figure("time to LABEL, p90", quantile(to_label, 0.9), _secs(quantile(to_label, 0.9))),
-        Figure("time to BLOCK, median", quantile(to_block, 0.5),
-               f"{_secs(quantile(to_block, 0.5))} ({n_block}/{len(timed)} blocked)"),
+        Figure(
+            "time to BLOCK, median",
+            quantile(to_block, 0.5),
+            f"{_secs(quantile(to_block, 0.5))} ({n_block}/{len(timed)} blocked)",
+        ),
         Figure("time to BLOCK, p90", quantile(to_block, 0.9), _secs(quantile(to_block, 0.9))),
     ]
     errors = sum(1 for v in verdicts.values() if v.startswith("ERROR"))

@@ -32,8 +32,9 @@ def free_port() -> int:
 class Platform:
     """Starts, stops and kills the server and worker processes of one data dir."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None,
-                 worker_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, extra_env: dict[str, str] | None = None, worker_env: dict[str, str] | None = None
+    ) -> None:
         """``extra_env`` goes to every process; ``worker_env`` to the worker only (e.g. its own metrics port)."""
         self.data_dir = data_dir
         self.port = free_port()
@@ -56,12 +57,19 @@ class Platform:
     def _spawn(self, args: list[str], log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / log_name, "ab")
         # A session of its own, so that a kill reaches the worker's embedded beat process too.
-        return subprocess.Popen(args, env={**self.env, **(env or {})}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            args,
+            env={**self.env, **(env or {})},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def migrate(self) -> None:
-        done = subprocess.run([sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "numrep.cli", "migrate"], env=self.env, cwd=ROOT, capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"numrep migrate failed:\n{done.stdout}\n{done.stderr[-3000:]}")
 
@@ -73,7 +81,10 @@ class Platform:
             stub = health_pb2_grpc.HealthStub(ch)
             while True:
                 try:
-                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    if (
+                        stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                        == health_pb2.HealthCheckResponse.SERVING
+                    ):
                         return
                 except grpc.RpcError:
                     pass
@@ -83,8 +94,23 @@ class Platform:
 
     def start_worker(self) -> None:
         self.worker = self._spawn(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-B", "--pool", "solo",
-             "-Q", "numrep", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-B",
+                "--pool",
+                "solo",
+                "-Q",
+                "numrep",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+            ],
             "worker.log",
             self.worker_env,
         )

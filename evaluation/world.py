@@ -35,8 +35,11 @@ DAY = 86_400.0
 
 # Shares of complaints by category (the national complaint center, ARCHITECTURE §10).
 SPAM_CATEGORIES: tuple[tuple[Category, float], ...] = (
-    (Category.LOANS_FINANCE, 0.609), (Category.RETAIL, 0.125), (Category.INSURANCE, 0.080),
-    (Category.EDUCATION_TRAINING, 0.073), (Category.OTHER, 0.113),
+    (Category.LOANS_FINANCE, 0.609),
+    (Category.RETAIL, 0.125),
+    (Category.INSURANCE, 0.080),
+    (Category.EDUCATION_TRAINING, 0.073),
+    (Category.OTHER, 0.113),
 )
 OPERATOR_POOL: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("China Mobile", ("138", "139", "135", "150")),
@@ -128,7 +131,9 @@ class WorldConfig:
         if not 0 < self.scale <= 100:
             raise ValueError(f"scale: must lie in (0, 100], got {self.scale}")
         if not 1 <= self.days <= 6:
-            raise ValueError(f"days: must lie in [1, 6] (the platform rejects records older than 7 days), got {self.days}")
+            raise ValueError(
+                f"days: must lie in [1, 6] (the platform rejects records older than 7 days), got {self.days}"
+            )
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, tuple) and value[0] > value[1]:
@@ -224,9 +229,13 @@ class World:
 
     def summary(self) -> dict[str, int]:
         out = {k.value: self.count(k) for k in Kind}
-        out.update(attack_targets=sum(1 for t in self.truth.values() if t.attack), calls_shipped=len(self.calls),
-                   reports=len(self.reports), honeypots=len(self.honeypots),
-                   live_sample=sum(1 for t in self.truth.values() if t.live))
+        out.update(
+            attack_targets=sum(1 for t in self.truth.values() if t.attack),
+            calls_shipped=len(self.calls),
+            reports=len(self.reports),
+            honeypots=len(self.honeypots),
+            live_sample=sum(1 for t in self.truth.values() if t.live),
+        )
         return out
 
 
@@ -353,8 +362,10 @@ class _Gen:
 
         people: list[tuple[Kind, str]] = []
         people += [(Kind.LEGIT, "")] * cfg.scaled(cfg.legit, 20)
-        people += [(Kind.BUSY_LEGIT, rng.choice(("courier", "ride_hailing", "business", "business")))
-                   for _ in range(cfg.scaled(cfg.busy_legit, 3))]
+        people += [
+            (Kind.BUSY_LEGIT, rng.choice(("courier", "ride_hailing", "business", "business")))
+            for _ in range(cfg.scaled(cfg.busy_legit, 3))
+        ]
         # at least one business per competitor target
         people += [(Kind.BUSY_LEGIT, "business")] * cfg.competitor_targets[1]
         cats = [c for c, _ in SPAM_CATEGORIES]
@@ -402,10 +413,13 @@ class _Gen:
     def honest_calls(self) -> None:
         cfg, rng = self.cfg, self.rng
         legit = [n for n, t in self.truth.items() if t.legitimate]
-        l_rate, l_ans, l_talk = (self.world_rate(n) for n in ("legit_calls_per_day", "legit_answer_rate",
-                                                              "legit_talk_median_s"))
-        b_rate, b_ans, b_talk, b_cb = (self.world_rate(n) for n in ("busy_calls_per_day", "busy_answer_rate",
-                                                                    "busy_talk_median_s", "busy_callback_rate"))
+        l_rate, l_ans, l_talk = (
+            self.world_rate(n) for n in ("legit_calls_per_day", "legit_answer_rate", "legit_talk_median_s")
+        )
+        b_rate, b_ans, b_talk, b_cb = (
+            self.world_rate(n)
+            for n in ("busy_calls_per_day", "busy_answer_rate", "busy_talk_median_s", "busy_callback_rate")
+        )
         for number in legit:
             t = self.truth[number]
             if t.kind is Kind.LEGIT:
@@ -415,8 +429,13 @@ class _Gen:
                     for _ in range(_poisson(rng, rate)):
                         callee = rng.choice(circle)
                         answered = rng.random() < ans
-                        self.ship(number, callee, self.when(day), rng.randint(2000, 20000) if answered
-                                  else rng.randint(8000, 40000), self.talk(med) if answered else 0)
+                        self.ship(
+                            number,
+                            callee,
+                            self.when(day),
+                            rng.randint(2000, 20000) if answered else rng.randint(8000, 40000),
+                            self.talk(med) if answered else 0,
+                        )
             else:
                 rate, ans, med, cb = self.u(b_rate), self.u(b_ans), self.u(b_talk), self.u(b_cb)
                 for day in range(cfg.days):
@@ -424,8 +443,13 @@ class _Gen:
                         callee = rng.choice(legit)  # random, never consecutive (itself: not shipped)
                         start = self.when(day)
                         answered = rng.random() < ans
-                        self.ship(number, callee, start, rng.randint(2000, 15000) if answered
-                                  else rng.randint(10000, 40000), self.talk(med) if answered else 0)
+                        self.ship(
+                            number,
+                            callee,
+                            start,
+                            rng.randint(2000, 15000) if answered else rng.randint(10000, 40000),
+                            self.talk(med) if answered else 0,
+                        )
                         if rng.random() < cb:  # the customer calls back
                             back = min(self.end - 30, start + rng.uniform(60, 4 * 3600))
                             self.ship(callee, number, back, rng.randint(2000, 10000), self.talk(med))
@@ -433,13 +457,17 @@ class _Gen:
     def abuse(self) -> None:
         """Spammers' and fraudsters' calls, honeypot hits, and the victims' complaints."""
         cfg, rng = self.cfg, self.rng
-        s_rate, s_ans, s_talk = (self.world_rate(n) for n in ("spam_calls_per_day", "spam_answer_rate",
-                                                              "spam_talk_median_s"))
-        f_rate, f_ring, f_ans, f_intl = (self.world_rate(n) for n in (
-            "fraud_calls_per_day", "fraud_ring_once_share", "fraud_answer_rate", "fraud_international_share"))
+        s_rate, s_ans, s_talk = (
+            self.world_rate(n) for n in ("spam_calls_per_day", "spam_answer_rate", "spam_talk_median_s")
+        )
+        f_rate, f_ring, f_ans, f_intl = (
+            self.world_rate(n)
+            for n in ("fraud_calls_per_day", "fraud_ring_once_share", "fraud_answer_rate", "fraud_international_share")
+        )
         s_cb, w_cb = (self.world_rate(n) for n in ("spam_callback_rate", "wangiri_callback_rate"))
-        complain, missed, hotline, app_number = (self.world_rate(n) for n in (
-            "complain_rate", "missed_complain_factor", "hotline_share", "app_number_share"))
+        complain, missed, hotline, app_number = (
+            self.world_rate(n) for n in ("complain_rate", "missed_complain_factor", "hotline_share", "app_number_share")
+        )
         seq_share = self.u(cfg.spam_sequential_share)
         self.drawn["spam_sequential_share"] = round(seq_share, 4)
         holders = sorted(self.blocks)
@@ -491,18 +519,24 @@ class _Gen:
                         t.victims_reported += 1
                         cat = category if rng.random() < 0.85 else rng.choice(list(Category))
                         after = start + (ring / 1000) + talk + rng.uniform(5, 6 * 3600)
-                        self.victim_report(callee, t.subject, cat, min(after, self.end - 5), self.u(hotline),
-                                           self.u(app_number))
+                        self.victim_report(
+                            callee, t.subject, cat, min(after, self.end - 5), self.u(hotline), self.u(app_number)
+                        )
 
-    def victim_report(self, victim: str, subject: str, category: Category, at: float, hotline: float,
-                      app_number: float) -> None:
+    def victim_report(
+        self, victim: str, subject: str, category: Category, at: float, hotline: float, app_number: float
+    ) -> None:
         if self.rng.random() < hotline:
-            self.reports.append(ReportEvent(self.report_id(), victim, subject, category, at, "hotline",
-                                            self.truth[victim].holder, victim))
+            self.reports.append(
+                ReportEvent(
+                    self.report_id(), victim, subject, category, at, "hotline", self.truth[victim].holder, victim
+                )
+            )
         else:
             number = victim if self.rng.random() < app_number else ""
-            self.reports.append(ReportEvent(self.report_id(), self.account(victim), subject, category, at, "app",
-                                            "app", number))
+            self.reports.append(
+                ReportEvent(self.report_id(), self.account(victim), subject, category, at, "app", "app", number)
+            )
 
     # ---- honeypots, mistakes, confusion, attacks ------------------------
     def designate_honeypots(self) -> None:
@@ -528,19 +562,27 @@ class _Gen:
             if rng.random() < (p_busy if t.kind is Kind.BUSY_LEGIT else p_legit):
                 for _ in range(rng.randint(1, 2)):
                     reporter = rng.choice(legit)
-                    self.victim_report(reporter, number, rng.choice(list(Category)),
-                                       rng.uniform(self.start, self.end - 5), 0.2, 0.5)
+                    self.victim_report(
+                        reporter, number, rng.choice(list(Category)), rng.uniform(self.start, self.end - 5), 0.2, 0.5
+                    )
         chosen = list(PROTECTED_ALWAYS) + rng.sample(PROTECTED_MORE, max(0, rng.randint(*cfg.protected_numbers) - 3))
         for raw in chosen:
             self.truth[raw] = Truth(raw, Kind.PROTECTED, "", raw)
             for reporter in rng.sample(legit, min(len(legit), rng.randint(*cfg.protected_reporters))):
-                self.victim_report(reporter, raw, rng.choice((Category.FRAUD, Category.LOANS_FINANCE, Category.OTHER)),
-                                   rng.uniform(self.start, self.end - 5), 0.1, 0.5)
+                self.victim_report(
+                    reporter,
+                    raw,
+                    rng.choice((Category.FRAUD, Category.LOANS_FINANCE, Category.OTHER)),
+                    rng.uniform(self.start, self.end - 5),
+                    0.1,
+                    0.5,
+                )
 
     def fresh(self, subject: str, at: float, category: Category) -> None:
         """A report from a brand-new app account that never gives a number."""
-        self.reports.append(ReportEvent(self.report_id(), "fresh-" + self.next_id("acct"), subject, category,
-                                        at, "app", "app"))
+        self.reports.append(
+            ReportEvent(self.report_id(), "fresh-" + self.next_id("acct"), subject, category, at, "app", "app")
+        )
 
     def attacks(self) -> None:
         cfg, rng = self.cfg, self.rng
@@ -562,8 +604,17 @@ class _Gen:
             rival.attack = "competitor"
             for acct in accounts:
                 for _ in range(rng.randint(1, 3)):
-                    self.reports.append(ReportEvent(self.report_id(), acct, rival.subject, Category(spammer.role),
-                                                    rng.uniform(self.start, self.end - 5), "app", "app"))
+                    self.reports.append(
+                        ReportEvent(
+                            self.report_id(),
+                            acct,
+                            rival.subject,
+                            Category(spammer.role),
+                            rng.uniform(self.start, self.end - 5),
+                            "app",
+                            "app",
+                        )
+                    )
 
     def live_sample(self) -> None:
         evident = [t for t in self.truth.values() if t.abuser and t.victims_reported >= 3]

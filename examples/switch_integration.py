@@ -23,13 +23,16 @@ from numrep.models import Action, Channel, ReasonCode
 from numrep.sdk import LocalListClient
 from numrep.v1 import rules_pb2, rules_pb2_grpc
 
-
 # The README's mapping from reason codes to SIP rejections (RFC 3261 603, RFC 8197 607, RFC 8688 608).
 SIP_REJECTION = {
-    ReasonCode.CORROBORATED_COMPLAINTS: "607 Unwanted", ReasonCode.BEHAVIOUR: "608 Rejected",
-    ReasonCode.HONEYPOT: "608 Rejected", ReasonCode.PORT_BLACKLIST: "608 Rejected",
-    ReasonCode.CONFIRMED_FRAUD: "608 Rejected", ReasonCode.RANGE_RULE: "603 Decline",
-    ReasonCode.MANUAL_RULE: "603 Decline", ReasonCode.COMPLAINTS: "603 Decline",
+    ReasonCode.CORROBORATED_COMPLAINTS: "607 Unwanted",
+    ReasonCode.BEHAVIOUR: "608 Rejected",
+    ReasonCode.HONEYPOT: "608 Rejected",
+    ReasonCode.PORT_BLACKLIST: "608 Rejected",
+    ReasonCode.CONFIRMED_FRAUD: "608 Rejected",
+    ReasonCode.RANGE_RULE: "603 Decline",
+    ReasonCode.MANUAL_RULE: "603 Decline",
+    ReasonCode.COMPLAINTS: "603 Decline",
 }
 
 
@@ -43,8 +46,10 @@ def on_incoming_call(client: LocalListClient, caller: str) -> str:
         sip = SIP_REJECTION.get(verdict.code, "603 Decline") if verdict.code else "603 Decline"
         code = verdict.code.value if verdict.code else "unspecified"
         case = f"; case {verdict.case_id}" if verdict.case_id else ""
-        return (f'REJECT {sip}, Reason: SIP;cause={sip[:3]};text="numrep:{code}"{case} '
-                f"({'; '.join(verdict.reasons) or verdict.source})")
+        return (
+            f'REJECT {sip}, Reason: SIP;cause={sip[:3]};text="numrep:{code}"{case} '
+            f"({'; '.join(verdict.reasons) or verdict.source})"
+        )
     if verdict.action is Action.LABEL:
         return f"CONNECT WITH LABEL ({'; '.join(verdict.reasons) or verdict.source})"
     return f"CONNECT ({verdict.source})"

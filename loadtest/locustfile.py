@@ -28,7 +28,15 @@ import grpc.experimental.gevent as grpc_gevent
 from locust import User, between, events, task
 from locust.exception import LocustError
 
-from numrep.v1 import common_pb2, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
+from numrep.v1 import (
+    common_pb2,
+    report_pb2,
+    report_pb2_grpc,
+    reputation_pb2,
+    reputation_pb2_grpc,
+    rules_pb2,
+    rules_pb2_grpc,
+)
 
 grpc_gevent.init_gevent()  # let gRPC cooperate with Locust's gevent loop
 
@@ -42,7 +50,9 @@ class LocustInterceptor(grpc.UnaryUnaryClientInterceptor):
     def __init__(self, environment: Any) -> None:
         self.env = environment
 
-    def intercept_unary_unary(self, continuation: Callable, client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+    def intercept_unary_unary(
+        self, continuation: Callable, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
         start = time.perf_counter()
         exception: BaseException | None = None
         response = continuation(client_call_details, request)
@@ -54,8 +64,13 @@ class LocustInterceptor(grpc.UnaryUnaryClientInterceptor):
             if exc.code() not in EXPECTED:
                 exception = exc
         self.env.events.request.fire(
-            request_type="grpc", name=client_call_details.method, response_time=(time.perf_counter() - start) * 1000,
-            response_length=length, exception=exception, context={}, response=response,
+            request_type="grpc",
+            name=client_call_details.method,
+            response_time=(time.perf_counter() - start) * 1000,
+            response_length=length,
+            exception=exception,
+            context={},
+            response=response,
         )
         return response
 
@@ -89,10 +104,14 @@ def _load_flagged(environment: Any, **_kw: Any) -> None:
         return
     with grpc.insecure_channel(environment.host.removeprefix("http://").removeprefix("grpc://")) as ch:
         try:
-            update = rules_pb2_grpc.RulesServiceStub(ch).GetRules(rules_pb2.GetRulesRequest(since_version=0), timeout=10)
+            update = rules_pb2_grpc.RulesServiceStub(ch).GetRules(
+                rules_pb2.GetRulesRequest(since_version=0), timeout=10
+            )
         except grpc.RpcError:
             return
-    FLAGGED[:] = [r.subject for r in update.added if r.kind in (rules_pb2.RULE_KIND_EXACT, rules_pb2.RULE_KIND_PORT)][:1000]
+    FLAGGED[:] = [r.subject for r in update.added if r.kind in (rules_pb2.RULE_KIND_EXACT, rules_pb2.RULE_KIND_PORT)][
+        :1000
+    ]
 
 
 def subject() -> str:
@@ -113,7 +132,9 @@ class SwitchUser(GrpcUser):
     @task(10)
     def lookup(self) -> None:
         try:
-            self.reputation.Lookup(reputation_pb2.LookupRequest(subject=subject(), channel=common_pb2.CHANNEL_VOICE), timeout=1)
+            self.reputation.Lookup(
+                reputation_pb2.LookupRequest(subject=subject(), channel=common_pb2.CHANNEL_VOICE), timeout=1
+            )
         except grpc.RpcError as exc:
             if exc.code() not in EXPECTED:  # malformed input is meant to be refused; anything else is a failure
                 raise
@@ -133,9 +154,15 @@ class ReportBurstUser(GrpcUser):
     @task
     def burst(self) -> None:
         target = f"170{random.randrange(10**8):08d}"
-        batch = [report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"load-{uuid.uuid4().hex[:8]}",
-                                   subject=target, category=common_pb2.CATEGORY_LOANS_FINANCE)
-                 for _ in range(20)]
+        batch = [
+            report_pb2.Report(
+                report_id=str(uuid.uuid4()),
+                reporter_id=f"load-{uuid.uuid4().hex[:8]}",
+                subject=target,
+                category=common_pb2.CATEGORY_LOANS_FINANCE,
+            )
+            for _ in range(20)
+        ]
         self.reports.SubmitReports(report_pb2.SubmitReportsRequest(reports=batch), timeout=5)
 
 

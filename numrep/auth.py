@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep.cache import MISSING, TTLCache
 from numrep.config import Settings
@@ -46,16 +46,20 @@ SCOPE_BY_SERVICE = {
 }
 
 
-COMPLAINT_METHODS = frozenset({
-    "/numrep.v1.AdminService/ListComplaints",
-    "/numrep.v1.AdminService/AcknowledgeComplaint",
-    "/numrep.v1.AdminService/ResolveComplaint",
-})
-HONEYPOT_METHODS = frozenset({
-    "/numrep.v1.AdminService/AddHoneypot",
-    "/numrep.v1.AdminService/RemoveHoneypot",
-    "/numrep.v1.AdminService/ListHoneypots",
-})
+COMPLAINT_METHODS = frozenset(
+    {
+        "/numrep.v1.AdminService/ListComplaints",
+        "/numrep.v1.AdminService/AcknowledgeComplaint",
+        "/numrep.v1.AdminService/ResolveComplaint",
+    }
+)
+HONEYPOT_METHODS = frozenset(
+    {
+        "/numrep.v1.AdminService/AddHoneypot",
+        "/numrep.v1.AdminService/RemoveHoneypot",
+        "/numrep.v1.AdminService/ListHoneypots",
+    }
+)
 
 
 class Unauthenticated(NumrepError):
@@ -114,7 +118,7 @@ def create_key(store: Store, settings: Settings, operator: str, scopes: Iterable
     if not wanted:
         raise ValidationError("scopes: at least one of " + ", ".join(s.value for s in Scope))
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(key_hash(settings, raw), operator, wanted, datetime.now(timezone.utc))
+    key = ApiKey(key_hash(settings, raw), operator, wanted, datetime.now(UTC))
     store.put_api_key(key)
     return raw, key
 
@@ -123,7 +127,9 @@ def revoke(store: Store, hash_prefix: str) -> ApiKey:
     """Revoke the one key whose stored hash starts with ``hash_prefix`` (as `numrep keys list` shows it)."""
     matches = [k for k in store.list_api_keys() if k.key_hash.startswith(hash_prefix) and len(hash_prefix) >= 8]
     if len(matches) != 1:
-        raise ValidationError(f"key {hash_prefix!r}: matches {len(matches)} keys; give at least 8 characters of one hash")
+        raise ValidationError(
+            f"key {hash_prefix!r}: matches {len(matches)} keys; give at least 8 characters of one hash"
+        )
     key = matches[0]
     revoked = ApiKey(key.key_hash, key.operator, key.scopes, key.created_at, revoked=True)
     store.put_api_key(revoked)
@@ -160,8 +166,11 @@ class FailedAuthentications:
             raise self._refusal(exc.retry_after) from None
 
     def _refusal(self, wait: float) -> RateLimited:
-        return RateLimited(f"too many failed authentications from this address (at most {self.burst} at once and "
-                           f"{self.per_minute:g} a minute); retry in {wait:.1f} s", retry_after=wait)
+        return RateLimited(
+            f"too many failed authentications from this address (at most {self.burst} at once and "
+            f"{self.per_minute:g} a minute); retry in {wait:.1f} s",
+            retry_after=wait,
+        )
 
 
 class Authenticator:
@@ -185,8 +194,9 @@ class Authenticator:
         self._clock = clock
         self._known: OrderedDict[str, tuple[float, ApiKey]] = OrderedDict()  # digest -> (read at, key); LRU order
         self._lock = threading.Lock()
-        self._unknown: TTLCache[str, bool] = TTLCache(settings.auth_cache_seconds, max_size=MAX_UNKNOWN_KEYS,
-                                                      clock=clock)
+        self._unknown: TTLCache[str, bool] = TTLCache(
+            settings.auth_cache_seconds, max_size=MAX_UNKNOWN_KEYS, clock=clock
+        )
         self.failures = FailedAuthentications(settings.auth_failures_per_minute, settings.auth_failure_burst, clock)
 
     def _remember(self, digest: str, key: ApiKey) -> None:

@@ -17,9 +17,10 @@ import hmac
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -47,7 +48,10 @@ class Settings(BaseModel):
         "text", description="text: key=value lines for people; json: one JSON object a line for log collectors."
     )
     metrics_port: int | None = Field(
-        None, ge=0, le=65535, description="Serve Prometheus metrics at /metrics on this port (unset: off). "
+        None,
+        ge=0,
+        le=65535,
+        description="Serve Prometheus metrics at /metrics on this port (unset: off). "
         "`numrep up` gives its worker the next port.",
     )
     metrics_host: str = Field("127.0.0.1", description="Address the metrics port listens on (0.0.0.0 in a pod).")
@@ -68,7 +72,9 @@ class Settings(BaseModel):
     cassandra_username: str | None = Field(None, description="Cassandra user (PasswordAuthenticator); none: no auth.")
     cassandra_password: SecretStr | None = Field(None, description="That user's password (a secret).")
     cassandra_request_timeout_seconds: float = Field(5.0, gt=0)
-    cassandra_lookup_timeout_seconds: float = Field(0.25, gt=0, description="Deadline of the store read confirming a filter hit.")
+    cassandra_lookup_timeout_seconds: float = Field(
+        0.25, gt=0, description="Deadline of the store read confirming a filter hit."
+    )
 
     broker_url: SecretStr | None = Field(
         None, description="Celery broker (default: SQLite in data_dir); a secret, as it may hold a password."
@@ -77,7 +83,9 @@ class Settings(BaseModel):
         None, description="Password put into broker_url (e.g. Redis requirepass), so it can come from a Secret alone."
     )
     broker_visibility_timeout_seconds: float = Field(
-        7200.0, gt=0, description="Redis: an unacknowledged task is redelivered after this long (a worker died). "
+        7200.0,
+        gt=0,
+        description="Redis: an unacknowledged task is redelivered after this long (a worker died). "
         "Must be at least 1.5x the longest task budget (rescore_budget_seconds, full_rescore_budget_seconds), or a "
         "task still running is delivered a second time (acks are late); settings are refused otherwise.",
     )
@@ -85,40 +93,57 @@ class Settings(BaseModel):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(50051, ge=0, le=65535)
     grpc_health_port: int | None = Field(
-        None, ge=0, le=65535, description="Also serve grpc.health.v1 alone, in plaintext, on this port (kubelet "
+        None,
+        ge=0,
+        le=65535,
+        description="Also serve grpc.health.v1 alone, in plaintext, on this port (kubelet "
         "probes when the main port speaks TLS); its own threads, so probes are answered however busy the server is.",
     )
     insecure_allow_public: bool = Field(
         False, description="Let the server listen on a non-loopback address without auth (refused otherwise)."
     )
-    grpc_processes: int = Field(1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core.")
+    grpc_processes: int = Field(
+        1, ge=0, le=256, description="Serving processes sharing the port (SO_REUSEPORT); 0 = one per core."
+    )
     grpc_max_workers: int = Field(
         16, ge=3, le=1024, description="Threads serving calls, per process (some always kept for unary calls)."
     )
     grpc_max_watch_streams: int = Field(
-        0, ge=0, description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
+        0,
+        ge=0,
+        description="Concurrent WatchRules streams per process; each holds a thread for its life, so beyond "
         "this they are refused with RESOURCE_EXHAUSTED and lookups keep their threads (0: half of grpc_max_workers).",
     )
     grpc_max_streams: int = Field(
-        0, ge=0, description="Concurrent streams per process other than WatchRules (StreamLookup, imports, filter "
+        0,
+        ge=0,
+        description="Concurrent streams per process other than WatchRules (StreamLookup, imports, filter "
         "snapshots, health Watch, reflection); beyond, RESOURCE_EXHAUSTED (0: a quarter of grpc_max_workers).",
     )
     grpc_stream_idle_seconds: float = Field(
-        60.0, gt=0, description="A stream waiting this long on its client (for a request, or to take a response) "
+        60.0,
+        gt=0,
+        description="A stream waiting this long on its client (for a request, or to take a response) "
         "is ended with DEADLINE_EXCEEDED.",
     )
     grpc_stream_max_items: int = Field(
-        100_000, ge=1, description="Requests one stream may send; then it ends with RESOURCE_EXHAUSTED (open a new one).",
+        100_000,
+        ge=1,
+        description="Requests one stream may send; then it ends with RESOURCE_EXHAUSTED (open a new one).",
     )
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    grpc_grace_seconds: float = Field(5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish.")
+    grpc_grace_seconds: float = Field(
+        5.0, ge=0, description="On shutdown, how long in-flight calls may take to finish."
+    )
     grpc_drain_seconds: float = Field(
         1.0, ge=0, description="On SIGTERM, serve on this long with health NOT_SERVING before refusing new calls."
     )
     grpc_max_concurrent_rpcs: int = Field(
         1000, ge=1, description="In-flight calls per process; beyond it calls are shed at once with RESOURCE_EXHAUSTED."
     )
-    tls_cert_file: Path | None = Field(None, description="Server certificate chain (PEM): serve TLS instead of plaintext.")
+    tls_cert_file: Path | None = Field(
+        None, description="Server certificate chain (PEM): serve TLS instead of plaintext."
+    )
     tls_key_file: Path | None = Field(None, description="The certificate's private key (PEM).")
     tls_client_ca_file: Path | None = Field(None, description="CA of client certificates: require mutual TLS.")
     client_ca_file: Path | None = Field(
@@ -141,11 +166,15 @@ class Settings(BaseModel):
     rules_min_wait_seconds: float = Field(1.0, ge=0)
     rules_log_keep_versions: int = Field(10_000, ge=1)
     rules_delta_max_versions: int = Field(
-        256, ge=1, description="Deltas span at most this many versions (Cassandra reads the log per version); "
-        "a client further behind gets the full snapshot the server shares."
+        256,
+        ge=1,
+        description="Deltas span at most this many versions (Cassandra reads the log per version); "
+        "a client further behind gets the full snapshot the server shares.",
     )
     rules_heartbeat_seconds: float = Field(
-        60.0, gt=0, description="WatchRules sends a signed no-change update this often, so clients see the feed is live."
+        60.0,
+        gt=0,
+        description="WatchRules sends a signed no-change update this often, so clients see the feed is live.",
     )
 
     window_days: float = Field(30.0, gt=0, description="Reports older than this do not count.")
@@ -158,50 +187,82 @@ class Settings(BaseModel):
         description="Reporter trust by report source.",
     )
     scoring: Literal["v1", "v2", "shadow"] = Field(
-        "v2", description="v2 decides; shadow: v1 decides while v2 scores alongside and the differences are logged; v1: complaints only."
+        "v2",
+        description="v2 decides; shadow: v1 decides while v2 scores alongside and the differences are logged; v1: complaints only.",
     )
     tier_weights: dict[str, float] = Field(
         default_factory=lambda: {"corroborated": 0.6, "attested": 0.55, "account": 0.4, "unverified": 0.3},
         description="Scoring v2: what one reporter's complaint weighs, by how much it is vouched for.",
     )
     block_gate: float = Field(
-        1.0, gt=0, description="Scoring v2: strong evidence (corroborated or attested complaints, behaviour, honeypots) needed before BLOCK."
+        1.0,
+        gt=0,
+        description="Scoring v2: strong evidence (corroborated or attested complaints, behaviour, honeypots) needed before BLOCK.",
     )
     label_min_reporters: int = Field(
-        3, ge=1, description="Scoring v2: distinct reporters before complaints alone may flag a subject (LABEL or BLOCK)."
+        3,
+        ge=1,
+        description="Scoring v2: distinct reporters before complaints alone may flag a subject (LABEL or BLOCK).",
     )
-    honeypot_weight: float = Field(0.9, gt=0, description="Scoring v2: the weight of each distinct honeypot a subject reached.")
+    honeypot_weight: float = Field(
+        0.9, gt=0, description="Scoring v2: the weight of each distinct honeypot a subject reached."
+    )
     behaviour_window_days: float = Field(7.0, gt=0, description="Call-record behaviour counts over this many days.")
-    record_lateness_days: float = Field(7.0, gt=0, description="Call records older than this are rejected (allowed lateness).")
+    record_lateness_days: float = Field(
+        7.0, gt=0, description="Call records older than this are rejected (allowed lateness)."
+    )
     record_retention_days: float = Field(
-        35.0, gt=0, description="Raw call records (hashed callees) are kept this long, for corroboration and early warning."
+        35.0,
+        gt=0,
+        description="Raw call records (hashed callees) are kept this long, for corroboration and early warning.",
     )
     contacts_days: float = Field(
-        30.0, gt=0, description="Early warning: the subscribers a caller reached are kept (and callbacks counted) this long."
+        30.0,
+        gt=0,
+        description="Early warning: the subscribers a caller reached are kept (and callbacks counted) this long.",
     )
-    contacts_cap: int = Field(10_000, gt=0, description="Early warning: at most this many distinct subscribers kept per caller.")
+    contacts_cap: int = Field(
+        10_000, gt=0, description="Early warning: at most this many distinct subscribers kept per caller."
+    )
     report_retention_days: float = Field(
-        400.0, gt=0, description="Reports (and the rows derived from them) are kept this long after receipt, then deleted "
+        400.0,
+        gt=0,
+        description="Reports (and the rows derived from them) are kept this long after receipt, then deleted "
         "(SQLite: the prune-reports beat task; Cassandra: write TTLs, and the task rescores what expired).",
     )
     keep_report_text: bool = Field(
-        False, description="Keep report texts (SMS bodies), with phone and ID numbers redacted; off: texts are dropped at intake.",
+        False,
+        description="Keep report texts (SMS bodies), with phone and ID numbers redacted; off: texts are dropped at intake.",
     )
     report_text_retention_days: float = Field(
-        90.0, gt=0, description="Kept report texts are blanked this long after receipt (at most report_retention_days).",
+        90.0,
+        gt=0,
+        description="Kept report texts are blanked this long after receipt (at most report_retention_days).",
     )
     dispute_statement_retention_days: float = Field(
-        365.0, gt=0, description="Owners' statements of closed disputes are blanked this long after filing (the dispute stays).",
+        365.0,
+        gt=0,
+        description="Owners' statements of closed disputes are blanked this long after filing (the dispute stays).",
     )
     prune_batch: int = Field(1000, ge=1, le=100_000, description="Rows one step of a retention prune deletes.")
-    corroboration_days: float = Field(7.0, gt=0, description="A report is corroborated by a call from the subject this long before it.")
-    account_history_days: float = Field(7.0, gt=0, description="An app account seen this long before its report has a history.")
+    corroboration_days: float = Field(
+        7.0, gt=0, description="A report is corroborated by a call from the subject this long before it."
+    )
+    account_history_days: float = Field(
+        7.0, gt=0, description="An app account seen this long before its report has a history."
+    )
     velocity_free_subjects: int = Field(
-        3, ge=1, description="A reporter may report this many subjects in 24 h at full weight; beyond, its weight shrinks."
+        3,
+        ge=1,
+        description="A reporter may report this many subjects in 24 h at full weight; beyond, its weight shrinks.",
     )
     surge_min_reporters: int = Field(20, ge=2, description="Weak reporters in 24 h on one subject that make a surge.")
-    surge_weak_share: float = Field(0.8, gt=0, le=1, description="... when at least this share of that day's reporters are weak.")
-    complaint_cap: int = Field(2000, ge=10, description="Reporters per subject that scoring reads; beyond, they are counted only.")
+    surge_weak_share: float = Field(
+        0.8, gt=0, le=1, description="... when at least this share of that day's reporters are weak."
+    )
+    complaint_cap: int = Field(
+        2000, ge=10, description="Reporters per subject that scoring reads; beyond, they are counted only."
+    )
     max_new_blocks_per_publication: int = Field(
         1000, ge=1, description="New BLOCKs one publication may add; the excess is held at LABEL for review."
     )
@@ -209,7 +270,9 @@ class Settings(BaseModel):
     card_concentration: int = Field(
         10, ge=2, description="Live cards over all operators at which an ID number is a cross-operator concentration."
     )
-    allowlist_extra: list[str] = Field(default_factory=list, description="Subjects protected in addition to the built-in list.")
+    allowlist_extra: list[str] = Field(
+        default_factory=list, description="Subjects protected in addition to the built-in list."
+    )
 
     range_rule_density: float = Field(
         0.05, gt=0, le=1, description="Flagged share of a range's allocated numbers that earns the whole range a rule."
@@ -219,21 +282,28 @@ class Settings(BaseModel):
 
     sla_ack_hours: float = Field(24.0, gt=0, description="Holders acknowledge a routed complaint within this long.")
     sla_resolve_hours: float = Field(72.0, gt=0, description="... and resolve it within this long.")
-    sla_target_share: float = Field(0.9, gt=0, le=1, description="Share of complaints handled on time below which a holder fails.")
+    sla_target_share: float = Field(
+        0.9, gt=0, le=1, description="Share of complaints handled on time below which a holder fails."
+    )
 
     redress_url: str = Field(
-        "https://numrep.example/disputes", description="Where owners dispute a verdict; sent with every LABEL and BLOCK."
+        "https://numrep.example/disputes",
+        description="Where owners dispute a verdict; sent with every LABEL and BLOCK.",
     )
-    redress_hotline: str = Field("", description="A hotline for disputes, sent with every LABEL and BLOCK (empty: none).")
+    redress_hotline: str = Field(
+        "", description="A hotline for disputes, sent with every LABEL and BLOCK (empty: none)."
+    )
     dispute_ack_hours: float = Field(24.0, gt=0, description="Disputes are acknowledged within this long of filing.")
     dispute_decide_hours: float = Field(72.0, gt=0, description="... and decided within this long of filing.")
     dispute_review_label: bool = Field(
-        True, description="While a dispute is under review, its subject is answered LABEL at most (authoritative "
+        True,
+        description="While a dispute is under review, its subject is answered LABEL at most (authoritative "
         "evidence excepted).",
     )
     dispute_max_statement: int = Field(2000, ge=100, le=100_000, description="Characters a dispute statement may have.")
     dispute_code_callbacks: dict[str, str] = Field(
-        default_factory=dict, description="Per holder operator: the HTTP(S) URL that delivers one-time dispute codes "
+        default_factory=dict,
+        description="Per holder operator: the HTTP(S) URL that delivers one-time dispute codes "
         "to its subscribers (a POST of JSON {subject, code, expires_at}).",
     )
     dispute_code_minutes: float = Field(10.0, gt=0, le=1440, description="A one-time dispute code is valid this long.")
@@ -243,7 +313,9 @@ class Settings(BaseModel):
     filter_impl: Literal["pybloom", "blake2"] = Field(
         "pybloom", description="Bloom filter implementation of new snapshots: pybloom-live, or numrep's faster blake2."
     )
-    filter_build_processes: int = Field(0, ge=0, description="Processes sharing a full filter rebuild (0: one per core).")
+    filter_build_processes: int = Field(
+        0, ge=0, description="Processes sharing a full filter rebuild (0: one per core)."
+    )
     filter_shard_min_count: int = Field(
         1_000_000, ge=1, description="Rebuilds of at least this many subjects are sharded across processes."
     )
@@ -251,7 +323,9 @@ class Settings(BaseModel):
     auth_required: bool = Field(False, description="Require an API key with the right scope on every call but health.")
     auth_cache_seconds: float = Field(30.0, ge=0, description="How long a key lookup (or revocation) may be cached.")
     auth_failures_per_minute: float = Field(
-        30.0, ge=0, description="Failed authentications one peer address may make a minute (0: no limit); beyond, "
+        30.0,
+        ge=0,
+        description="Failed authentications one peer address may make a minute (0: no limit); beyond, "
         "its calls are refused with RESOURCE_EXHAUSTED without reading the store.",
     )
     auth_failure_burst: int = Field(20, ge=1, description="Failed authentications one peer address may make at once.")
@@ -267,13 +341,16 @@ class Settings(BaseModel):
 
     rescore_batch: int = Field(500, ge=1)
     rescore_attempts: int = Field(
-        3, ge=1, description="Failed rescores of one subject before it is set aside and a review case opens "
+        3,
+        ge=1,
+        description="Failed rescores of one subject before it is set aside and a review case opens "
         "(a subject that fails to score never holds up the queue behind it).",
     )
     rescore_interval_seconds: float = Field(5.0, gt=0)
     rescore_budget_seconds: float = Field(30.0, gt=0, description="Time budget of one fast-path rescore task.")
     full_rescore_budget_seconds: float = Field(
-        3600.0, gt=0, description="Time budget of the hourly rescore of every flagged subject (the longest task).")
+        3600.0, gt=0, description="Time budget of the hourly rescore of every flagged subject (the longest task)."
+    )
     full_rescore_interval_seconds: float = Field(3600.0, gt=0)
     filter_rebuild_interval_seconds: float = Field(3600.0, gt=0)
 
@@ -319,27 +396,36 @@ class Settings(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _visibility(self) -> "Settings":
+    def _visibility(self) -> Settings:
         longest = max(self.rescore_budget_seconds, self.full_rescore_budget_seconds)
         if self.broker_visibility_timeout_seconds < VISIBILITY_MARGIN * longest:
             raise ValueError(
                 f"NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS={self.broker_visibility_timeout_seconds:g} is too short: a task "
                 f"may run {longest:g} s and would be delivered again while it runs; use at least {VISIBILITY_MARGIN * longest:g} "
-                "(or shorten NUMREP_FULL_RESCORE_BUDGET_SECONDS / NUMREP_RESCORE_BUDGET_SECONDS)")
+                "(or shorten NUMREP_FULL_RESCORE_BUDGET_SECONDS / NUMREP_RESCORE_BUDGET_SECONDS)"
+            )
         return self
 
     @model_validator(mode="after")
-    def _tls(self) -> "Settings":
+    def _tls(self) -> Settings:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE go together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
-            raise ValueError("NUMREP_TLS_CLIENT_CA_FILE (mutual TLS) needs NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE")
+            raise ValueError(
+                "NUMREP_TLS_CLIENT_CA_FILE (mutual TLS) needs NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE"
+            )
         if (self.client_cert_file is None) != (self.client_key_file is None):
             raise ValueError("NUMREP_CLIENT_CERT_FILE and NUMREP_CLIENT_KEY_FILE go together")
         if self.client_cert_file is not None and self.client_ca_file is None:
             raise ValueError("NUMREP_CLIENT_CERT_FILE (mutual TLS) needs NUMREP_CLIENT_CA_FILE")
-        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "client_ca_file", "client_cert_file",
-                     "client_key_file"):
+        for name in (
+            "tls_cert_file",
+            "tls_key_file",
+            "tls_client_ca_file",
+            "client_ca_file",
+            "client_cert_file",
+            "client_key_file",
+        ):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ValueError(f"NUMREP_{name.upper()}: {path} is not a readable file")
@@ -347,43 +433,50 @@ class Settings(BaseModel):
 
     def client_tls(self) -> dict[str, bytes | None]:
         """The client-side TLS material as ``Client`` takes it (all None: plaintext)."""
+
         def read(path: Path | None) -> bytes | None:
             return Path(path).read_bytes() if path is not None else None
 
-        return {"root_ca": read(self.client_ca_file), "client_cert": read(self.client_cert_file),
-                "client_key": read(self.client_key_file)}
+        return {
+            "root_ca": read(self.client_ca_file),
+            "client_cert": read(self.client_cert_file),
+            "client_key": read(self.client_key_file),
+        }
 
     @model_validator(mode="after")
-    def _broker_password(self) -> "Settings":
+    def _broker_password(self) -> Settings:
         if self.broker_password is not None:
             url = reveal(self.broker_url) or ""
             if "://" not in url or "@" in url.partition("://")[2].split("/", 1)[0]:
-                raise ValueError("NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL like redis://host:6379/0, "
-                                 "without a user or password of its own")
+                raise ValueError(
+                    "NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL like redis://host:6379/0, "
+                    "without a user or password of its own"
+                )
         return self
 
     @model_validator(mode="after")
-    def _cassandra_auth(self) -> "Settings":
+    def _cassandra_auth(self) -> Settings:
         if (self.cassandra_username is None) != (self.cassandra_password is None):
             raise ValueError("NUMREP_CASSANDRA_USERNAME and NUMREP_CASSANDRA_PASSWORD go together")
         return self
 
     @model_validator(mode="after")
-    def _health_port(self) -> "Settings":
+    def _health_port(self) -> Settings:
         if self.grpc_health_port and self.grpc_health_port == self.grpc_port:
             raise ValueError("NUMREP_GRPC_HEALTH_PORT must differ from NUMREP_GRPC_PORT (it serves health alone)")
         return self
 
     @model_validator(mode="after")
-    def _stream_caps(self) -> "Settings":
+    def _stream_caps(self) -> Settings:
         if self.watch_streams_limit + self.streams_limit >= self.grpc_max_workers:
             raise ValueError(
                 f"grpc_max_watch_streams ({self.watch_streams_limit}) plus grpc_max_streams ({self.streams_limit}) must "
-                f"leave some of grpc_max_workers ({self.grpc_max_workers}) for unary calls and health checks")
+                f"leave some of grpc_max_workers ({self.grpc_max_workers}) for unary calls and health checks"
+            )
         return self
 
     @model_validator(mode="after")
-    def _thresholds(self) -> "Settings":
+    def _thresholds(self) -> Settings:
         if self.label_threshold >= self.block_threshold:
             raise ValueError(
                 f"label_threshold ({self.label_threshold}) must be below block_threshold ({self.block_threshold})"
@@ -558,7 +651,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     for var, raw in env.items():
         if not var.startswith(ENV_PREFIX) or var == CONFIG_ENV:
             continue
-        name = var[len(ENV_PREFIX):].lower()
+        name = var[len(ENV_PREFIX) :].lower()
         if name not in fields:
             raise ConfigError(f"{var}: unknown setting (known: {', '.join(sorted(fields))})")
         values[name] = _parse_env_value(name, raw)

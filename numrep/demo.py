@@ -30,17 +30,25 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from numrep import intake
 from numrep.config import Settings
 from numrep.evidence.records import RecordInput, validate_record
 from numrep.evidence.trust import Attestor
+from numrep.models import (
+    Allocation,
+    CaseEvent,
+    CaseStep,
+    Category,
+    Channel,
+    HolderType,
+    PortBlacklistEntry,
+    Report,
+    Source,
+)
 from numrep.numbers import normalize
 from numrep.pipeline import load_protected
-from numrep.models import (
-    Allocation, CaseEvent, CaseStep, Category, Channel, HolderType, PortBlacklistEntry, Report, Source,
-)
 from numrep.regulator.periods import Period
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
@@ -72,38 +80,84 @@ class DemoSubject:
     category: Category
     channel: Channel
     note: str
-    evidence: str = "app"  # app: unverified ids; corroborated: victims the records show; attested: the operator's hotline
+    evidence: str = (
+        "app"  # app: unverified ids; corroborated: victims the records show; attested: the operator's hotline
+    )
     calls: int = 0  # call records of the subject (the operator's export)
     answer_rate: float = 0.0
     sequential: bool = False
 
 
 SUBJECTS: tuple[DemoSubject, ...] = (
-    DemoSubject("17012345678", 24, Category.LOANS_FINANCE, Channel.VOICE,
-                "virtual-operator loan spam, sequential dialling, victims corroborated → BLOCK",
-                "corroborated", calls=600, answer_rate=0.15, sequential=True),
-    DemoSubject("17198765432", 18, Category.FRAUD, Channel.VOICE, "virtual-operator ring-once fraud → BLOCK",
-                "corroborated", calls=400, answer_rate=0.05),
-    DemoSubject("13912345678", 12, Category.INSURANCE, Channel.VOICE,
-                "insurance sales, reported through the operator's hotline (attested) → BLOCK", "attested"),
+    DemoSubject(
+        "17012345678",
+        24,
+        Category.LOANS_FINANCE,
+        Channel.VOICE,
+        "virtual-operator loan spam, sequential dialling, victims corroborated → BLOCK",
+        "corroborated",
+        calls=600,
+        answer_rate=0.15,
+        sequential=True,
+    ),
+    DemoSubject(
+        "17198765432",
+        18,
+        Category.FRAUD,
+        Channel.VOICE,
+        "virtual-operator ring-once fraud → BLOCK",
+        "corroborated",
+        calls=400,
+        answer_rate=0.05,
+    ),
+    DemoSubject(
+        "13912345678",
+        12,
+        Category.INSURANCE,
+        Channel.VOICE,
+        "insurance sales, reported through the operator's hotline (attested) → BLOCK",
+        "attested",
+    ),
     DemoSubject("15012345678", 5, Category.EDUCATION_TRAINING, Channel.VOICE, "training offers, app reports → LABEL"),
     DemoSubject("18612345678", 6, Category.LOANS_FINANCE, Channel.VOICE, "loan offers, app reports → LABEL"),
-    DemoSubject("13800138000", 40, Category.FRAUD, Channel.VOICE,
-                "a business line bombed by 40 fresh accounts → LABEL (held, a review case open)"),
+    DemoSubject(
+        "13800138000",
+        40,
+        Category.FRAUD,
+        Channel.VOICE,
+        "a business line bombed by 40 fresh accounts → LABEL (held, a review case open)",
+    ),
     DemoSubject("95588", 200, Category.FRAUD, Channel.VOICE, "bank line, heavily reported → ALLOW (protected)"),
-    DemoSubject("10086", 15, Category.HARASSMENT, Channel.VOICE,
-                "the operator's customer-service line, reported by confused users → ALLOW (protected)"),
+    DemoSubject(
+        "10086",
+        15,
+        Category.HARASSMENT,
+        Channel.VOICE,
+        "the operator's customer-service line, reported by confused users → ALLOW (protected)",
+    ),
     DemoSubject("13700137000", 1, Category.OTHER, Channel.VOICE, "one complaint → ALLOW"),
     DemoSubject("13600136000", 2, Category.RETAIL, Channel.VOICE, "two complaints → ALLOW"),
-    DemoSubject("10657000123456", 12, Category.RETAIL, Channel.SMS,
-                "retail SMS port on the shut-down list → BLOCK (authoritative)"),
+    DemoSubject(
+        "10657000123456",
+        12,
+        Category.RETAIL,
+        Channel.SMS,
+        "retail SMS port on the shut-down list → BLOCK (authoritative)",
+    ),
     DemoSubject("10655012345", 8, Category.LOANS_FINANCE, Channel.SMS, "loan-ad SMS port, app reports → LABEL"),
-    DemoSubject("10659087654", 4, Category.EDUCATION_TRAINING, Channel.SMS, "training-ad SMS port, app reports → LABEL"),
+    DemoSubject(
+        "10659087654", 4, Category.EDUCATION_TRAINING, Channel.SMS, "training-ad SMS port, app reports → LABEL"
+    ),
 )
 
 # The complaint center's quarterly mix (fraud counted under "other"), for the background complaints.
-MIX = {Category.LOANS_FINANCE: 0.609, Category.RETAIL: 0.125, Category.INSURANCE: 0.080,
-       Category.EDUCATION_TRAINING: 0.073, Category.OTHER: 0.113}
+MIX = {
+    Category.LOANS_FINANCE: 0.609,
+    Category.RETAIL: 0.125,
+    Category.INSURANCE: 0.080,
+    Category.EDUCATION_TRAINING: 0.073,
+    Category.OTHER: 0.113,
+}
 CURRENT_COMPLAINTS, PREVIOUS_COMPLAINTS = 1000, 700  # spam complaints in the current and the previous quarter
 RESELLER_SHARE = {"current": 0.40, "previous": 0.30}  # of those, on the 170/171 ranges
 OPERATOR_PREFIXES = ("139", "186", "189", "150", "130", "133")
@@ -139,14 +193,34 @@ def ports(now: datetime) -> tuple[PortBlacklistEntry, ...]:
         return p.start + timedelta(days=int(span * frac))
 
     return (
-        PortBlacklistEntry("sms:10657000123456", "Shenzhen Quick Retail SMS Co", "unsolicited retail marketing", "MIIT",
-                           into(current, 0.3, elapsed)),
-        PortBlacklistEntry("sms:10659000088888", "Hangzhou Easy Loan Tech", "illegal loan advertising", "MIIT",
-                           into(current, 0.7, elapsed)),
-        PortBlacklistEntry("sms:10655000066666", "Guangzhou Bright Future Training", "unsolicited training offers",
-                           "MIIT", into(previous, 0.4, previous.days)),
-        PortBlacklistEntry("sms:10657000077777", "Beijing Fast Cash Co", "fraudulent loan offers", "provincial CA",
-                           into(previous, 0.8, previous.days)),
+        PortBlacklistEntry(
+            "sms:10657000123456",
+            "Shenzhen Quick Retail SMS Co",
+            "unsolicited retail marketing",
+            "MIIT",
+            into(current, 0.3, elapsed),
+        ),
+        PortBlacklistEntry(
+            "sms:10659000088888",
+            "Hangzhou Easy Loan Tech",
+            "illegal loan advertising",
+            "MIIT",
+            into(current, 0.7, elapsed),
+        ),
+        PortBlacklistEntry(
+            "sms:10655000066666",
+            "Guangzhou Bright Future Training",
+            "unsolicited training offers",
+            "MIIT",
+            into(previous, 0.4, previous.days),
+        ),
+        PortBlacklistEntry(
+            "sms:10657000077777",
+            "Beijing Fast Cash Co",
+            "fraudulent loan offers",
+            "provincial CA",
+            into(previous, 0.8, previous.days),
+        ),
     )
 
 
@@ -155,8 +229,9 @@ def _frac(n: int) -> float:
     return (n * 0.6180339887498949) % 1.0
 
 
-def _background(period: Period, label: str, total: int, featured: dict[Category, int], featured_resold: int,
-                now: datetime) -> list[tuple[str, Category, datetime, str]]:
+def _background(
+    period: Period, label: str, total: int, featured: dict[Category, int], featured_resold: int, now: datetime
+) -> list[tuple[str, Category, datetime, str]]:
     """(subject, category, occurred_at, reporter id) of one quarter's background complaints.
 
     Per category, the mix's share of ``total`` less what the featured subjects
@@ -165,8 +240,8 @@ def _background(period: Period, label: str, total: int, featured: dict[Category,
     days, 1 to ``MAX_PER_SUBJECT`` of them (few busy numbers, many reported
     once or twice), until two days before ``now``.
     """
-    span_end = min(now - timedelta(days=2), datetime.combine(period.end, datetime.min.time(), timezone.utc))
-    span_start = datetime.combine(period.start, datetime.min.time(), timezone.utc)
+    span_end = min(now - timedelta(days=2), datetime.combine(period.end, datetime.min.time(), UTC))
+    span_start = datetime.combine(period.start, datetime.min.time(), UTC)
     if span_end <= span_start:  # a quarter only a day old: use what there is of it
         span_end = now - timedelta(hours=1)
     span = span_end - span_start
@@ -219,7 +294,7 @@ def _handling(report: Report, holder: str, j: int, now: datetime) -> list[CaseEv
 
 def load(store: Store, settings: Settings, now: datetime | None = None) -> tuple[int, int]:
     """Load the demo registry, port blacklist, call records, reports and their handling; returns (new, duplicates) reports."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     store.put_allocations(REGISTRY)
     store.add_port_blacklist(ports(now))
     attest = Attestor(store, refresh_seconds=0).for_operator(MOBILE)
@@ -230,11 +305,24 @@ def load(store: Store, settings: Settings, now: datetime | None = None) -> tuple
         for c in range(subj.calls):
             answered = (c * 7919) % 100 < subj.answer_rate * 100
             callee = victim(k, c) if subj.sequential or c < subj.reporters else f"+86138{(c * 104729) % 10**8:08d}"
-            records.append(validate_record(RecordInput(
-                record_id=str(uuid.uuid5(NAMESPACE, f"call/{subj.number}/{c}")), caller=subj.number, callee=callee,
-                channel=Channel.VOICE, start=_called_at(c, now),
-                ring_ms=2000 if not answered else 8000, talk_seconds=6 if answered else 0,
-            ), settings.subscriber_key, settings.region, MOBILE, now, lateness))
+            records.append(
+                validate_record(
+                    RecordInput(
+                        record_id=str(uuid.uuid5(NAMESPACE, f"call/{subj.number}/{c}")),
+                        caller=subj.number,
+                        callee=callee,
+                        channel=Channel.VOICE,
+                        start=_called_at(c, now),
+                        ring_ms=2000 if not answered else 8000,
+                        talk_seconds=6 if answered else 0,
+                    ),
+                    settings.subscriber_key,
+                    settings.region,
+                    MOBILE,
+                    now,
+                    lateness,
+                )
+            )
         for i in range(subj.reporters):
             vouched = subj.evidence in ("corroborated", "attested")
             inp = intake.ReportInput(
@@ -248,8 +336,16 @@ def load(store: Store, settings: Settings, now: datetime | None = None) -> tuple
                 reporter_number=victim(k, i) if vouched else "",
             )
             received = min(inp.occurred_at + timedelta(minutes=20), now) if inp.occurred_at else now
-            reports.append(intake.validate(inp, settings.hmac_key, settings.region, received, settings.subscriber_key,
-                                           attest if subj.evidence == "attested" else None))
+            reports.append(
+                intake.validate(
+                    inp,
+                    settings.hmac_key,
+                    settings.region,
+                    received,
+                    settings.subscriber_key,
+                    attest if subj.evidence == "attested" else None,
+                )
+            )
     reports.extend(_background_reports(store, settings, now))
     store.add_call_records(records)
     accepted = intake.accept(store, reports)
@@ -275,13 +371,20 @@ def _background_reports(store: Store, settings: Settings, now: datetime) -> list
         resold += subj.reporters if owner is not None and owner.holder in RESELLERS else 0
     out = []
     for label, period, total, feat, feat_resold in (
-            ("current", current, CURRENT_COMPLAINTS, featured, resold),
-            ("previous", current.previous(), PREVIOUS_COMPLAINTS, {}, 0)):
+        ("current", current, CURRENT_COMPLAINTS, featured, resold),
+        ("previous", current.previous(), PREVIOUS_COMPLAINTS, {}, 0),
+    ):
         for subject, cat, at, reporter in _background(period, label, total, feat, feat_resold, now):
             received = at + timedelta(minutes=20)
-            inp = intake.ReportInput(report_id=str(uuid.uuid5(NAMESPACE, f"background/{reporter}")),
-                                     reporter_id=reporter, subject=subject, channel=Channel.VOICE, category=cat,
-                                     occurred_at=at, source=Source.APP)
+            inp = intake.ReportInput(
+                report_id=str(uuid.uuid5(NAMESPACE, f"background/{reporter}")),
+                reporter_id=reporter,
+                subject=subject,
+                channel=Channel.VOICE,
+                category=cat,
+                occurred_at=at,
+                source=Source.APP,
+            )
             out.append(intake.validate(inp, settings.hmac_key, settings.region, received, settings.subscriber_key))
     return out
 

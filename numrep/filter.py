@@ -101,18 +101,19 @@ class Blake2Bloom:
             return False
         return True
 
-    def copy(self) -> "Blake2Bloom":
+    def copy(self) -> Blake2Bloom:
         new = Blake2Bloom(self.capacity, self.error_rate, self.bitarray.copy(), self.num_slices)
         new.count = self.count
         return new
 
     def tofile(self, f: BinaryIO) -> None:
-        f.write(self._HEADER.pack(self.MAGIC, 1, self.num_bits, self.num_slices, self.capacity, self.count,
-                                  self.error_rate))
+        f.write(
+            self._HEADER.pack(self.MAGIC, 1, self.num_bits, self.num_slices, self.capacity, self.count, self.error_rate)
+        )
         f.write(self.bitarray.tobytes())
 
     @classmethod
-    def fromfile(cls, f: BinaryIO) -> "Blake2Bloom":
+    def fromfile(cls, f: BinaryIO) -> Blake2Bloom:
         head = f.read(cls._HEADER.size)
         magic, fmt, m, k, capacity, count, error_rate = cls._HEADER.unpack(head)
         if magic != cls.MAGIC or fmt != 1:
@@ -164,7 +165,7 @@ class FilterSnapshot:
         return buf.getvalue()
 
     @classmethod
-    def from_bytes(cls, version: int, error_rate: float, data: bytes) -> "FilterSnapshot":
+    def from_bytes(cls, version: int, error_rate: float, data: bytes) -> FilterSnapshot:
         bloom = load_bloom(io.BytesIO(data))
         return cls(version, int(bloom.count), int(bloom.capacity), error_rate, bloom)
 
@@ -194,8 +195,9 @@ def capacity_for(count: int, minimum: int) -> int:
     return max(minimum, count + max(int(count * HEADROOM), MIN_HEADROOM))
 
 
-def build(subjects: Iterable[str], version: int, error_rate: float, min_capacity: int,
-          impl: Impl = "pybloom") -> FilterSnapshot:
+def build(
+    subjects: Iterable[str], version: int, error_rate: float, min_capacity: int, impl: Impl = "pybloom"
+) -> FilterSnapshot:
     """A fresh filter of exactly these subjects."""
     items = set(subjects)
     capacity = capacity_for(len(items), min_capacity)
@@ -210,8 +212,9 @@ ShardSource = Callable[[int, int], Iterable[str]]
 """``source(shard, shards)`` yields the subjects of one shard; the shards are disjoint."""
 
 
-def _build_shard(source: ShardSource, shard: int, shards: int, capacity: int, error_rate: float, out: str,
-                 impl: Impl) -> int:
+def _build_shard(
+    source: ShardSource, shard: int, shards: int, capacity: int, error_rate: float, out: str, impl: Impl
+) -> int:
     bloom = new_bloom(impl, capacity, error_rate)
     add, n = bloom.add, 0
     for s in source(shard, shards):
@@ -222,8 +225,15 @@ def _build_shard(source: ShardSource, shard: int, shards: int, capacity: int, er
     return n
 
 
-def build_sharded(source: ShardSource, count: int, version: int, error_rate: float, min_capacity: int,
-                  shards: int | None = None, impl: Impl = "pybloom") -> FilterSnapshot:
+def build_sharded(
+    source: ShardSource,
+    count: int,
+    version: int,
+    error_rate: float,
+    min_capacity: int,
+    shards: int | None = None,
+    impl: Impl = "pybloom",
+) -> FilterSnapshot:
     """Build one filter of ``count`` subjects in ``shards`` processes (default: one per core).
 
     Every shard fills a filter of the same size and hash functions with its
@@ -237,8 +247,18 @@ def build_sharded(source: ShardSource, count: int, version: int, error_rate: flo
     with tempfile.TemporaryDirectory(prefix="numrep-filter-") as tmp:
         outs = [str(Path(tmp) / f"shard-{i}.bloom") for i in range(shards)]
         with ProcessPoolExecutor(max_workers=shards) as pool:
-            counts = list(pool.map(_build_shard, [source] * shards, range(shards), [shards] * shards,
-                                   [capacity] * shards, [error_rate] * shards, outs, [impl] * shards))
+            counts = list(
+                pool.map(
+                    _build_shard,
+                    [source] * shards,
+                    range(shards),
+                    [shards] * shards,
+                    [capacity] * shards,
+                    [error_rate] * shards,
+                    outs,
+                    [impl] * shards,
+                )
+            )
         with open(outs[0], "rb") as f:
             bloom = load_bloom(f)
         for out in outs[1:]:
@@ -274,8 +294,9 @@ def _lines_of(paths: list[str], shard: int, shards: int) -> Iterable[str]:
             yield line.rstrip("\n")
 
 
-def build_from_list(subjects: Iterable[str], version: int, error_rate: float, min_capacity: int,
-                    shards: int, impl: Impl = "pybloom") -> FilterSnapshot:
+def build_from_list(
+    subjects: Iterable[str], version: int, error_rate: float, min_capacity: int, shards: int, impl: Impl = "pybloom"
+) -> FilterSnapshot:
     """:func:`build`, sharded over ``shards`` processes when there is more than one."""
     items = set(subjects)
     if shards <= 1:
@@ -289,8 +310,9 @@ def build_from_list(subjects: Iterable[str], version: int, error_rate: float, mi
         finally:
             for f in files:
                 f.close()
-        return build_sharded(functools.partial(_lines_of, paths), len(items), version, error_rate, min_capacity, shards,
-                             impl)
+        return build_sharded(
+            functools.partial(_lines_of, paths), len(items), version, error_rate, min_capacity, shards, impl
+        )
 
 
 def measured_error_rate(snapshot: FilterSnapshot, probes: Iterable[str]) -> tuple[float, int]:

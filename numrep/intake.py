@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from numrep.errors import InvalidReport, InvalidSubject
 from numrep.models import Category, Channel, Report, Source
@@ -47,8 +47,15 @@ class Accepted:
     duplicate: bool
 
 
-def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscriber_key: bytes | None = None,
-             attest: Callable[[str], str] | None = None, keep_text: bool = False) -> Report:
+def validate(
+    inp: ReportInput,
+    key: bytes,
+    region: str,
+    now: datetime,
+    subscriber_key: bytes | None = None,
+    attest: Callable[[str], str] | None = None,
+    keep_text: bool = False,
+) -> Report:
     """Turn input into a storable Report or raise InvalidReport naming the field.
 
     The reporter's own number, when given, is normalised and kept only as a
@@ -79,7 +86,7 @@ def validate(inp: ReportInput, key: bytes, region: str, now: datetime, subscribe
     occurred = inp.occurred_at or now
     if occurred.tzinfo is None:
         raise InvalidReport("occurred_at", "must carry a time zone")
-    occurred = occurred.astimezone(timezone.utc)
+    occurred = occurred.astimezone(UTC)
     if occurred > now + FUTURE_SKEW:
         raise InvalidReport("occurred_at", "lies in the future")
     if occurred < now - MAX_AGE:

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Container, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
@@ -35,7 +35,14 @@ from numrep.config import Settings
 from numrep.errors import StoreUnavailable, Unconfirmed
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.models import (
-    Action, AllowlistEntry, Category, Channel, FilterSnapshotMeta, ReasonCode, Reputation, RulesDelta,
+    Action,
+    AllowlistEntry,
+    Category,
+    Channel,
+    FilterSnapshotMeta,
+    ReasonCode,
+    Reputation,
+    RulesDelta,
 )
 from numrep.numbers import default_channel, normalize
 from numrep.protected import ProtectedSet
@@ -85,9 +92,16 @@ Confirm = Callable[[str, Channel, int], Verdict]
 """``confirm(subject, channel, version)``: the verdict for a filter hit, or raise Unconfirmed."""
 
 
-def decide(subject: str, channel: Channel | None, protected: ProtectedSet, published: RuleIndex,
-           flagged: Container[str], confirm: Confirm, miss: VerdictSource = VerdictSource.FILTER,
-           fallback: VerdictSource = VerdictSource.PUBLISHED_RULES) -> Verdict:
+def decide(
+    subject: str,
+    channel: Channel | None,
+    protected: ProtectedSet,
+    published: RuleIndex,
+    flagged: Container[str],
+    confirm: Confirm,
+    miss: VerdictSource = VerdictSource.FILTER,
+    fallback: VerdictSource = VerdictSource.PUBLISHED_RULES,
+) -> Verdict:
     """Decide for a normalised ``subject`` (§3): protected → range rule → filter miss → confirm.
 
     A subject in neither ``flagged`` (the filter) nor the published exact
@@ -100,25 +114,47 @@ def decide(subject: str, channel: Channel | None, protected: ProtectedSet, publi
     version = published.version
     why = protected.reason(subject)
     if why is not None:
-        return Verdict(subject, ch, Action.ALLOW, VerdictSource.PROTECTED, version,
-                       reasons=(f"protected: {why}",), protected=True)
+        return Verdict(
+            subject, ch, Action.ALLOW, VerdictSource.PROTECTED, version, reasons=(f"protected: {why}",), protected=True
+        )
     # published.range_match, inlined: a call costs as much as the probes on the hot path
-    if ((ranges := published.ranges.get(ch)) is not None and (r := ranges.longest(subject)) is not None
-            and (r.expires_at is None or r.live(datetime.now(timezone.utc)))):  # a lapsed rule matches nothing
-        return Verdict(subject, ch, r.action, VerdictSource.RANGE_RULE, version,
-                       top_category=r.category, reasons=(r.reason,), code=r.code or ReasonCode.RANGE_RULE)
+    if (
+        (ranges := published.ranges.get(ch)) is not None
+        and (r := ranges.longest(subject)) is not None
+        and (r.expires_at is None or r.live(datetime.now(UTC)))
+    ):  # a lapsed rule matches nothing
+        return Verdict(
+            subject,
+            ch,
+            r.action,
+            VerdictSource.RANGE_RULE,
+            version,
+            top_category=r.category,
+            reasons=(r.reason,),
+            code=r.code or ReasonCode.RANGE_RULE,
+        )
     if subject not in flagged and subject not in published.subjects:
         # Verdict(subject, ch, Action.ALLOW, miss, version), without the NamedTuple's Python-level __new__:
         # the hot path, where that call costs as much as the rest of the decision's own work
-        return _new_tuple(Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False, None, ""))
+        return _new_tuple(
+            Verdict, (subject, ch, Action.ALLOW, miss, version, 0, NO_CATEGORIES, None, (), False, None, "")
+        )
     try:
         return confirm(subject, ch, version)
     except Unconfirmed:
         exact = published.exact(subject, ch)
         if exact is None:
             return Verdict(subject, ch, Action.ALLOW, fallback, version)
-        return Verdict(subject, ch, exact.action, fallback, version, top_category=exact.category,
-                       reasons=(exact.reason,), code=exact.code)
+        return Verdict(
+            subject,
+            ch,
+            exact.action,
+            fallback,
+            version,
+            top_category=exact.category,
+            reasons=(exact.reason,),
+            code=exact.code,
+        )
 
 
 class LookupStore(Protocol):
@@ -220,7 +256,9 @@ class LookupEngine:
         meta = self.store.latest_filter_snapshot()
         if meta is None or meta.snapshot_id == self._filter_snapshot_id:
             return False
-        snapshot = FilterSnapshot.from_bytes(meta.version, meta.error_rate, self.store.filter_snapshot_data(meta.snapshot_id))
+        snapshot = FilterSnapshot.from_bytes(
+            meta.version, meta.error_rate, self.store.filter_snapshot_data(meta.snapshot_id)
+        )
         self._filter, self._filter_snapshot_id = snapshot, meta.snapshot_id
         log.info("filter loaded", extra={"version": meta.version, "count": meta.count})
         return True
@@ -269,7 +307,16 @@ class LookupEngine:
         if rep is None:
             return Verdict(subject, ch, Action.ALLOW, VerdictSource.STORE, version)
         return Verdict(
-            subject, ch, rep.action(ch), VerdictSource.STORE, version, score=rep.score,
-            categories=dict(rep.categories), top_category=rep.top_category, reasons=rep.reasons,
-            protected=rep.protected, code=rep.codes.get(ch), case_id=rep.case_id,
+            subject,
+            ch,
+            rep.action(ch),
+            VerdictSource.STORE,
+            version,
+            score=rep.score,
+            categories=dict(rep.categories),
+            top_category=rep.top_category,
+            reasons=rep.reasons,
+            protected=rep.protected,
+            code=rep.codes.get(ch),
+            case_id=rep.case_id,
         )

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 if TYPE_CHECKING:
     from numrep.config import Settings
@@ -36,34 +36,67 @@ LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 
 TASK_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 RPCS = Counter("numrep_rpcs", "gRPC calls finished, by method and status code.", ["method", "code"])
-RPC_SECONDS = Histogram("numrep_rpc_duration_seconds", "Duration of unary gRPC calls, by method.", ["method"],
-                        buckets=LATENCY_BUCKETS)
-LOOKUPS = Counter("numrep_lookups", "Lookup answers (unary, batched and streamed), by method, action and verdict source.",
-                  ["method", "action", "source"])
-FAILSAFE = Counter("numrep_failsafe_answers", "Lookups answered from the last published rules because the store "
-                   "could not confirm a filter hit.", ["method"])
-REPORTS = Counter("numrep_reports", "Reports received, by result: accepted, duplicate, invalid, rate_limited.",
-                  ["result"])
-CALL_RECORDS = Counter("numrep_call_records", "Call records received, by result: accepted, duplicate, invalid.",
-                       ["result"])
-REFUSALS = Counter("numrep_refusals", "Calls or items refused to protect the platform, by reason "
-                   "(rate_limited, resource_exhausted, unauthenticated, unavailable).", ["reason"])
+RPC_SECONDS = Histogram(
+    "numrep_rpc_duration_seconds", "Duration of unary gRPC calls, by method.", ["method"], buckets=LATENCY_BUCKETS
+)
+LOOKUPS = Counter(
+    "numrep_lookups",
+    "Lookup answers (unary, batched and streamed), by method, action and verdict source.",
+    ["method", "action", "source"],
+)
+FAILSAFE = Counter(
+    "numrep_failsafe_answers",
+    "Lookups answered from the last published rules because the store could not confirm a filter hit.",
+    ["method"],
+)
+REPORTS = Counter(
+    "numrep_reports", "Reports received, by result: accepted, duplicate, invalid, rate_limited.", ["result"]
+)
+CALL_RECORDS = Counter(
+    "numrep_call_records", "Call records received, by result: accepted, duplicate, invalid.", ["result"]
+)
+REFUSALS = Counter(
+    "numrep_refusals",
+    "Calls or items refused to protect the platform, by reason "
+    "(rate_limited, resource_exhausted, unauthenticated, unavailable).",
+    ["reason"],
+)
 STORE_ERRORS = Counter("numrep_store_errors", "Store operations that failed, by component.", ["component"])
 RULES_VERSION = Gauge("numrep_rules_version", "Rules version held by this serving process.", multiprocess_mode="all")
 FILTER_VERSION = Gauge("numrep_filter_version", "Filter version held by this serving process.", multiprocess_mode="all")
-PIPELINE_LAG = Gauge("numrep_pipeline_lag_seconds", "Age of the oldest subject waiting to be rescored, when the "
-                     "rescorer last looked (0: none waiting).", multiprocess_mode="max")
-TASK_SECONDS = Histogram("numrep_task_duration_seconds", "Celery task run time, by task.", ["task"], buckets=TASK_BUCKETS)
+PIPELINE_LAG = Gauge(
+    "numrep_pipeline_lag_seconds",
+    "Age of the oldest subject waiting to be rescored, when the rescorer last looked (0: none waiting).",
+    multiprocess_mode="max",
+)
+TASK_SECONDS = Histogram(
+    "numrep_task_duration_seconds", "Celery task run time, by task.", ["task"], buckets=TASK_BUCKETS
+)
 TASK_FAILURES = Counter("numrep_task_failures", "Celery task runs that raised, by task.", ["task"])
-TASK_REDELIVERIES = Counter("numrep_task_redeliveries", "Celery tasks received again after a worker died or timed "
-                            "out holding them, by task.", ["task"])
+TASK_REDELIVERIES = Counter(
+    "numrep_task_redeliveries",
+    "Celery tasks received again after a worker died or timed out holding them, by task.",
+    ["task"],
+)
 
-METRIC_NAMES = frozenset({
-    "numrep_rpcs_total", "numrep_rpc_duration_seconds", "numrep_lookups_total", "numrep_failsafe_answers_total",
-    "numrep_reports_total", "numrep_call_records_total", "numrep_refusals_total", "numrep_store_errors_total",
-    "numrep_rules_version", "numrep_filter_version", "numrep_pipeline_lag_seconds", "numrep_task_duration_seconds",
-    "numrep_task_failures_total", "numrep_task_redeliveries_total",
-})
+METRIC_NAMES = frozenset(
+    {
+        "numrep_rpcs_total",
+        "numrep_rpc_duration_seconds",
+        "numrep_lookups_total",
+        "numrep_failsafe_answers_total",
+        "numrep_reports_total",
+        "numrep_call_records_total",
+        "numrep_refusals_total",
+        "numrep_store_errors_total",
+        "numrep_rules_version",
+        "numrep_filter_version",
+        "numrep_pipeline_lag_seconds",
+        "numrep_task_duration_seconds",
+        "numrep_task_failures_total",
+        "numrep_task_redeliveries_total",
+    }
+)
 """The series names exposed (counters with their ``_total``); the Grafana dashboard is checked against them."""
 
 
@@ -82,7 +115,7 @@ def registry() -> CollectorRegistry:
     return reg
 
 
-def serve_metrics(settings: "Settings", port: int | None = None) -> int | None:
+def serve_metrics(settings: Settings, port: int | None = None) -> int | None:
     """Serve ``/metrics`` on ``port`` (default: the configured one); the port, or None when metrics are off."""
     port = settings.metrics_port if port is None else port
     if port is None:

@@ -7,7 +7,7 @@ the services translate them to and from protobuf at the edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import NamedTuple
 
@@ -57,7 +57,9 @@ class ReasonCode(str, Enum):
     (``ReasonCode`` in protos/numrep/v1/common.proto; the SIP mapping is in the README)."""
 
     COMPLAINTS = "complaints"  # complaints of reporters nobody vouches for (accounts, unverified ids)
-    CORROBORATED_COMPLAINTS = "corroborated_complaints"  # complaints corroborated by call records or attested by an operator
+    CORROBORATED_COMPLAINTS = (
+        "corroborated_complaints"  # complaints corroborated by call records or attested by an operator
+    )
     BEHAVIOUR = "behaviour"  # call-record behaviour (answer rate, short and ring-once calls, sequential dialling)
     PORT_BLACKLIST = "port_blacklist"  # the regulator shut the SMS port down
     CONFIRMED_FRAUD = "confirmed_fraud"  # an analyst or a police case confirmed fraud
@@ -222,7 +224,9 @@ class ConfirmedFraud:
     confirmed_at: datetime
 
     def describe(self) -> str:
-        return f"confirmed fraud: case {self.case_id} ({self.reason}; by {self.actor}, until {self.expires_at:%Y-%m-%d})"
+        return (
+            f"confirmed fraud: case {self.case_id} ({self.reason}; by {self.actor}, until {self.expires_at:%Y-%m-%d})"
+        )
 
 
 class CaseKind(str, Enum):
@@ -368,8 +372,15 @@ class Rule:
         """
         expires = "" if self.expires_at is None else str(_micros(self.expires_at))
         return "|".join(
-            (self.rule_id, self.kind.value, self.subject, self.channel.value, self.action.value, self.category.value,
-             expires)
+            (
+                self.rule_id,
+                self.kind.value,
+                self.subject,
+                self.channel.value,
+                self.action.value,
+                self.category.value,
+                expires,
+            )
         )
 
     def live(self, now: datetime) -> bool:
@@ -382,7 +393,7 @@ def _micros(dt: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,8 +522,9 @@ class DisputeState(str, Enum):
         return self in _FINAL_DISPUTE_STATES
 
 
-_FINAL_DISPUTE_STATES = frozenset({DisputeState.UPHELD, DisputeState.REJECTED, DisputeState.WITHDRAWN,
-                                   DisputeState.EXPIRED})
+_FINAL_DISPUTE_STATES = frozenset(
+    {DisputeState.UPHELD, DisputeState.REJECTED, DisputeState.WITHDRAWN, DisputeState.EXPIRED}
+)
 
 
 class Proof(str, Enum):

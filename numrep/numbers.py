@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from enum import Enum
 from collections.abc import Iterable
+from enum import Enum
 from functools import lru_cache
 
 import phonenumbers
@@ -38,8 +38,15 @@ _SEPARATORS = frozenset(" -.()/")
 # Service numbers in use that libphonenumber's short-number metadata lacks,
 # by country calling code; they must normalise so that they can be protected.
 EXTRA_SHORT_NUMBERS: dict[int, frozenset[str]] = {86: frozenset({"999"})}
-_BAD_CATEGORIES = {"Cc": "control", "Cf": "invisible formatting", "Co": "private-use", "Cs": "surrogate",
-                   "Zl": "line separator", "Zp": "paragraph separator", "Cn": "unassigned"}
+_BAD_CATEGORIES = {
+    "Cc": "control",
+    "Cf": "invisible formatting",
+    "Co": "private-use",
+    "Cs": "surrogate",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+    "Cn": "unassigned",
+}
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
@@ -94,12 +101,16 @@ def _clean(raw: object) -> tuple[str, str]:
         if ch in _SEPARATORS or (ch == "+" and i == 0):
             continue
         if ch.isalpha():
-            raise InvalidSubject("contains letters (only digits, spaces, dashes, dots, brackets and a leading + are accepted)")
+            raise InvalidSubject(
+                "contains letters (only digits, spaces, dashes, dots, brackets and a leading + are accepted)"
+            )
         if ch == "+":
             raise InvalidSubject("a + may only come first")
         if ch.isdigit():
             raise InvalidSubject(f"non-ASCII digit U+{ord(ch):04X}")
-        raise InvalidSubject(f"unexpected character {ch!r}" if ch.isprintable() else f"unexpected character U+{ord(ch):04X}")
+        raise InvalidSubject(
+            f"unexpected character {ch!r}" if ch.isprintable() else f"unexpected character U+{ord(ch):04X}"
+        )
     return scheme, text
 
 
@@ -113,9 +124,7 @@ def _sms_port(digits: str, text: str) -> str:
     if not digits.startswith(SMS_PORT_PREFIX):
         raise InvalidSubject(f"SMS ports start with {SMS_PORT_PREFIX}")
     if not SMS_PORT_MIN_DIGITS <= len(digits) <= SMS_PORT_MAX_DIGITS:
-        raise InvalidSubject(
-            f"SMS ports have {SMS_PORT_MIN_DIGITS} to {SMS_PORT_MAX_DIGITS} digits, got {len(digits)}"
-        )
+        raise InvalidSubject(f"SMS ports have {SMS_PORT_MIN_DIGITS} to {SMS_PORT_MAX_DIGITS} digits, got {len(digits)}")
     return SMS + digits
 
 
@@ -145,8 +154,18 @@ def _tel(text: str, digits: str, region: str) -> str:
 
 
 # The number types libphonenumber's is_valid_number accepts, most common first.
-_VALID_TYPES = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
-                "personal_number", "pager", "uan", "voicemail")
+_VALID_TYPES = (
+    "mobile",
+    "fixed_line",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+)
 
 
 def _lengths(lengths: Iterable[int]) -> str:
@@ -154,7 +173,7 @@ def _lengths(lengths: Iterable[int]) -> str:
 
 
 @lru_cache(maxsize=64)
-def _e164_validator(region: str) -> "re.Pattern[str] | None":
+def _e164_validator(region: str) -> re.Pattern[str] | None:
     """One regular expression per region: libphonenumber's validity rules for E.164 input, or None.
 
     For the national number after ``+<calling code>`` it requires, as
@@ -182,7 +201,9 @@ def _e164_validator(region: str) -> "re.Pattern[str] | None":
         f"(?P<digits>{metadata.country_code}"
         + (f"(?!(?:{strip}))" if strip else "")
         + f"(?=(?:{_lengths(general.possible_length)})\\Z)(?=(?:{general.national_number_pattern})\\Z)"
-        + "(?:" + "|".join(types) + "))"
+        + "(?:"
+        + "|".join(types)
+        + "))"
     )
 
 
@@ -235,7 +256,9 @@ def normalize_prefix(raw: object) -> str:
         raise InvalidSubject("no digits")
     if scheme == SMS:
         if not digits.startswith(SMS_PORT_PREFIX[: len(digits)]) or len(digits) > SMS_PORT_MAX_DIGITS:
-            raise InvalidSubject(f"SMS port prefixes start with {SMS_PORT_PREFIX} and have at most {SMS_PORT_MAX_DIGITS} digits")
+            raise InvalidSubject(
+                f"SMS port prefixes start with {SMS_PORT_PREFIX} and have at most {SMS_PORT_MAX_DIGITS} digits"
+            )
         return SMS + digits
     if not text.startswith("+"):
         raise InvalidSubject("a tel: prefix starts with + and the country code")

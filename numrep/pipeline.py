@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Sequence
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep import filter as bloom
 from numrep import metrics
@@ -57,7 +57,7 @@ class RescoreResult:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def load_protected(store: Store, settings: Settings) -> ProtectedSet:
@@ -66,21 +66,40 @@ def load_protected(store: Store, settings: Settings) -> ProtectedSet:
     return protected
 
 
-def score_v1(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
+def score_v1(
+    store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet
+) -> list[Reputation]:
     params = ScoringParams.from_settings(settings)
     since = as_of - params.window - FUTURE_SKEW
     ports = store.port_blacklist(s for s in subjects if s.startswith(SMS))
     reports = store.reports_for_subjects(subjects, since)  # one batch read, not a round trip per subject
     reps = [
-        score_subject(s, reports[s], as_of, params, protected.reason(s),
-                      authoritative=(ports[s].describe(),) if s in ports else ())
+        score_subject(
+            s,
+            reports[s],
+            as_of,
+            params,
+            protected.reason(s),
+            authoritative=(ports[s].describe(),) if s in ports else (),
+        )
         for s in subjects
     ]
-    return [dataclasses.replace(r, codes={ch: ReasonCode.PORT_BLACKLIST if r.subject in ports else ReasonCode.COMPLAINTS
-                                          for ch, a in r.actions.items() if a is not Action.ALLOW}) for r in reps]
+    return [
+        dataclasses.replace(
+            r,
+            codes={
+                ch: ReasonCode.PORT_BLACKLIST if r.subject in ports else ReasonCode.COMPLAINTS
+                for ch, a in r.actions.items()
+                if a is not Action.ALLOW
+            },
+        )
+        for r in reps
+    ]
 
 
-def score(store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet) -> list[Reputation]:
+def score(
+    store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet
+) -> list[Reputation]:
     """Score a batch with the configured scoring (v2, v1, or v1 deciding while v2 runs in shadow).
 
     v2 also opens a review case for each subject a report surge holds.
@@ -113,8 +132,11 @@ def _strongest(rep: Reputation) -> Action:
 def _report_shadow(store: Store, v1: list[Reputation], v2: list[Reputation], as_of: datetime) -> None:
     """Record (and log) where v2 would decide differently from v1: the shadow rollout's evidence,
     listed by ``numrep shadow``."""
-    diffs = [ShadowDiff(a.subject, _strongest(a), _strongest(b), b.score, b.reasons, as_of)
-             for a, b in zip(v1, v2) if _strongest(a) is not _strongest(b)]
+    diffs = [
+        ShadowDiff(a.subject, _strongest(a), _strongest(b), b.score, b.reasons, as_of)
+        for a, b in zip(v1, v2)
+        if _strongest(a) is not _strongest(b)
+    ]
     changed = {d.subject for d in diffs}
     store.put_shadow_diffs(diffs, [a.subject for a in v1 if a.subject not in changed])
     changes: dict[str, int] = {}
@@ -138,26 +160,35 @@ def apply_safety(store: Store, reps: list[Reputation], settings: Settings, as_of
     switch = store.get_block_switch()
     if switch.block_to_label:
         why = f"safety switch: BLOCK answered as LABEL ({switch.reason}; by {switch.actor})"
-        return [_with_actions(r, {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()}, why)
-                if Action.BLOCK in r.actions.values() else r for r in reps]
+        return [
+            _with_actions(r, {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()}, why)
+            if Action.BLOCK in r.actions.values()
+            else r
+            for r in reps
+        ]
     blocking = [r for r in reps if Action.BLOCK in r.actions.values() and r.score < 100]
     if len(blocking) <= settings.max_new_blocks_per_publication:
         return reps
     current = store.active_rules({r.subject for r in blocking})
     already = {rule.subject for rule in current.values() if rule.action is Action.BLOCK}
     new = sorted((r for r in blocking if r.subject not in already), key=lambda r: (-r.score, r.subject))
-    excess = {r.subject for r in new[settings.max_new_blocks_per_publication:]}
+    excess = {r.subject for r in new[settings.max_new_blocks_per_publication :]}
     if not excess:
         return reps
-    log.warning("new BLOCKs over the per-publication cap held at LABEL",
-                extra={"new_blocks": len(new), "cap": settings.max_new_blocks_per_publication, "held": len(excess)})
+    log.warning(
+        "new BLOCKs over the per-publication cap held at LABEL",
+        extra={"new_blocks": len(new), "cap": settings.max_new_blocks_per_publication, "held": len(excess)},
+    )
     out = []
     for r in reps:
         if r.subject in excess:
             summary = f"one of {len(new)} new BLOCKs in one publication (cap {settings.max_new_blocks_per_publication})"
             _open_case(store, r, CaseKind.BLOCK_CAP, summary, as_of)
-            r = _with_actions(r, {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()},
-                              f"held at LABEL for review: {summary}")
+            r = _with_actions(
+                r,
+                {ch: Action.LABEL if a is Action.BLOCK else a for ch, a in r.actions.items()},
+                f"held at LABEL for review: {summary}",
+            )
         out.append(r)
     return out
 
@@ -219,7 +250,9 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
     if latest is not None and not full:
         delta = store.rules_since(latest.version)
         if not delta.full_snapshot:
-            base = bloom.FilterSnapshot.from_bytes(latest.version, latest.error_rate, store.filter_snapshot_data(latest.snapshot_id))
+            base = bloom.FilterSnapshot.from_bytes(
+                latest.version, latest.error_rate, store.filter_snapshot_data(latest.snapshot_id)
+            )
             added = [r.subject for r in delta.added if r.kind in FILTERED_KINDS]
             snapshot = bloom.extend(base, added, delta.version)
             version = delta.version
@@ -230,17 +263,23 @@ def sync_filter(store: Store, settings: Settings, full: bool = False) -> FilterS
         shards = 1
         if len(subjects) >= settings.filter_shard_min_count:
             shards = settings.filter_build_processes or os.cpu_count() or 1
-        snapshot = bloom.build_from_list(subjects, version, settings.filter_error_rate, settings.filter_min_capacity, shards,
-                                         settings.filter_impl)
+        snapshot = bloom.build_from_list(
+            subjects, version, settings.filter_error_rate, settings.filter_min_capacity, shards, settings.filter_impl
+        )
     meta = store.put_filter_snapshot(
         snapshot.version, snapshot.count, snapshot.capacity, snapshot.error_rate, snapshot.to_bytes(), _now()
     )
     store.prune_filter_snapshots(FILTER_SNAPSHOTS_KEPT)
-    log.info("filter snapshot stored", extra={"version": meta.version, "count": meta.count, "full": snapshot is not None and full})
+    log.info(
+        "filter snapshot stored",
+        extra={"version": meta.version, "count": meta.count, "full": snapshot is not None and full},
+    )
     return meta
 
 
-def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, as_of: datetime | None = None) -> RescoreResult:
+def rescore_dirty(
+    store: Store, settings: Settings, time_budget: float = 30.0, as_of: datetime | None = None
+) -> RescoreResult:
     """Rescore dirty subjects in batches until none are left or the budget is spent.
 
     ``as_of`` fixes the scoring clock (default: now, per batch).
@@ -267,8 +306,9 @@ def rescore_dirty(store: Store, settings: Settings, time_budget: float = 30.0, a
     return RescoreResult(scored, last_version, meta.version if meta else None)
 
 
-def _score_isolating_failures(store: Store, subjects: list[str], settings: Settings, as_of: datetime,
-                              protected: ProtectedSet) -> tuple[list[Reputation], dict[str, str]]:
+def _score_isolating_failures(
+    store: Store, subjects: list[str], settings: Settings, as_of: datetime, protected: ProtectedSet
+) -> tuple[list[Reputation], dict[str, str]]:
     """Score a batch; if that fails, score its subjects one by one. Returns the reputations and, per subject
     that could not be scored, why. Store errors are not a subject's fault: they propagate (the task retries)."""
     try:
@@ -276,8 +316,10 @@ def _score_isolating_failures(store: Store, subjects: list[str], settings: Setti
     except StoreError:
         raise
     except Exception as exc:  # a poison subject: find it, rescore the others
-        log.warning("batch rescore failed; rescoring its subjects one by one",
-                    extra={"subjects": len(subjects), "error": type(exc).__name__})
+        log.warning(
+            "batch rescore failed; rescoring its subjects one by one",
+            extra={"subjects": len(subjects), "error": type(exc).__name__},
+        )
     reps: list[Reputation] = []
     failed: dict[str, str] = {}
     for s in subjects:
@@ -290,7 +332,9 @@ def _score_isolating_failures(store: Store, subjects: list[str], settings: Setti
     return reps, failed
 
 
-def _set_aside(store: Store, marks: list[DirtyMark], failed: dict[str, str], settings: Settings, as_of: datetime) -> None:
+def _set_aside(
+    store: Store, marks: list[DirtyMark], failed: dict[str, str], settings: Settings, as_of: datetime
+) -> None:
     """Subjects that failed to score go to the back of the backlog; after ``rescore_attempts`` failures a
     review case opens and the mark is cleared (its reputation and rules stay as they were)."""
     retry = [m for m in marks if m.attempts + 1 < settings.rescore_attempts]
@@ -299,10 +343,15 @@ def _set_aside(store: Store, marks: list[DirtyMark], failed: dict[str, str], set
         if m in retry:
             continue
         summary = f"rescoring failed {m.attempts + 1} times; last error: {failed[m.subject]}"
-        if store.open_case(ReviewCase(f"{CaseKind.RESCORE_FAILED.value}:{m.subject}", m.subject,
-                                      CaseKind.RESCORE_FAILED, summary, as_of)):
-            log.warning("rescoring set aside for review", extra={"kind": CaseKind.RESCORE_FAILED.value,
-                                                                  "attempts": m.attempts + 1})
+        if store.open_case(
+            ReviewCase(
+                f"{CaseKind.RESCORE_FAILED.value}:{m.subject}", m.subject, CaseKind.RESCORE_FAILED, summary, as_of
+            )
+        ):
+            log.warning(
+                "rescoring set aside for review",
+                extra={"kind": CaseKind.RESCORE_FAILED.value, "attempts": m.attempts + 1},
+            )
     store.clear_dirty(m for m in marks if m not in retry)
     if retry:
         log.warning("rescoring failed; retried later", extra={"subjects": len(retry)})
@@ -328,7 +377,7 @@ def reconcile_rules(store: Store) -> int | None:
     subjects = store.flagged_subjects()
     desired: dict[str, Rule] = {}
     for i in range(0, len(subjects), RECONCILE_BATCH):  # batched reads; only the rules are kept
-        chunk = subjects[i:i + RECONCILE_BATCH]
+        chunk = subjects[i : i + RECONCILE_BATCH]
         reputations = store.get_reputations(chunk)
         desired.update(_rules_of((reputations[s] for s in chunk if s in reputations), as_of))
     version = _publish_changes(store, _of_kind(store.active_rules(), SCORED_KINDS), desired, as_of)
@@ -344,6 +393,8 @@ def publish_range_rules(store: Store, settings: Settings) -> int | None:
     switch = store.get_block_switch()
     if switch.block_to_label:
         why = f" (safety switch: BLOCK answered as LABEL; {switch.reason})"
-        desired = {rid: dataclasses.replace(r, action=Action.LABEL, reason=r.reason + why) if r.action is Action.BLOCK else r
-                   for rid, r in desired.items()}
+        desired = {
+            rid: dataclasses.replace(r, action=Action.LABEL, reason=r.reason + why) if r.action is Action.BLOCK else r
+            for rid, r in desired.items()
+        }
     return _publish_changes(store, _of_kind(store.active_rules(), frozenset({RuleKind.RANGE})), desired, _now())

@@ -76,6 +76,13 @@ def delete_reporter(store: Store, key: bytes, reporter_id: str) -> Removal:
     its hash is logged. An unknown reporter yields an empty Removal, not an error.
     """
     removal = store.delete_reporter(keyed_hash(key, reporter_id))
-    log.info("reporter deleted on request", extra={"reports": removal.reports, "case_events": removal.case_events,
-                                                   "outcomes": removal.outcomes, "subjects": len(removal.subjects)})
+    log.info(
+        "reporter deleted on request",
+        extra={
+            "reports": removal.reports,
+            "case_events": removal.case_events,
+            "outcomes": removal.outcomes,
+            "subjects": len(removal.subjects),
+        },
+    )
     return removal

@@ -25,8 +25,9 @@ from numrep.errors import RateLimited
 class TokenBuckets:
     """Token buckets by key, thread-safe."""
 
-    def __init__(self, rate: float, burst: int, what: str, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 1_000_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, what: str, clock: Callable[[], float] = time.monotonic, max_keys: int = 1_000_000
+    ) -> None:
         self.rate = rate
         self.burst = burst
         self.what = what
@@ -72,8 +73,14 @@ class TokenBuckets:
 class ReportLimits:
     """The two limits every accepted report passes: its operator's, then its reporter's."""
 
-    def __init__(self, reporter_per_minute: float, reporter_burst: int, operator_per_second: float,
-                 operator_burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        reporter_per_minute: float,
+        reporter_burst: int,
+        operator_per_second: float,
+        operator_burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.reporters = TokenBuckets(reporter_per_minute / 60.0, reporter_burst, "reporter", clock)
         self.operators = TokenBuckets(operator_per_second, operator_burst, "operator", clock)
 

@@ -63,9 +63,26 @@ def enforce(store: Store, settings: Settings, now: datetime, max_steps: int = MA
 
     _, reports_done = _steps(prune_reports, batch, max_steps)
     texts, texts_done = _steps(lambda: store.prune_report_texts(texts_before, batch), batch, max_steps)
-    statements, statements_done = _steps(lambda: store.prune_dispute_statements(statements_before, batch), batch, max_steps)
-    run = RetentionRun(removed.reports, removed.case_events, texts, statements, len(removed.subjects),
-                       reports_done and texts_done and statements_done)
-    log.info("retention enforced", extra={"reports": run.reports, "case_events": run.case_events, "texts": run.texts,
-                                          "statements": run.statements, "subjects": run.subjects, "done": run.done})
+    statements, statements_done = _steps(
+        lambda: store.prune_dispute_statements(statements_before, batch), batch, max_steps
+    )
+    run = RetentionRun(
+        removed.reports,
+        removed.case_events,
+        texts,
+        statements,
+        len(removed.subjects),
+        reports_done and texts_done and statements_done,
+    )
+    log.info(
+        "retention enforced",
+        extra={
+            "reports": run.reports,
+            "case_events": run.case_events,
+            "texts": run.texts,
+            "statements": run.statements,
+            "subjects": run.subjects,
+            "done": run.done,
+        },
+    )
     return run

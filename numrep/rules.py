@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep.models import Action, AllowlistEntry, Category, Channel, Reputation, Rule, RuleKind
 from numrep.numbers import Namespace, default_channel, namespace
@@ -37,8 +37,16 @@ def allow_rules(entries: Iterable[AllowlistEntry]) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for e in entries:
         rid = allow_rule_id(e.subject)
-        out[rid] = Rule(rid, RuleKind.ALLOW, e.subject, default_channel(e.subject), Action.ALLOW, Category.OTHER,
-                        f"allowlist: {e.reason}", e.added_at)
+        out[rid] = Rule(
+            rid,
+            RuleKind.ALLOW,
+            e.subject,
+            default_channel(e.subject),
+            Action.ALLOW,
+            Category.OTHER,
+            f"allowlist: {e.reason}",
+            e.added_at,
+        )
     return out
 
 
@@ -54,7 +62,9 @@ def rules_for(rep: Reputation, issued_at: datetime) -> dict[str, Rule]:
         if action is Action.ALLOW:
             continue
         rid = rule_id(rep.subject, channel)
-        out[rid] = Rule(rid, kind, rep.subject, channel, action, category, reason, issued_at, code=rep.codes.get(channel))
+        out[rid] = Rule(
+            rid, kind, rep.subject, channel, action, category, reason, issued_at, code=rep.codes.get(channel)
+        )
     return out
 
 
@@ -108,7 +118,7 @@ class RuleIndex:
     allowed: dict[str, str]  # allowlisted subject -> why (the ALLOW rules), for the protected set
 
     @classmethod
-    def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> "RuleIndex":
+    def build(cls, version: int, checksum: str, rules: dict[str, Rule]) -> RuleIndex:
         by_channel: dict[Channel, list[tuple[str, Rule]]] = {}
         subjects: set[str] = set()
         allowed: dict[str, str] = {}
@@ -127,7 +137,7 @@ class RuleIndex:
         r = self.rules.get(rule_id(subject, channel))
         if r is None or r.expires_at is None:
             return r
-        return r if r.live(now or datetime.now(timezone.utc)) else None
+        return r if r.live(now or datetime.now(UTC)) else None
 
     def range_match(self, subject: str, channel: Channel, now: datetime | None = None) -> Rule | None:
         """The longest live range rule whose prefix covers ``subject`` (and is shorter than it) on ``channel``."""
@@ -135,7 +145,7 @@ class RuleIndex:
         r = None if ranges is None else ranges.longest(subject)
         if r is None or r.expires_at is None:
             return r
-        return r if r.live(now or datetime.now(timezone.utc)) else None
+        return r if r.live(now or datetime.now(UTC)) else None
 
 
 def apply_delta(held: dict[str, Rule], added: Iterable[Rule], removed: Iterable[str]) -> None:

@@ -41,7 +41,7 @@ class ScoringParams:
     source_weights: dict[str, float]
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "ScoringParams":
+    def from_settings(cls, s: Settings) -> ScoringParams:
         return cls(
             window=timedelta(days=s.window_days),
             half_life=timedelta(days=s.half_life_days),
@@ -123,7 +123,9 @@ def score_subject(
             s, _, n = channel_scores[ch]
             if actions[ch] is not Action.ALLOW:
                 threshold = params.block_threshold if actions[ch] is Action.BLOCK else params.label_threshold
-                reasons.append(f"{ch.value}: score {s} >= {actions[ch].value.lower()} threshold {threshold} ({n} reporters)")
+                reasons.append(
+                    f"{ch.value}: score {s} >= {actions[ch].value.lower()} threshold {threshold} ({n} reporters)"
+                )
 
     if everyone:
         days = params.window.total_seconds() / 86400

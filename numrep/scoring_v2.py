@@ -67,14 +67,21 @@ class ParamsV2:
     label_min_reporters: int = 3
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "ParamsV2":
+    def from_settings(cls, s: Settings) -> ParamsV2:
         return cls(
-            window=timedelta(days=s.window_days), half_life=timedelta(days=s.half_life_days),
-            label_threshold=s.label_threshold, block_threshold=s.block_threshold,
-            tier_weights={Tier(k): v for k, v in s.tier_weights.items()}, block_gate=s.block_gate,
-            honeypot_weight=s.honeypot_weight, account_history=timedelta(days=s.account_history_days),
-            velocity_free=s.velocity_free_subjects, surge_min=s.surge_min_reporters, surge_share=s.surge_weak_share,
-            behaviour_days=s.behaviour_window_days, label_min_reporters=s.label_min_reporters,
+            window=timedelta(days=s.window_days),
+            half_life=timedelta(days=s.half_life_days),
+            label_threshold=s.label_threshold,
+            block_threshold=s.block_threshold,
+            tier_weights={Tier(k): v for k, v in s.tier_weights.items()},
+            block_gate=s.block_gate,
+            honeypot_weight=s.honeypot_weight,
+            account_history=timedelta(days=s.account_history_days),
+            velocity_free=s.velocity_free_subjects,
+            surge_min=s.surge_min_reporters,
+            surge_share=s.surge_weak_share,
+            behaviour_days=s.behaviour_window_days,
+            label_min_reporters=s.label_min_reporters,
         )
 
 
@@ -129,8 +136,12 @@ def behaviour_strength(b: Behaviour, channel: Channel) -> tuple[float, list[str]
     enough = _ramp(b.distinct_callees, 20, 100)
     if enough == 0:
         return 0.0, []
-    signs: list[tuple[float, str]] = [(0.9 * _ramp(b.callees_per_prefix, 1.6, 4.0),
-                                       f"~{b.callees_per_prefix:.0f} callees per 10-number block (sequential dialling)")]
+    signs: list[tuple[float, str]] = [
+        (
+            0.9 * _ramp(b.callees_per_prefix, 1.6, 4.0),
+            f"~{b.callees_per_prefix:.0f} callees per 10-number block (sequential dialling)",
+        )
+    ]
     if channel is Channel.VOICE:
         signs += [
             (0.8 * _ramp(b.answer_rate, 0.55, 0.2), f"{b.answer_rate:.0%} answered"),
@@ -141,8 +152,9 @@ def behaviour_strength(b: Behaviour, channel: Channel) -> tuple[float, list[str]
     s = enough * damp * sum(w for w, _ in signs)
     why = [why for w, why in signs if w > 0]
     if damp < 1 and why:
-        why.append(f"{b.called_back} of {b.reached:,} people reached called back ({b.callback_share:.0%}): "
-                   f"weighed ×{damp:.2f}")
+        why.append(
+            f"{b.called_back} of {b.reached:,} people reached called back ({b.callback_share:.0%}): weighed ×{damp:.2f}"
+        )
     return min(s, 3.0), why
 
 
@@ -164,13 +176,18 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     if ev.cleared_before is not None:
         start = max(start, ev.cleared_before)
     complaints = [c for c in ev.complaints if start <= c.occurred_at <= end]
-    tiers = {c.report_id: tier_of(c, c.report_id in ev.corroborated, ev.reporters.get(c.reporter_hash), p.account_history)
-             for c in complaints}
+    tiers = {
+        c.report_id: tier_of(c, c.report_id in ev.corroborated, ev.reporters.get(c.reporter_hash), p.account_history)
+        for c in complaints
+    }
 
     def weight(c: Complaint) -> float:
         stats = ev.reporters.get(c.reporter_hash)
-        return (p.tier_weights[tiers[c.report_id]] * velocity_factor(stats.subjects_24h if stats else 1, p.velocity_free)
-                * outcome_factor(stats))
+        return (
+            p.tier_weights[tiers[c.report_id]]
+            * velocity_factor(stats.subjects_24h if stats else 1, p.velocity_free)
+            * outcome_factor(stats)
+        )
 
     last = max((c.occurred_at for c in complaints), default=None)
     fade = 0.5 ** (max((as_of - last).total_seconds(), 0.0) / p.half_life.total_seconds()) if last else 0.0
@@ -179,7 +196,7 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     recent_weak = sum(1 for c in recent if tiers[c.report_id] in WEAK_TIERS)
     surge = None
     if recent_weak >= p.surge_min and recent_weak >= p.surge_share * len(recent):
-        surge = (f"report surge: {recent_weak} of {len(recent)} reporters in 24 h are unverified or fresh accounts")
+        surge = f"report surge: {recent_weak} of {len(recent)} reporters in 24 h are unverified or fresh accounts"
 
     reasons: list[str] = []
     actions: dict[Channel, Action] = {}
@@ -209,13 +226,21 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
             action = Action.LABEL
         actions[ch] = action
         if action is not Action.ALLOW:
-            codes[ch] = deciding_code([(s_h, ReasonCode.HONEYPOT), (s_b, ReasonCode.BEHAVIOUR),
-                                       (strong_c, ReasonCode.CORROBORATED_COMPLAINTS), (weak, ReasonCode.COMPLAINTS)])
+            codes[ch] = deciding_code(
+                [
+                    (s_h, ReasonCode.HONEYPOT),
+                    (s_b, ReasonCode.BEHAVIOUR),
+                    (strong_c, ReasonCode.CORROBORATED_COMPLAINTS),
+                    (weak, ReasonCode.COMPLAINTS),
+                ]
+            )
             threshold = p.block_threshold if action is Action.BLOCK else p.label_threshold
             reasons.append(f"{ch.value}: score {score} >= {action.value.lower()} threshold {threshold}")
         if s_b > 0:
-            reasons.append(f"behaviour ({ch.value}, {p.behaviour_days:g} days): {b.calls:,} calls to "
-                           f"~{b.distinct_callees:,.0f} people, " + ", ".join(signs))
+            reasons.append(
+                f"behaviour ({ch.value}, {p.behaviour_days:g} days): {b.calls:,} calls to "
+                f"~{b.distinct_callees:,.0f} people, " + ", ".join(signs)
+            )
         if b.honeypots:
             n = len(b.honeypots)
             reasons.append(f"{ch.value}: reached {n} honeypot number{'s' if n != 1 else ''}")
@@ -244,7 +269,7 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
     if protected_reason is not None:
         actions = {ch: Action.ALLOW for ch in channels}
         codes = {}
-        reasons = [f"protected: {protected_reason}", *reasons[:1 if complaints else 0]]
+        reasons = [f"protected: {protected_reason}", *reasons[: 1 if complaints else 0]]
         surge, withheld = None, False
     elif ev.authoritative:
         actions = {ch: Action.BLOCK for ch in channels}
@@ -260,14 +285,25 @@ def score_v2(ev: Evidence, as_of: datetime, p: ParamsV2, protected_reason: str |
         if ev.analyst_hold:
             reasons.append("held at LABEL by an analyst's decision")
         elif withheld and surge is None and not ev.dispute_hold:
-            reasons.append(f"BLOCK withheld: strong evidence below the gate {p.block_gate:g} "
-                           "(complaints nobody vouches for never block alone)")
+            reasons.append(
+                f"BLOCK withheld: strong evidence below the gate {p.block_gate:g} "
+                "(complaints nobody vouches for never block alone)"
+            )
 
     first = min((c.occurred_at for c in complaints), default=None)
     rep = Reputation(
-        subject=subject, score=score, actions=actions, categories=dict(categories),
-        reporters=reporters + ev.more_reporters, weighted_reporters=round(weighted, 6), first_seen=first, last_seen=last,
-        reasons=tuple(reasons), protected=protected_reason is not None, updated_at=as_of,
-        codes=codes, case_id=(ev.case_id or (f"{CaseKind.REPORT_BOMBING.value}:{subject}" if surge else "")) if codes else "",
+        subject=subject,
+        score=score,
+        actions=actions,
+        categories=dict(categories),
+        reporters=reporters + ev.more_reporters,
+        weighted_reporters=round(weighted, 6),
+        first_seen=first,
+        last_seen=last,
+        reasons=tuple(reasons),
+        protected=protected_reason is not None,
+        updated_at=as_of,
+        codes=codes,
+        case_id=(ev.case_id or (f"{CaseKind.REPORT_BOMBING.value}:{subject}" if surge else "")) if codes else "",
     )
     return Scored(rep, surge)

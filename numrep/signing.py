@@ -68,12 +68,12 @@ class Signer:
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
 
-    @lru_cache(maxsize=64)
+    @lru_cache(maxsize=64)  # noqa: B019 -- one Signer per process, for its life
     def sign_filter(self, epoch: int, version: int, count: int, error_rate: float, size: int, sha256: str) -> bytes:
         return self._private.sign(filter_statement(epoch, version, count, error_rate, size, sha256))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Signer":
+    def from_settings(cls, settings: Settings) -> Signer:
         """Load the PEM key named by NUMREP_RULES_SIGNING_KEY_FILE, or create one in data_dir (embedded)."""
         path = settings.rules_signing_key_file or settings.data_dir / "keys" / "rules-ed25519.pem"
         if not path.exists():
@@ -122,10 +122,13 @@ class TrustedKeys:
         return False
 
 
-def verify(public_key: bytes, epoch: int, version: int, checksum: str, issued_seconds: int, issued_nanos: int,
-           signature: bytes) -> bool:
+def verify(
+    public_key: bytes, epoch: int, version: int, checksum: str, issued_seconds: int, issued_nanos: int, signature: bytes
+) -> bool:
     """True if ``signature`` is the platform's over a rules update (a single trusted key)."""
     try:
-        return TrustedKeys(public_key).verify(signature, statement(epoch, version, checksum, issued_seconds, issued_nanos))
+        return TrustedKeys(public_key).verify(
+            signature, statement(epoch, version, checksum, issued_seconds, issued_nanos)
+        )
     except ValueError:
         return False

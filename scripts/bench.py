@@ -39,11 +39,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -79,8 +78,11 @@ def ghz_path() -> str:
         sys.exit("ghz is missing and Go is not installed to build it (go install github.com/bojand/ghz/cmd/ghz)")
     say(f"installing ghz {GHZ_VERSION} with go install …")
     CACHE_BIN.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["go", "install", f"github.com/bojand/ghz/cmd/ghz@{GHZ_VERSION}"],
-                   env={**os.environ, "GOBIN": str(CACHE_BIN)}, check=True)
+    subprocess.run(
+        ["go", "install", f"github.com/bojand/ghz/cmd/ghz@{GHZ_VERSION}"],
+        env={**os.environ, "GOBIN": str(CACHE_BIN)},
+        check=True,
+    )
     return str(CACHE_BIN / "ghz")
 
 
@@ -105,12 +107,25 @@ def seed(env: dict[str, str], flagged: list[str]) -> dict[str, Any]:
 
     settings = load_settings(environ=env)
     store = open_store(settings, migrate=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     t = time.perf_counter()
     for i in range(0, len(flagged), 20_000):
-        reps = [Reputation(s, 92, {Channel.VOICE: Action.BLOCK, Channel.SMS: Action.BLOCK}, {Category.FRAUD: 12}, 12,
-                           11.5, now, now, ("12 reporters in 30 days (weighted 11.5), mostly fraud",), False, now)
-                for s in flagged[i : i + 20_000]]
+        reps = [
+            Reputation(
+                s,
+                92,
+                {Channel.VOICE: Action.BLOCK, Channel.SMS: Action.BLOCK},
+                {Category.FRAUD: 12},
+                12,
+                11.5,
+                now,
+                now,
+                ("12 reporters in 30 days (weighted 11.5), mostly fraud",),
+                False,
+                now,
+            )
+            for s in flagged[i : i + 20_000]
+        ]
         store.put_reputations(reps)
         pipeline.publish_for(store, reps, now)
     meta = pipeline.sync_filter(store, settings, full=True)
@@ -132,9 +147,14 @@ def request_mix(flagged: list[str], n: int, rng: random.Random) -> list[str]:
 
 class Server:
     def __init__(self, env: dict[str, str], processes: int, log: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "numrep.cli", "serve", "--processes", str(processes)],
-                                     env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "numrep.cli", "serve", "--processes", str(processes)],
+            env=env,
+            cwd=ROOT,
+            stdout=open(log, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.address = f"127.0.0.1:{env['NUMREP_GRPC_PORT']}"
         self.log = log
         deadline = time.monotonic() + 60
@@ -185,14 +205,42 @@ def errors_note(r: GhzResult, concurrency: int) -> str:
     return f"ERRORS {r.errors}"
 
 
-def ghz(binary: str, address: str, method: str, data: Any, seconds: float, concurrency: int,
-        connections: int, rps: int = 0, workdir: Path = Path(".")) -> GhzResult:
+def ghz(
+    binary: str,
+    address: str,
+    method: str,
+    data: Any,
+    seconds: float,
+    concurrency: int,
+    connections: int,
+    rps: int = 0,
+    workdir: Path = Path("."),
+) -> GhzResult:
     data_file = workdir / f"ghz-{method}.json"
     data_file.write_text(json.dumps(data))
-    args = [binary, "--insecure", "--proto", str(ROOT / "protos/numrep/v1/reputation.proto"),
-            "--import-paths", str(ROOT / "protos"), "--call", f"numrep.v1.ReputationService.{method}",
-            "-D", str(data_file), "-z", f"{seconds}s", "-c", str(concurrency), "--connections", str(connections),
-            "-O", "json", "--count-errors", "--skipFirst", str(concurrency * 2)]
+    args = [
+        binary,
+        "--insecure",
+        "--proto",
+        str(ROOT / "protos/numrep/v1/reputation.proto"),
+        "--import-paths",
+        str(ROOT / "protos"),
+        "--call",
+        f"numrep.v1.ReputationService.{method}",
+        "-D",
+        str(data_file),
+        "-z",
+        f"{seconds}s",
+        "-c",
+        str(concurrency),
+        "--connections",
+        str(connections),
+        "-O",
+        "json",
+        "--count-errors",
+        "--skipFirst",
+        str(concurrency * 2),
+    ]
     if rps:
         args += ["--rps", str(rps)]
     done = subprocess.run(args + [address], capture_output=True, text=True)
@@ -200,13 +248,19 @@ def ghz(binary: str, address: str, method: str, data: Any, seconds: float, concu
         raise RuntimeError(f"ghz failed: {done.stderr[-2000:]}")
     out = json.loads(done.stdout)
     dist = {int(d["percentage"]): d["latency"] / 1e6 for d in out.get("latencyDistribution") or []}
-    return GhzResult(float(out["rps"]), int(out["count"]), dist.get(50, 0.0), dist.get(99, 0.0),
-                     {k: int(v) for k, v in (out.get("statusCodeDistribution") or {}).items() if k != "OK"})
+    return GhzResult(
+        float(out["rps"]),
+        int(out["count"]),
+        dist.get(50, 0.0),
+        dist.get(99, 0.0),
+        {k: int(v) for k, v in (out.get("statusCodeDistribution") or {}).items() if k != "OK"},
+    )
 
 
 # ---- SDK local list -------------------------------------------------------------
-def _local_list_worker(address: str, public_key: bytes, numbers: list[str], seconds: float, start_at: float,
-                       out: Any) -> None:
+def _local_list_worker(
+    address: str, public_key: bytes, numbers: list[str], seconds: float, start_at: float, out: Any
+) -> None:
     from numrep.sdk import LocalListClient
 
     client = LocalListClient(address, public_key=public_key, deadline=0.5)
@@ -233,26 +287,45 @@ def local_list_rate(address: str, numbers: list[str], seconds: float, processes:
     ctx = get_context("spawn")
     out = ctx.Queue()
     start_at = time.time() + 8  # every client synced (filter + rules) before the clock starts
-    procs = [ctx.Process(target=_local_list_worker, args=(address, key, numbers[i::processes], seconds, start_at, out))
-             for i in range(processes)]
+    procs = [
+        ctx.Process(target=_local_list_worker, args=(address, key, numbers[i::processes], seconds, start_at, out))
+        for i in range(processes)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join(30)
     total = sum(n for n, _, _ in results)
-    return {"per_second": sum(n / t for n, t, _ in results), "lookups": total,
-            "service_calls": sum(c for _, _, c in results),
-            "per_process": statistics.median(n / t for n, t, _ in results)}
+    return {
+        "per_second": sum(n / t for n, t, _ in results),
+        "lookups": total,
+        "service_calls": sum(c for _, _, c in results),
+        "per_process": statistics.median(n / t for n, t, _ in results),
+    }
 
 
 # ---- Redis ----------------------------------------------------------------------
 class Redis:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([need("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port),
-                                      "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                need("redis-server"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         import redis
 
         self.client = redis.Redis(host="127.0.0.1", port=self.port)
@@ -274,12 +347,27 @@ class Redis:
 
     def benchmark(self, pipeline: int, requests: int, clients: int = 50, threads: int = 0) -> float:
         """SISMEMBER requests/s; members are random 12-digit numbers in the subjects' shape."""
-        args = [need("redis-benchmark"), "-h", "127.0.0.1", "-p", str(self.port), "-n", str(requests),
-                "-c", str(clients), "-P", str(pipeline), "-r", "100000000", "--csv"]
+        args = [
+            need("redis-benchmark"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-n",
+            str(requests),
+            "-c",
+            str(clients),
+            "-P",
+            str(pipeline),
+            "-r",
+            "100000000",
+            "--csv",
+        ]
         if threads:
             args += ["--threads", str(threads)]
-        done = subprocess.run(args + ["SISMEMBER", REDIS_KEY, "tel:+86__rand_int__"], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            args + ["SISMEMBER", REDIS_KEY, "tel:+86__rand_int__"], capture_output=True, text=True, check=True
+        )
         for line in done.stdout.splitlines():
             cells = [c.strip('"') for c in line.split('","')]
             if cells and cells[0].startswith("SISMEMBER"):
@@ -307,13 +395,22 @@ def _filter_build(count: int, shards: int, error_rate: float, impl: str, out: An
     from numrep import filter as bloom
 
     t = time.perf_counter()
-    snap = bloom.build_sharded(functools.partial(synthetic, count), count, 1, error_rate, 10_000, shards,
-                               impl)  # type: ignore[arg-type]
+    snap = bloom.build_sharded(functools.partial(synthetic, count), count, 1, error_rate, 10_000, shards, impl)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t
     probes = (f"tel:+86{15000000000 + i}" for i in range(1_000_000))
     rate, n = bloom.measured_error_rate(snap, probes)
-    out.put({"count": snap.count, "bits": snap.bits, "seconds": seconds, "measured_error_rate": rate, "probes": n,
-             "optimal_bits": bloom.optimal_bits(snap.count, error_rate), "bytes": len(snap.to_bytes()), "impl": impl})
+    out.put(
+        {
+            "count": snap.count,
+            "bits": snap.bits,
+            "seconds": seconds,
+            "measured_error_rate": rate,
+            "probes": n,
+            "optimal_bits": bloom.optimal_bits(snap.count, error_rate),
+            "bytes": len(snap.to_bytes()),
+            "impl": impl,
+        }
+    )
 
 
 def filter_build(count: int, shards: int, error_rate: float, impl: str) -> dict[str, Any]:
@@ -335,7 +432,7 @@ def filter_build(count: int, shards: int, error_rate: float, impl: str) -> dict[
             except psutil.NoSuchProcess:
                 pass
             if not proc.is_alive() and out.empty():
-                raise RuntimeError(f"filter build of {count} failed (exit {proc.exitcode})")
+                raise RuntimeError(f"filter build of {count} failed (exit {proc.exitcode})") from None
     proc.join(60)
     result["peak_rss"] = peak
     result["shards"] = shards
@@ -386,23 +483,36 @@ def main() -> None:
     ap.add_argument("--filter-sizes", default="10M,100M", help="filter builds to time ('' for none)")
     ap.add_argument("--filter-impls", default="pybloom,blake2", help="filter implementations to build")
     ap.add_argument("--filter-impl", default="", help="the platform's filter (NUMREP_FILTER_IMPL; default: pybloom)")
-    ap.add_argument("--grpc-workers", type=int, default=0,
-                    help="worker threads per serving process (NUMREP_GRPC_MAX_WORKERS; 0: the platform default)")
+    ap.add_argument(
+        "--grpc-workers",
+        type=int,
+        default=0,
+        help="worker threads per serving process (NUMREP_GRPC_MAX_WORKERS; 0: the platform default)",
+    )
     ap.add_argument("--json", action="store_true", help="also write artifacts/bench.json")
     ns = ap.parse_args()
     ghz_bin = ghz_path()
     need("redis-server")
     need("redis-benchmark")
-    results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-                               "flagged": ns.flagged, "seconds": ns.seconds, "processes": ns.processes}
+    results: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+        "flagged": ns.flagged,
+        "seconds": ns.seconds,
+        "processes": ns.processes,
+    }
     rng = random.Random(5)
     flagged = flagged_subjects(ns.flagged)
     mix = request_mix(flagged, 20_000, rng)
     with tempfile.TemporaryDirectory(prefix="numrep-bench-") as tmp:
         work = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
-        env.update(NUMREP_DATA_DIR=str(work / "data"), NUMREP_GRPC_PORT=str(free_port()), PYTHONPATH=str(ROOT),
-                   NUMREP_LOG_LEVEL="WARNING", NUMREP_GRPC_MAX_CONCURRENT_RPCS="10000")
+        env.update(
+            NUMREP_DATA_DIR=str(work / "data"),
+            NUMREP_GRPC_PORT=str(free_port()),
+            PYTHONPATH=str(ROOT),
+            NUMREP_LOG_LEVEL="WARNING",
+            NUMREP_GRPC_MAX_CONCURRENT_RPCS="10000",
+        )
         if ns.grpc_workers:
             env["NUMREP_GRPC_MAX_WORKERS"] = str(ns.grpc_workers)
         if ns.filter_impl:
@@ -429,22 +539,40 @@ def main() -> None:
             batches = [{"requests": [{"subject": s} for s in mix[i : i + BATCH]]} for i in range(0, len(mix), BATCH)]
             say(f"ghz: BatchLookup of {BATCH} …")
             batch = ghz(ghz_bin, addr, "BatchLookup", batches, ns.seconds, 2 * ns.processes, ns.processes, workdir=work)
-            say(f"  {fmt(batch.rps * BATCH)} numbers/s ({batch.rps:.1f} batches/s, p50 {batch.p50_ms:.1f} ms) "
-                f"{errors_note(batch, 2 * ns.processes)}")
+            say(
+                f"  {fmt(batch.rps * BATCH)} numbers/s ({batch.rps:.1f} batches/s, p50 {batch.p50_ms:.1f} ms) "
+                f"{errors_note(batch, 2 * ns.processes)}"
+            )
             say(f"ghz: StreamLookup, {BATCH} messages per stream …")
-            stream = ghz(ghz_bin, addr, "StreamLookup", unary_data[:BATCH], ns.seconds, 2 * ns.processes,
-                         ns.processes, workdir=work)
-            say(f"  {fmt(stream.rps * BATCH)} numbers/s ({stream.rps:.1f} streams/s) {errors_note(stream, 2 * ns.processes)}")
+            stream = ghz(
+                ghz_bin,
+                addr,
+                "StreamLookup",
+                unary_data[:BATCH],
+                ns.seconds,
+                2 * ns.processes,
+                ns.processes,
+                workdir=work,
+            )
+            say(
+                f"  {fmt(stream.rps * BATCH)} numbers/s ({stream.rps:.1f} streams/s) {errors_note(stream, 2 * ns.processes)}"
+            )
             say(f"SDK local list, {ns.processes} client processes …")
             local = local_list_rate(addr, mix, ns.seconds, ns.processes)
-            say(f"  {fmt(local['per_second'])} lookups/s ({fmt(local['per_process'])} per process), "
-                f"{local['service_calls']} of {fmt(local['lookups'])} needed the service")
+            say(
+                f"  {fmt(local['per_second'])} lookups/s ({fmt(local['per_process'])} per process), "
+                f"{local['service_calls']} of {fmt(local['lookups'])} needed the service"
+            )
         finally:
             server.stop()
         results["grpc"] = {
-            "unary_max": vars(flat), "unary_half": vars(half),
-            "batch_numbers_per_second": batch.rps * BATCH, "batch": vars(batch),
-            "stream_numbers_per_second": stream.rps * BATCH, "stream": vars(stream), "local_list": local,
+            "unary_max": vars(flat),
+            "unary_half": vars(half),
+            "batch_numbers_per_second": batch.rps * BATCH,
+            "batch": vars(batch),
+            "stream_numbers_per_second": stream.rps * BATCH,
+            "stream": vars(stream),
+            "local_list": local,
         }
         say("redis: SISMEMBER on the same set …")
         redis = Redis(work)
@@ -456,8 +584,10 @@ def main() -> None:
         finally:
             redis.stop()
         results["redis"] = {"unpipelined": unpiped, "pipelined_16": piped}
-        say(f"  unpipelined {fmt(unpiped)}/s, pipelined (16) {fmt(piped)}/s; "
-            f"set of {fmt(ns.flagged)} = {fmt(results['redis_set_bytes'])} bytes in Redis")
+        say(
+            f"  unpipelined {fmt(unpiped)}/s, pipelined (16) {fmt(piped)}/s; "
+            f"set of {fmt(ns.flagged)} = {fmt(results['redis_set_bytes'])} bytes in Redis"
+        )
 
     say("in-process costs per lookup step …")
     results["costs_us"] = per_lookup_costs(flagged, mix)
@@ -467,7 +597,9 @@ def main() -> None:
             say(f"filter build of {fmt(size)} subjects ({impl}), {ns.processes} shards …")
             b = filter_build(size, ns.processes, 0.001, impl)
             builds.append(b)
-            say(f"  {b['seconds']:.1f} s, peak {b['peak_rss'] / 2**20:,.0f} MiB, {b['bits'] / b['count']:.2f} bits/subject")
+            say(
+                f"  {b['seconds']:.1f} s, peak {b['peak_rss'] / 2**20:,.0f} MiB, {b['bits'] / b['count']:.2f} bits/subject"
+            )
     results["filter_builds"] = builds
 
     report(results)
@@ -487,33 +619,43 @@ def report(r: dict[str, Any]) -> None:
         ("SDK local-list lookups", g["local_list"]["per_second"], rd["pipelined_16"], "Redis pipelined", 1.0),
     ]
     say("")
-    say(f"numrep lookup benchmark — {r['machine']['cores']} cores, Python {r['machine']['python']}, "
+    say(
+        f"numrep lookup benchmark — {r['machine']['cores']} cores, Python {r['machine']['python']}, "
         f"{fmt(r['flagged'])} flagged ({r['filter_impl']} filter), {r['processes']} serving processes x "
         f"{r['grpc_workers']} threads, "
-        f"{r['seconds']:.0f} s per run")
+        f"{r['seconds']:.0f} s per run"
+    )
     say(f"{'measure':<26}{'numrep/s':>14}{'peer/s':>14}  {'peer':<18}{'ratio':>7}{'target':>8}  met")
     for name, ours, peer, peer_name, target in rows:
         ratio = ours / peer if peer else 0.0
-        say(f"{name:<26}{fmt(ours):>14}{fmt(peer):>14}  {peer_name:<18}{ratio:>7.2f}{target:>7.1f}x  "
-            f"{'yes' if ratio >= target else 'NO'}")
+        say(
+            f"{name:<26}{fmt(ours):>14}{fmt(peer):>14}  {peer_name:<18}{ratio:>7.2f}{target:>7.1f}x  "
+            f"{'yes' if ratio >= target else 'NO'}"
+        )
     say(f"batched or streamed (best) {fmt(best_bulk):>13}  ratio {best_bulk / rd['pipelined_16']:.2f} (target 0.5x)")
     say(f"unary latency flat out:      p50 {unary['p50_ms']:.2f} ms, p99 {unary['p99_ms']:.2f} ms")
     ok = "yes" if half["p99_ms"] <= 2.0 else "NO"
-    say(f"unary at half max ({fmt(half['rps'])}/s): p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms "
-        f"(target p99 <= 2 ms: {ok})")
+    say(
+        f"unary at half max ({fmt(half['rps'])}/s): p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms "
+        f"(target p99 <= 2 ms: {ok})"
+    )
     sdk_us = 1e6 / g["local_list"]["per_process"] if g["local_list"]["per_process"] else 0.0
-    say(f"one SDK local-list lookup: {sdk_us:.2f} us of one core, of which " + ", ".join(
-        f"{name} {us:.2f} us" for name, us in r.get("costs_us", {}).items()))
+    say(
+        f"one SDK local-list lookup: {sdk_us:.2f} us of one core, of which "
+        + ", ".join(f"{name} {us:.2f} us" for name, us in r.get("costs_us", {}).items())
+    )
     for b in r["filter_builds"]:
         ratio = b["bits"] / b["optimal_bits"]
         from numrep.filter import optimal_bits
 
         measured_opt = optimal_bits(b["count"], b["measured_error_rate"]) if b["measured_error_rate"] else 0
-        say(f"filter {fmt(b['count'])} ({b['impl']}): {b['bits'] / b['count']:.2f} bits/subject, {ratio:.3f}x the optimum for "
+        say(
+            f"filter {fmt(b['count'])} ({b['impl']}): {b['bits'] / b['count']:.2f} bits/subject, {ratio:.3f}x the optimum for "
             f"p=0.001 (target <= 1.05x: {'yes' if ratio <= 1.05 else 'NO'}); measured p={b['measured_error_rate']:.5f} "
             f"over {fmt(b['probes'])} probes ({b['bits'] / measured_opt if measured_opt else 0:.3f}x its optimum); "
             f"build {b['seconds']:.1f} s in {b['shards']} shards, peak {b['peak_rss'] / 2**20:,.0f} MiB, "
-            f"{b['bytes'] / 2**20:,.1f} MiB serialised")
+            f"{b['bytes'] / 2**20:,.1f} MiB serialised"
+        )
 
 
 if __name__ == "__main__":

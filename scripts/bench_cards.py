@@ -58,8 +58,17 @@ def child(path: Path, store_path: Path) -> None:
         changed = store.put_cards(staged)
         rows = staged.rows
     done = time.perf_counter()
-    print(json.dumps({"rows": rows, "changed": changed, "validate": validated - t, "apply": done - validated,
-                      "rss_kib": peak_rss_kib()}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "changed": changed,
+                "validate": validated - t,
+                "apply": done - validated,
+                "rss_kib": peak_rss_kib(),
+            }
+        )
+    )
 
 
 def idle_rss() -> int:
@@ -78,21 +87,29 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="numrep-cards-bench-"))
     base = idle_rss()
     print(f"baseline: a process with numrep imported, nothing read: peak RSS {base / 1024:.0f} MiB")
-    print(f"{'file':>18} {'MB':>6} {'stdlib pass':>12} {'validate':>10} {'apply':>10} {'total':>10} "
-          f"{'x stdlib':>8} {'peak RSS':>9} {'growth':>8}")
+    print(
+        f"{'file':>18} {'MB':>6} {'stdlib pass':>12} {'validate':>10} {'apply':>10} {'total':>10} "
+        f"{'x stdlib':>8} {'peak RSS':>9} {'growth':>8}"
+    )
     for rows in (int(s) for s in ns.sizes.split(",")):
         path = tmp / f"cards-{rows}.csv"
         write(path, rows)
         stdlib = floor(path)
         store = tmp / f"store-{rows}.sqlite3"
-        out = subprocess.run([sys.executable, "-m", "scripts.bench_cards", "--child", str(path), str(store)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "scripts.bench_cards", "--child", str(path), str(store)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         r = json.loads(out.strip().splitlines()[-1])
         assert r["rows"] == r["changed"] == rows, r
         total = r["validate"] + r["apply"]
-        print(f"{path.name:>18} {path.stat().st_size / 1e6:6.0f} {rows / stdlib:10.0f}/s {rows / r['validate']:8.0f}/s "
-              f"{rows / r['apply']:8.0f}/s {rows / total:8.0f}/s {total / stdlib:8.1f} "
-              f"{r['rss_kib'] / 1024:6.0f} MiB {(r['rss_kib'] - base) / 1024:5.0f} MiB")
+        print(
+            f"{path.name:>18} {path.stat().st_size / 1e6:6.0f} {rows / stdlib:10.0f}/s {rows / r['validate']:8.0f}/s "
+            f"{rows / r['apply']:8.0f}/s {rows / total:8.0f}/s {total / stdlib:8.1f} "
+            f"{r['rss_kib'] / 1024:6.0f} MiB {(r['rss_kib'] - base) / 1024:5.0f} MiB"
+        )
         path.unlink()
         for p in tmp.glob(f"store-{rows}.sqlite3*"):
             p.unlink()

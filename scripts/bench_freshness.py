@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -74,8 +74,13 @@ class Phase:
         if not values:
             return {"n": 0, "missed": len(self.samples), "p50": None, "p99": None, "worst": None}
         p99 = values[min(len(values) - 1, max(0, round(0.99 * len(values)) - 1))]
-        return {"n": len(values), "missed": len(self.samples) - len(values), "p50": statistics.median(values),
-                "p99": p99, "worst": values[-1]}
+        return {
+            "n": len(values),
+            "missed": len(self.samples) - len(values),
+            "p50": statistics.median(values),
+            "p99": p99,
+            "worst": values[-1],
+        }
 
 
 def victim(k: int, i: int) -> str:
@@ -85,9 +90,10 @@ def victim(k: int, i: int) -> str:
 def measure(platform: Platform, client: Client, k: int) -> Sample:
     """One fresh subject: two corroborated complaints, then the deciding third."""
     subject = f"tel:+861330{k:07d}"
-    at = datetime.now(timezone.utc) - timedelta(hours=1)
-    client.submit_call_records(client.call_record(f"fresh-{k}-{i}-{uuid.uuid4()}", subject, victim(k, i), at)
-                               for i in range(3))
+    at = datetime.now(UTC) - timedelta(hours=1)
+    client.submit_call_records(
+        client.call_record(f"fresh-{k}-{i}-{uuid.uuid4()}", subject, victim(k, i), at) for i in range(3)
+    )
     for i in range(2):
         client.report(subject, f"fresh-{k}-{i}", "fraud", reporter_number=victim(k, i))
     deadline = time.monotonic() + SAMPLE_TIMEOUT
@@ -140,21 +146,37 @@ class Load:
         self.sent = {"reports": 0, "records": 0}
         self.errors = {"reports": 0, "records": 0}
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(kind,), daemon=True)
-                         for kind, rate in self.rates.items() if rate > 0]
+        self._threads = [
+            threading.Thread(target=self._run, args=(kind,), daemon=True)
+            for kind, rate in self.rates.items()
+            if rate > 0
+        ]
         self.started = self.stopped = 0.0
 
     def _batch(self, kind: str, rng: random.Random, client: Client, n: int) -> list[object]:
         if kind == "reports":
-            return [report_pb2.Report(
-                report_id=str(uuid.UUID(int=rng.getrandbits(128))), reporter_id=f"load-{rng.getrandbits(40)}",
-                subject=f"tel:+86170{rng.randrange(50_000):08d}",
-                category=common_pb2.Category.Value(f"CATEGORY_{rng.choice(CATEGORIES).upper()}"),
-                source=report_pb2.REPORT_SOURCE_APP) for _ in range(n)]
-        at = datetime.now(timezone.utc) - timedelta(minutes=5)
-        return [client.call_record(f"load-{rng.getrandbits(64)}", f"+86171{rng.randrange(5_000):08d}",
-                                   f"+86138{rng.randrange(10**8):08d}", at, ring_ms=2500, talk_seconds=rng.randrange(60))
-                for _ in range(n)]
+            return [
+                report_pb2.Report(
+                    report_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                    reporter_id=f"load-{rng.getrandbits(40)}",
+                    subject=f"tel:+86170{rng.randrange(50_000):08d}",
+                    category=common_pb2.Category.Value(f"CATEGORY_{rng.choice(CATEGORIES).upper()}"),
+                    source=report_pb2.REPORT_SOURCE_APP,
+                )
+                for _ in range(n)
+            ]
+        at = datetime.now(UTC) - timedelta(minutes=5)
+        return [
+            client.call_record(
+                f"load-{rng.getrandbits(64)}",
+                f"+86171{rng.randrange(5_000):08d}",
+                f"+86138{rng.randrange(10**8):08d}",
+                at,
+                ring_ms=2500,
+                talk_seconds=rng.randrange(60),
+            )
+            for _ in range(n)
+        ]
 
     def _run(self, kind: str) -> None:
         rng = random.Random(kind)
@@ -175,7 +197,7 @@ class Load:
                 due += interval
                 time.sleep(max(0.0, due - time.monotonic()))
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         self.started = time.monotonic()
         for t in self._threads:
             t.start()
@@ -203,13 +225,31 @@ def clustered_env(workdir: Path) -> Iterator[dict[str, str]]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         cluster = LocalCluster(workdir / "cassandra", nodes=3)
         port = free_port()
-        redis = subprocess.Popen([redis_exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                  "--appendonly", "no", "--dir", str(workdir)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        redis = subprocess.Popen(
+            [
+                redis_exe,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             print(f"Cassandra ring of 3 ready in {cluster.start():.1f}s")
-            yield {"NUMREP_STORE": "cassandra", "NUMREP_CASSANDRA_HOSTS": ",".join(cluster.contact_points),
-                   "NUMREP_CASSANDRA_KEYSPACE": "numrep_freshness", "NUMREP_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+            yield {
+                "NUMREP_STORE": "cassandra",
+                "NUMREP_CASSANDRA_HOSTS": ",".join(cluster.contact_points),
+                "NUMREP_CASSANDRA_KEYSPACE": "numrep_freshness",
+                "NUMREP_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            }
         finally:
             redis.terminate()
             redis.wait(30)
@@ -264,28 +304,42 @@ def main() -> None:
     results: dict[str, dict[str, object]] = {}
     for name in backends:
         with tempfile.TemporaryDirectory(prefix=f"numrep-freshness-{name}-") as tmp:
-            print(f"\n== {name}: {args.samples} samples idle, then under load "
-                  f"({args.report_rate:.0f} reports/s + {args.record_rate:.0f} records/s asked)")
+            print(
+                f"\n== {name}: {args.samples} samples idle, then under load "
+                f"({args.report_rate:.0f} reports/s + {args.record_rate:.0f} records/s asked)"
+            )
             phases = run_backend(name, Path(tmp), args)
         print(f"{'phase':<12} {'path':<11} {'n':>3} {'missed':>6} {'p50 s':>7} {'p99 s':>7} {'worst s':>8}")
         for phase in phases:
             for attr, label in (("lookup", "Lookup"), ("watch", "WatchRules")):
                 f = phase.figures(attr)
-                print(f"{phase.name:<12} {label:<11} {f['n']:>3} {f['missed']:>6} {fmt(f['p50']):>7} "
-                      f"{fmt(f['p99']):>7} {fmt(f['worst']):>8}")
+                print(
+                    f"{phase.name:<12} {label:<11} {f['n']:>3} {f['missed']:>6} {fmt(f['p50']):>7} "
+                    f"{fmt(f['p99']):>7} {fmt(f['worst']):>8}"
+                )
         idle, loaded = phases
-        print(f"ingest reached under load: {loaded.reports_per_second:,.0f} reports/s, "
-              f"{loaded.records_per_second:,.0f} records/s")
+        print(
+            f"ingest reached under load: {loaded.reports_per_second:,.0f} reports/s, "
+            f"{loaded.records_per_second:,.0f} records/s"
+        )
         ratios = {}
         for attr in ("lookup", "watch"):
             a, b = idle.figures(attr)["p50"], loaded.figures(attr)["p50"]
             if isinstance(a, float) and isinstance(b, float) and a > 0:
                 ratios[attr] = b / a
                 print(f"{attr}: loaded p50 / idle p50 = {b / a:.2f}×")
-        results[name] = {"phases": {p.name: {"lookup": p.figures("lookup"), "watch": p.figures("watch"),
-                                             "reports_per_second": p.reports_per_second,
-                                             "records_per_second": p.records_per_second} for p in phases},
-                         "ratios": ratios}
+        results[name] = {
+            "phases": {
+                p.name: {
+                    "lookup": p.figures("lookup"),
+                    "watch": p.figures("watch"),
+                    "reports_per_second": p.reports_per_second,
+                    "records_per_second": p.records_per_second,
+                }
+                for p in phases
+            },
+            "ratios": ratios,
+        }
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -35,8 +35,15 @@ def write(path: Path, fmt: str, rows: int) -> None:
             if fmt == "csv":
                 fh.write(f"{port},{enterprise},illegal marketing SMS,MIIT list,2026-09-30\n")
             else:
-                row = json.dumps({"port": port, "enterprise": enterprise, "reason": "illegal marketing SMS",
-                                  "source": "MIIT list", "date": "2026-09-30"})
+                row = json.dumps(
+                    {
+                        "port": port,
+                        "enterprise": enterprise,
+                        "reason": "illegal marketing SMS",
+                        "source": "MIIT list",
+                        "date": "2026-09-30",
+                    }
+                )
                 fh.write(("," if i and fmt == "json" else "") + row + "\n")
         if fmt == "json":
             fh.write("]\n")
@@ -78,13 +85,24 @@ def child(path: Path, store_path: Path) -> None:
         changed = store.add_port_blacklist(staged)
         rows = staged.rows
     done = time.perf_counter()
-    print(json.dumps({"rows": rows, "changed": changed, "validate": validated - t, "apply": done - validated,
-                      "rss_kib": peak_rss_kib()}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "changed": changed,
+                "validate": validated - t,
+                "apply": done - validated,
+                "rss_kib": peak_rss_kib(),
+            }
+        )
+    )
 
 
 def idle_rss() -> int:
-    code = ("import numrep.regulator.port_blacklist, numrep.store.sqlite, phonenumbers, scripts.bench_import as b; "
-            "print(b.peak_rss_kib())")
+    code = (
+        "import numrep.regulator.port_blacklist, numrep.store.sqlite, phonenumbers, scripts.bench_import as b; "
+        "print(b.peak_rss_kib())"
+    )
     return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
 
 
@@ -100,21 +118,29 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="numrep-import-bench-"))
     base = idle_rss()
     print(f"baseline: a process with numrep imported, nothing read: peak RSS {base / 1024:.0f} MiB")
-    print(f"{'file':>18} {'MB':>6} {'stdlib pass':>12} {'validate':>10} {'apply':>10} {'total':>10} "
-          f"{'x stdlib':>8} {'peak RSS':>9} {'growth':>8}")
+    print(
+        f"{'file':>18} {'MB':>6} {'stdlib pass':>12} {'validate':>10} {'apply':>10} {'total':>10} "
+        f"{'x stdlib':>8} {'peak RSS':>9} {'growth':>8}"
+    )
     for fmt in ns.formats.split(","):
         for rows in (int(s) for s in ns.sizes.split(",")):
             path = tmp / f"ports-{rows}.{fmt}"
             write(path, fmt, rows)
             stdlib = floor(path, fmt)
             store = tmp / f"store-{rows}-{fmt}.sqlite3"
-            out = subprocess.run([sys.executable, "-m", "scripts.bench_import", "--child", str(path), str(store)],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-m", "scripts.bench_import", "--child", str(path), str(store)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             total = r["validate"] + r["apply"]
-            print(f"{path.name:>18} {path.stat().st_size / 1e6:6.0f} {rows / stdlib:10.0f}/s {rows / r['validate']:8.0f}/s "
-                  f"{rows / r['apply']:8.0f}/s {rows / total:8.0f}/s {total / stdlib:8.1f} "
-                  f"{r['rss_kib'] / 1024:6.0f} MiB {(r['rss_kib'] - base) / 1024:5.0f} MiB")
+            print(
+                f"{path.name:>18} {path.stat().st_size / 1e6:6.0f} {rows / stdlib:10.0f}/s {rows / r['validate']:8.0f}/s "
+                f"{rows / r['apply']:8.0f}/s {rows / total:8.0f}/s {total / stdlib:8.1f} "
+                f"{r['rss_kib'] / 1024:6.0f} MiB {(r['rss_kib'] - base) / 1024:5.0f} MiB"
+            )
             path.unlink()
             for p in tmp.glob(f"store-{rows}-{fmt}.sqlite3*"):
                 p.unlink()

@@ -16,28 +16,47 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from numrep.config import load_settings
 from numrep.models import Action, Category, Channel, Report, Reputation, Source
 from numrep.store.base import Store
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def reports(n: int, offset: int) -> list[Report]:
     return [
-        Report(f"20000000-0000-4000-8000-{offset + i:012d}", f"h1:r{i % 997}", f"tel:+86170{(offset + i) % 5000:08d}",
-               Channel.VOICE, Category.LOANS_FINANCE, NOW - timedelta(minutes=i % 600), NOW, Source.APP)
+        Report(
+            f"20000000-0000-4000-8000-{offset + i:012d}",
+            f"h1:r{i % 997}",
+            f"tel:+86170{(offset + i) % 5000:08d}",
+            Channel.VOICE,
+            Category.LOANS_FINANCE,
+            NOW - timedelta(minutes=i % 600),
+            NOW,
+            Source.APP,
+        )
         for i in range(n)
     ]
 
 
 def reputations(n: int) -> list[Reputation]:
     return [
-        Reputation(f"tel:+86170{i:08d}", 90, {Channel.VOICE: Action.BLOCK, Channel.SMS: Action.ALLOW},
-                   {Category.FRAUD: 9}, 9, 8.5, NOW, NOW, ("9 reporters",), False, NOW)
+        Reputation(
+            f"tel:+86170{i:08d}",
+            90,
+            {Channel.VOICE: Action.BLOCK, Channel.SMS: Action.ALLOW},
+            {Category.FRAUD: 9},
+            9,
+            8.5,
+            NOW,
+            NOW,
+            ("9 reporters",),
+            False,
+            NOW,
+        )
         for i in range(n)
     ]
 
@@ -60,9 +79,11 @@ def bench(store: Store, n: int, rounds: int) -> dict[str, float]:
         reads.append(rate(len(probe), lambda: [store.get_reputation(s) for s in probe]))
         scan = probe[:200]
         scans.append(rate(len(scan), lambda: [store.reports_for_subject(s, NOW - timedelta(days=30)) for s in scan]))
-    return {"report writes/s (batches of 500)": statistics.median(writes),
-            "reputation reads/s (one at a time)": statistics.median(reads),
-            "30-day report scans/s": statistics.median(scans)}
+    return {
+        "report writes/s (batches of 500)": statistics.median(writes),
+        "reputation reads/s (one at a time)": statistics.median(reads),
+        "30-day report scans/s": statistics.median(scans),
+    }
 
 
 def durability(tmp: Path, n: int, rounds: int) -> dict[str, dict[str, float]]:
@@ -80,8 +101,10 @@ def durability(tmp: Path, n: int, rounds: int) -> dict[str, dict[str, float]]:
             many = reports(n, offset=(2 * r + 1) * n)
             batches.append(rate(n, lambda: [store.add_reports(many[i : i + 500]) for i in range(0, n, 500)]))
         store.close()
-        out[mode] = {"reports/s, one per transaction": statistics.median(singles),
-                     "reports/s, batches of 500": statistics.median(batches)}
+        out[mode] = {
+            "reports/s, one per transaction": statistics.median(singles),
+            "reports/s, batches of 500": statistics.median(batches),
+        }
     return out
 
 
@@ -114,7 +137,9 @@ def main() -> None:
     with benchmark_store(settings, tmp, ns.cassandra_hosts, "numrep_bench") as cs:
         results["cassandra"] = bench(cs, ns.reports, ns.rounds)
 
-    print(f"\n{'metric':38} {'sqlite':>10} {'cassandra':>10} {'ratio':>7}   (medians of {ns.rounds} rounds, {ns.reports} reports each)")
+    print(
+        f"\n{'metric':38} {'sqlite':>10} {'cassandra':>10} {'ratio':>7}   (medians of {ns.rounds} rounds, {ns.reports} reports each)"
+    )
     for metric in results["sqlite"]:
         a, b = results["sqlite"][metric], results["cassandra"][metric]
         print(f"{metric:38} {a:10.0f} {b:10.0f} {b / a:7.2f}")

@@ -41,29 +41,52 @@ CQL_PORT = 9042
 # From Apache Cassandra 5.0 conf/jvm17-server.options (JPMS section) and the Netty options there.
 JVM17_OPTIONS = [
     "-Djdk.attach.allowAttachSelf=true",
-    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-    "--add-exports", "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
-    "--add-exports", "java.rmi/sun.rmi.registry=ALL-UNNAMED",
-    "--add-exports", "java.rmi/sun.rmi.server=ALL-UNNAMED",
-    "--add-exports", "java.sql/java.sql=ALL-UNNAMED",
-    "--add-exports", "java.base/java.lang.ref=ALL-UNNAMED",
-    "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
-    "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-    "--add-exports", "jdk.attach/sun.tools.attach=ALL-UNNAMED",
-    "--add-opens", "java.base/java.lang.module=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.loader=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.ref=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.reflect=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.math=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.module=ALL-UNNAMED",
-    "--add-opens", "java.base/jdk.internal.util.jar=ALL-UNNAMED",
-    "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens", "java.base/java.io=ALL-UNNAMED",
-    "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
-    "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-    "--add-opens", "java.base/java.util=ALL-UNNAMED",
+    "--add-exports",
+    "java.base/jdk.internal.misc=ALL-UNNAMED",
+    "--add-exports",
+    "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+    "--add-exports",
+    "java.rmi/sun.rmi.registry=ALL-UNNAMED",
+    "--add-exports",
+    "java.rmi/sun.rmi.server=ALL-UNNAMED",
+    "--add-exports",
+    "java.sql/java.sql=ALL-UNNAMED",
+    "--add-exports",
+    "java.base/java.lang.ref=ALL-UNNAMED",
+    "--add-exports",
+    "jdk.unsupported/sun.misc=ALL-UNNAMED",
+    "--add-exports",
+    "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+    "--add-exports",
+    "jdk.attach/sun.tools.attach=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.lang.module=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.loader=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.reflect=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.math=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.module=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/jdk.internal.util.jar=ALL-UNNAMED",
+    "--add-opens",
+    "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.io=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens",
+    "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.util=ALL-UNNAMED",
     "-Dio.netty.tryReflectionSetAccessible=true",
     "-Dio.netty.allocator.useCacheForAllThreads=true",
     "-Dio.netty.allocator.maxOrder=11",
@@ -98,11 +121,21 @@ def fetch() -> Path:
         raise CassandraError("Maven (mvn) is not installed; apt-get install maven")
     tmp = lib.with_name("lib.partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = ["mvn", "-q", "-B", "-f", str(POM), f"-Dcassandra.version={VERSION}",
-           "dependency:copy-dependencies", f"-DoutputDirectory={tmp}"]
+    cmd = [
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        f"-Dcassandra.version={VERSION}",
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={tmp}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise CassandraError(f"Maven could not fetch cassandra-all {VERSION}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}")
+        raise CassandraError(
+            f"Maven could not fetch cassandra-all {VERSION}:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
+        )
     if not any(tmp.glob("cassandra-all-*.jar")):
         raise CassandraError(f"Maven ran but no cassandra-all jar is in {tmp}")
     shutil.rmtree(lib, ignore_errors=True)
@@ -152,12 +185,12 @@ start_native_transport: true
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "{','.join(self.seeds)}"
-data_file_directories: [{self.base / 'data'}]
-commitlog_directory: {self.base / 'commitlog'}
-saved_caches_directory: {self.base / 'saved_caches'}
-hints_directory: {self.base / 'hints'}
-cdc_raw_directory: {self.base / 'cdc_raw'}
+      - seeds: "{",".join(self.seeds)}"
+data_file_directories: [{self.base / "data"}]
+commitlog_directory: {self.base / "commitlog"}
+saved_caches_directory: {self.base / "saved_caches"}
+hints_directory: {self.base / "hints"}
+cdc_raw_directory: {self.base / "cdc_raw"}
 commitlog_sync: periodic
 commitlog_sync_period: 10000ms
 auto_snapshot: false
@@ -190,9 +223,15 @@ tombstone_failure_threshold: {self.tombstone_failure_threshold}
         if jamm is None:
             raise CassandraError(f"no jamm jar in {lib}")
         return [
-            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Xss512k", "-XX:+UseG1GC",
-            "-XX:+HeapDumpOnOutOfMemoryError", "-XX:ActiveProcessorCount=2",
-            f"-javaagent:{jamm}", *JVM17_OPTIONS,
+            "java",
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-Xss512k",
+            "-XX:+UseG1GC",
+            "-XX:+HeapDumpOnOutOfMemoryError",
+            "-XX:ActiveProcessorCount=2",
+            f"-javaagent:{jamm}",
+            *JVM17_OPTIONS,
             f"-Dcassandra.config=file://{self.base / 'conf' / 'cassandra.yaml'}",
             f"-Dlogback.configurationFile=file://{self.base / 'conf' / 'logback.xml'}",
             f"-Dcassandra.logdir={self.base / 'logs'}",
@@ -201,7 +240,8 @@ tombstone_failure_threshold: {self.tombstone_failure_threshold}
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
             "-Dcassandra.ring_delay_ms=1000",
             "-Dcassandra.superuser_setup_delay_ms=0",
-            "-cp", f"{self.base / 'conf'}:{lib}/*",
+            "-cp",
+            f"{self.base / 'conf'}:{lib}/*",
             "org.apache.cassandra.service.CassandraDaemon",
         ]
 
@@ -223,9 +263,16 @@ tombstone_failure_threshold: {self.tombstone_failure_threshold}
             if self.proc is not None and self.proc.poll() is not None:
                 raise CassandraError(f"Cassandra on {self.address} exited with {self.proc.returncode}:\n{self.tail()}")
             try:
-                profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([self.address]), request_timeout=5)
-                cluster = Cluster([self.address], port=CQL_PORT, connect_timeout=2, protocol_version=5,
-                                  execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+                profile = ExecutionProfile(
+                    load_balancing_policy=WhiteListRoundRobinPolicy([self.address]), request_timeout=5
+                )
+                cluster = Cluster(
+                    [self.address],
+                    port=CQL_PORT,
+                    connect_timeout=2,
+                    protocol_version=5,
+                    execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                )
                 try:
                     cluster.connect().execute("SELECT release_version FROM system.local")
                     return time.monotonic() - start
@@ -272,10 +319,16 @@ tombstone_failure_threshold: {self.tombstone_failure_threshold}
 class LocalCluster:
     """N nodes on 127.0.0.1 .. 127.0.0.N, every node a seed (a fresh test ring)."""
 
-    def __init__(self, base: Path, nodes: int = 1, heap: str = "1G", tombstone_failure_threshold: int = 100_000) -> None:
+    def __init__(
+        self, base: Path, nodes: int = 1, heap: str = "1G", tombstone_failure_threshold: int = 100_000
+    ) -> None:
         addresses = [f"127.0.0.{i}" for i in range(1, nodes + 1)]
-        self.nodes = [Node(a, base / f"node{i + 1}", addresses, heap=heap, tombstone_failure_threshold=tombstone_failure_threshold)
-                      for i, a in enumerate(addresses)]
+        self.nodes = [
+            Node(
+                a, base / f"node{i + 1}", addresses, heap=heap, tombstone_failure_threshold=tombstone_failure_threshold
+            )
+            for i, a in enumerate(addresses)
+        ]
 
     @property
     def contact_points(self) -> list[str]:
@@ -342,8 +395,11 @@ def benchmark_store(settings: Settings, workdir: Path, hosts: str, keyspace: str
         print(f"Cassandra single node started in {cluster.start():.1f}s")
         contact = cluster.contact_points
     try:
-        store = CassandraStore(settings.model_copy(update={"store": "cassandra", "cassandra_hosts": contact,
-                                                           "cassandra_keyspace": keyspace}))
+        store = CassandraStore(
+            settings.model_copy(
+                update={"store": "cassandra", "cassandra_hosts": contact, "cassandra_keyspace": keyspace}
+            )
+        )
         store.migrate()
         try:
             yield store
@@ -372,7 +428,9 @@ def main() -> None:
             return
         cluster = LocalCluster(ns.dir, ns.nodes, ns.heap)
         took = cluster.start()
-        print(f"Cassandra {VERSION} up on {', '.join(cluster.contact_points)} (port {CQL_PORT}) in {took:.1f}s; Ctrl-C stops")
+        print(
+            f"Cassandra {VERSION} up on {', '.join(cluster.contact_points)} (port {CQL_PORT}) in {took:.1f}s; Ctrl-C stops"
+        )
         try:
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
         finally:

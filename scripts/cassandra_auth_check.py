@@ -35,14 +35,16 @@ LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "numrep-cassandra.lock"
 class PasswordNode(Node):
     def configure(self) -> Path:
         conf = super().configure()
-        conf.write_text(conf.read_text().replace("authenticator: AllowAllAuthenticator",
-                                                 "authenticator: PasswordAuthenticator"))
+        conf.write_text(
+            conf.read_text().replace("authenticator: AllowAllAuthenticator", "authenticator: PasswordAuthenticator")
+        )
         return conf
 
 
 def session_as(user: str, password: str) -> Session:
-    cluster = Cluster([ADDRESS], auth_provider=PlainTextAuthProvider(user, password), protocol_version=5,
-                      connect_timeout=3)
+    cluster = Cluster(
+        [ADDRESS], auth_provider=PlainTextAuthProvider(user, password), protocol_version=5, connect_timeout=3
+    )
     session = cluster.connect()
     session.execute("SELECT release_version FROM system.local")
     return session
@@ -56,7 +58,7 @@ def logs_in(user: str, password: str) -> bool:
         return False
 
 
-def wait_until(what: str, check: "object", timeout: float) -> float:
+def wait_until(what: str, check: object, timeout: float) -> float:
     t0 = time.monotonic()
     while not check():  # type: ignore[operator]
         if time.monotonic() - t0 > timeout:
@@ -83,18 +85,27 @@ def check(base: Path) -> None:
     admin.execute("ALTER ROLE cassandra WITH PASSWORD = 'new-admin-pw'")
     admin.cluster.shutdown()
 
-    env = {"NUMREP_STORE": "cassandra", "NUMREP_CASSANDRA_HOSTS": ADDRESS, "NUMREP_CASSANDRA_KEYSPACE": "numrep_auth",
-           "NUMREP_CASSANDRA_CONSISTENCY": "ONE", "NUMREP_DATA_DIR": str(base / "data"), "NUMREP_HASH_KEY": "k" * 64}
-    settings = load_settings(environ={**env, "NUMREP_CASSANDRA_USERNAME": "numrep",
-                                      "NUMREP_CASSANDRA_PASSWORD": password})
+    env = {
+        "NUMREP_STORE": "cassandra",
+        "NUMREP_CASSANDRA_HOSTS": ADDRESS,
+        "NUMREP_CASSANDRA_KEYSPACE": "numrep_auth",
+        "NUMREP_CASSANDRA_CONSISTENCY": "ONE",
+        "NUMREP_DATA_DIR": str(base / "data"),
+        "NUMREP_HASH_KEY": "k" * 64,
+    }
+    settings = load_settings(
+        environ={**env, "NUMREP_CASSANDRA_USERNAME": "numrep", "NUMREP_CASSANDRA_PASSWORD": password}
+    )
     store = open_store(settings, migrate=True)
     _, key = auth.create_key(store, settings, "switch", [Scope.LOOKUP])
     stored = store.get_api_key(key.key_hash)
     assert stored is not None and stored.operator == "switch"
     store.close()
     print("numrep's store as role numrep: migrate, write, read: OK")
-    for label, extra in (("a wrong password", {"NUMREP_CASSANDRA_USERNAME": "numrep", "NUMREP_CASSANDRA_PASSWORD": "no"}),
-                         ("no credentials", {})):
+    for label, extra in (
+        ("a wrong password", {"NUMREP_CASSANDRA_USERNAME": "numrep", "NUMREP_CASSANDRA_PASSWORD": "no"}),
+        ("no credentials", {}),
+    ):
         try:
             open_store(load_settings(environ={**env, **extra})).get_api_key(key.key_hash)
         except StoreUnavailable:

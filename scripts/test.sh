@@ -13,6 +13,8 @@ scripts/kustomize.sh >/dev/null
 mkdir -p artifacts
 echo "setup took $(( $(date +%s) - start )) s"
 start=$(date +%s)
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/python -m mypy
 .venv/bin/python -m pytest "$@"
 echo "test suite took $(( $(date +%s) - start )) s"

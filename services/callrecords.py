@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from google.protobuf.message import Message
 
+from numrep import convert
 from numrep.auth import Authenticator, api_key_in, peer_label
 from numrep.config import Settings
 from numrep.errors import ValidationError
@@ -16,7 +17,6 @@ from numrep.models import CallAggregate, CallRecord, Channel
 from numrep.store.base import Store
 from numrep.v1 import callrecords_pb2 as pb
 from numrep.v1 import callrecords_pb2_grpc as pb_grpc
-from numrep import convert
 
 
 def _unknown_fields(m: Message) -> str:
@@ -41,8 +41,13 @@ def _channel(value: int) -> Channel | None:
 
 
 class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
-    def __init__(self, store: Store, settings: Settings, on_new: Callable[[], None] = lambda: None,
-                 auth: Authenticator | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        on_new: Callable[[], None] = lambda: None,
+        auth: Authenticator | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.on_new = on_new
@@ -62,7 +67,7 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
 
     def _records(self, request: pb.SubmitCallRecordsRequest, operator: str) -> pb.SubmitCallRecordsResponse:
         self._check_size(len(request.records), "records")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         key, region, lateness = self.settings.subscriber_key, self.settings.region, self.lateness
         check_unknown = _has_unknown_fields(request)
         errors: dict[int, str] = {}
@@ -76,11 +81,25 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
             try:
                 if check_unknown and (unknown := _unknown_fields(m)):
                     raise ValidationError(f"invalid record: {unknown}")
-                rec = validate_record(RecordInput(
-                    m.record_id, m.caller, m.callee, _channel(m.channel) if m.channel else None,
-                    convert.from_timestamp(m.start_time, "start_time") if m.HasField("start_time") else None,
-                    m.ring_ms, m.talk_seconds, m.international,
-                ), key, region, operator, now, lateness, callers, prefixes)
+                rec = validate_record(
+                    RecordInput(
+                        m.record_id,
+                        m.caller,
+                        m.callee,
+                        _channel(m.channel) if m.channel else None,
+                        convert.from_timestamp(m.start_time, "start_time") if m.HasField("start_time") else None,
+                        m.ring_ms,
+                        m.talk_seconds,
+                        m.international,
+                    ),
+                    key,
+                    region,
+                    operator,
+                    now,
+                    lateness,
+                    callers,
+                    prefixes,
+                )
             except ValidationError as exc:
                 errors[i] = exc.message
                 continue
@@ -100,25 +119,38 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
         else:
             shown = range(len(request.records))
         records = request.records
-        results = [pb.CallRecordResult(record_id=records[i].record_id, index=i, accepted=i not in errors,
-                                       duplicate=i in duplicates, error=errors.get(i, "")) for i in shown]
-        return pb.SubmitCallRecordsResponse(results=results, accepted=accepted, rejected=len(errors),
-                                            duplicates=len(duplicates))
+        results = [
+            pb.CallRecordResult(
+                record_id=records[i].record_id,
+                index=i,
+                accepted=i not in errors,
+                duplicate=i in duplicates,
+                error=errors.get(i, ""),
+            )
+            for i in shown
+        ]
+        return pb.SubmitCallRecordsResponse(
+            results=results, accepted=accepted, rejected=len(errors), duplicates=len(duplicates)
+        )
 
-    def SubmitCallRecords(self, request: pb.SubmitCallRecordsRequest, context: grpc.ServicerContext) -> pb.SubmitCallRecordsResponse:
+    def SubmitCallRecords(
+        self, request: pb.SubmitCallRecordsRequest, context: grpc.ServicerContext
+    ) -> pb.SubmitCallRecordsResponse:
         return self._records(request, self._operator(context))
 
-    def StreamCallRecords(self, request_iterator: Iterator[pb.SubmitCallRecordsRequest],
-                          context: grpc.ServicerContext) -> Iterator[pb.SubmitCallRecordsResponse]:
+    def StreamCallRecords(
+        self, request_iterator: Iterator[pb.SubmitCallRecordsRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.SubmitCallRecordsResponse]:
         operator = self._operator(context)
         for request in request_iterator:
             yield self._records(request, operator)
 
-    def SubmitCallAggregates(self, request: pb.SubmitCallAggregatesRequest,
-                             context: grpc.ServicerContext) -> pb.SubmitCallAggregatesResponse:
+    def SubmitCallAggregates(
+        self, request: pb.SubmitCallAggregatesRequest, context: grpc.ServicerContext
+    ) -> pb.SubmitCallAggregatesResponse:
         self._check_size(len(request.aggregates), "aggregates")
         operator = self._operator(context)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         results: list[pb.CallAggregateResult] = []
         accepted: dict[tuple[str, Channel, datetime], CallAggregate] = {}
         for m in request.aggregates:
@@ -126,13 +158,24 @@ class CallRecordServicer(pb_grpc.CallRecordServiceServicer):
                 unknown = _unknown_fields(m)
                 if unknown:
                     raise ValidationError(f"invalid aggregate: {unknown}")
-                agg = validate_aggregate(AggregateInput(
-                    caller=m.caller, channel=_channel(m.channel),
-                    hour=convert.from_timestamp(m.hour, "hour") if m.HasField("hour") else None, calls=m.calls,
-                    answered=m.answered, short_calls=m.short_calls, ring_once_calls=m.ring_once_calls,
-                    international_calls=m.international_calls, callee_sketch=m.callee_sketch,
-                    callee_prefix_sketch=m.callee_prefix_sketch,
-                ), self.settings.region, operator, now, self.lateness)
+                agg = validate_aggregate(
+                    AggregateInput(
+                        caller=m.caller,
+                        channel=_channel(m.channel),
+                        hour=convert.from_timestamp(m.hour, "hour") if m.HasField("hour") else None,
+                        calls=m.calls,
+                        answered=m.answered,
+                        short_calls=m.short_calls,
+                        ring_once_calls=m.ring_once_calls,
+                        international_calls=m.international_calls,
+                        callee_sketch=m.callee_sketch,
+                        callee_prefix_sketch=m.callee_prefix_sketch,
+                    ),
+                    self.settings.region,
+                    operator,
+                    now,
+                    self.lateness,
+                )
             except ValidationError as exc:
                 results.append(pb.CallAggregateResult(caller=m.caller, accepted=False, error=exc.message))
                 continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 
@@ -28,12 +28,20 @@ STATE_TO_PB = {s: pb.DisputeState.Value(f"DISPUTE_STATE_{s.name}") for s in Disp
 
 def dispute_pb(d: Dispute, sla: DisputeSLA) -> pb.Dispute:
     return pb.Dispute(
-        dispute_id=d.dispute_id, subject=d.subject, state=STATE_TO_PB[d.state], statement=d.statement,
-        proof=d.proof.value, holder=d.holder, filed_at=convert.timestamp(d.filed_at),
-        transitions=[pb.DisputeTransition(state=STATE_TO_PB[t.state], at=convert.timestamp(t.at), actor=t.actor,
-                                          note=t.note) for t in d.transitions],
+        dispute_id=d.dispute_id,
+        subject=d.subject,
+        state=STATE_TO_PB[d.state],
+        statement=d.statement,
+        proof=d.proof.value,
+        holder=d.holder,
+        filed_at=convert.timestamp(d.filed_at),
+        transitions=[
+            pb.DisputeTransition(state=STATE_TO_PB[t.state], at=convert.timestamp(t.at), actor=t.actor, note=t.note)
+            for t in d.transitions
+        ],
         reason=d.reason if d.state in (DisputeState.UPHELD, DisputeState.REJECTED) else "",
-        authoritative=list(d.authoritative), ack_due=convert.timestamp(sla.ack_due(d)),
+        authoritative=list(d.authoritative),
+        ack_due=convert.timestamp(sla.ack_due(d)),
         decide_due=convert.timestamp(sla.decide_due(d)),
     )
 
@@ -41,8 +49,14 @@ def dispute_pb(d: Dispute, sla: DisputeSLA) -> pb.Dispute:
 class DisputeServicer(pb_grpc.DisputeServiceServicer):
     """Open at the auth interceptor (owners have no keys): each method checks its caller itself."""
 
-    def __init__(self, store: Store, settings: Settings, auth: Authenticator,
-                 on_change: Callable[[], None] = lambda: None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        auth: Authenticator,
+        on_change: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.auth = auth
@@ -50,7 +64,7 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
         self.sla = DisputeSLA.from_settings(settings)
         self.attempts = proof.CodeAttempts()
         self._sent: TTLCache[str, bool] = TTLCache(CODE_INTERVAL_SECONDS)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def _key(self, context: grpc.ServicerContext) -> ApiKey | None:
         return self.auth.key_of(api_key_in(context.invocation_metadata()))
@@ -72,17 +86,32 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
     def RequestCode(self, request: pb.RequestCodeRequest, context: grpc.ServicerContext) -> pb.RequestCodeResponse:
         subject = normalize(request.subject, self.settings.region)
         if self._sent.get(subject) is not MISSING:
-            raise RateLimited(f"a code for {subject} was sent less than {CODE_INTERVAL_SECONDS:g} s ago; "
-                              "use it, or wait", retry_after=CODE_INTERVAL_SECONDS)
-        challenge = proof.issue_code(self.settings, subject, Registry.load(self.store).holder_of(subject), self._clock())
+            raise RateLimited(
+                f"a code for {subject} was sent less than {CODE_INTERVAL_SECONDS:g} s ago; use it, or wait",
+                retry_after=CODE_INTERVAL_SECONDS,
+            )
+        challenge = proof.issue_code(
+            self.settings, subject, Registry.load(self.store).holder_of(subject), self._clock()
+        )
         self._sent.put(subject, True)
-        return pb.RequestCodeResponse(challenge_id=challenge.challenge_id,
-                                      expires_at=convert.timestamp(challenge.expires_at), holder=challenge.holder)
+        return pb.RequestCodeResponse(
+            challenge_id=challenge.challenge_id,
+            expires_at=convert.timestamp(challenge.expires_at),
+            holder=challenge.holder,
+        )
 
     def FileDispute(self, request: pb.FileDisputeRequest, context: grpc.ServicerContext) -> pb.FileDisputeResponse:
-        d, token = disputes.file(self.store, self.settings, request.subject, request.statement, self._clock(),
-                                 key=self._key(context), challenge_id=request.challenge_id.strip(),
-                                 code=request.code, attempts=self.attempts)
+        d, token = disputes.file(
+            self.store,
+            self.settings,
+            request.subject,
+            request.statement,
+            self._clock(),
+            key=self._key(context),
+            challenge_id=request.challenge_id.strip(),
+            code=request.code,
+            attempts=self.attempts,
+        )
         self.on_change()
         return pb.FileDisputeResponse(dispute=dispute_pb(d, self.sla), owner_token=token)
 
@@ -91,8 +120,14 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
         return dispute_pb(d, self.sla)
 
     def WithdrawDispute(self, request: pb.WithdrawDisputeRequest, context: grpc.ServicerContext) -> pb.Dispute:
-        d = disputes.withdraw(self.store, self.settings, request.dispute_id, self._caller(context, request.owner_token),
-                              self._clock(), request.note)
+        d = disputes.withdraw(
+            self.store,
+            self.settings,
+            request.dispute_id,
+            self._caller(context, request.owner_token),
+            self._clock(),
+            request.note,
+        )
         self.on_change()
         return dispute_pb(d, self.sla)
 
@@ -111,13 +146,16 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
 
     def AcknowledgeDispute(self, request: pb.DisputeStepRequest, context: grpc.ServicerContext) -> pb.Dispute:
         self._analyst(context)
-        d = disputes.acknowledge(self.store, self.settings, request.dispute_id, request.actor, self._clock(), request.note)
+        d = disputes.acknowledge(
+            self.store, self.settings, request.dispute_id, request.actor, self._clock(), request.note
+        )
         return dispute_pb(d, self.sla)
 
     def StartReview(self, request: pb.DisputeStepRequest, context: grpc.ServicerContext) -> pb.Dispute:
         self._analyst(context)
-        d = disputes.start_review(self.store, self.settings, request.dispute_id, request.actor, self._clock(),
-                                  request.note)
+        d = disputes.start_review(
+            self.store, self.settings, request.dispute_id, request.actor, self._clock(), request.note
+        )
         self.on_change()
         return dispute_pb(d, self.sla)
 
@@ -125,7 +163,14 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
         self._analyst(context)
         if request.decision not in (pb.DISPUTE_DECISION_UPHOLD, pb.DISPUTE_DECISION_REJECT):
             raise ValidationError("decision: UPHOLD or REJECT")
-        d = disputes.decide(self.store, self.settings, request.dispute_id, request.decision == pb.DISPUTE_DECISION_UPHOLD,
-                            request.actor, request.reason, self._clock())
+        d = disputes.decide(
+            self.store,
+            self.settings,
+            request.dispute_id,
+            request.decision == pb.DISPUTE_DECISION_UPHOLD,
+            request.actor,
+            request.reason,
+            self._clock(),
+        )
         self.on_change()
         return dispute_pb(d, self.sla)

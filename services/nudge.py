@@ -26,7 +26,7 @@ class Nudger:
         self.sent = 0
         self.failed = 0
 
-    def start(self) -> "Nudger":
+    def start(self) -> Nudger:
         self._thread.start()
         return self
 

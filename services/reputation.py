@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import grpc
 
+from numrep import convert
 from numrep.errors import ValidationError
 from numrep.lookup import LookupEngine
 from numrep.models import Channel
 from numrep.v1 import reputation_pb2 as pb
 from numrep.v1 import reputation_pb2_grpc as pb_grpc
-from numrep import convert
 
 _INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT.value[0]
 
@@ -26,8 +26,9 @@ class ReputationServicer(pb_grpc.ReputationServiceServicer):
         return convert.enum_or_none(convert.CHANNEL_FROM_PB, req.channel, "channel")
 
     def Lookup(self, request: pb.LookupRequest, context: grpc.ServicerContext) -> pb.LookupResponse:
-        return convert.verdict(self.engine.lookup(request.subject, self._channel(request)), request.request_id,
-                               self.redress)
+        return convert.verdict(
+            self.engine.lookup(request.subject, self._channel(request)), request.request_id, self.redress
+        )
 
     def _item(self, req: pb.LookupRequest) -> pb.LookupResponse:
         try:
@@ -42,8 +43,8 @@ class ReputationServicer(pb_grpc.ReputationServiceServicer):
             raise ValidationError(f"requests: at most {self.max_batch} per batch, got {len(request.requests)}")
         return pb.BatchLookupResponse(results=[self._item(r) for r in request.requests])
 
-    def StreamLookup(self, request_iterator: Iterator[pb.LookupRequest], context: grpc.ServicerContext) -> Iterator[pb.LookupResponse]:
+    def StreamLookup(
+        self, request_iterator: Iterator[pb.LookupRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.LookupResponse]:
         for req in request_iterator:
             yield self._item(req)
-
-

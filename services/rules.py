@@ -54,7 +54,9 @@ class SharedFilter:
 
 
 class RulesServicer(pb_grpc.RulesServiceServicer):
-    def __init__(self, store: Store, settings: Settings, signer: Signer, stopping: threading.Event | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, signer: Signer, stopping: threading.Event | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.signer = signer
@@ -86,8 +88,10 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
     # ---- paging -----------------------------------------------------------
     def _page_size(self, request: pb.GetRulesRequest) -> int:
         if request.page_size > self.max_page_size:
-            raise ValidationError(f"page_size: at most {self.max_page_size} (a page must fit "
-                                  f"{self.settings.grpc_max_message_bytes} bytes)")
+            raise ValidationError(
+                f"page_size: at most {self.max_page_size} (a page must fit "
+                f"{self.settings.grpc_max_message_bytes} bytes)"
+            )
         return request.page_size or min(DEFAULT_PAGE_SIZE, self.max_page_size)
 
     def _full(self) -> RulesDelta:
@@ -188,8 +192,10 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
     def WatchRules(self, request: pb.GetRulesRequest, context: grpc.ServicerContext) -> Iterator[pb.RulesUpdate]:
         size = self._page_size(request)
         if not self._watchers.acquire(blocking=False):
-            raise Overloaded(f"this server already has {self.settings.watch_streams_limit} rules-feed watchers; "
-                             "poll GetRules (honouring min_wait) or watch on another server")
+            raise Overloaded(
+                f"this server already has {self.settings.watch_streams_limit} rules-feed watchers; "
+                "poll GetRules (honouring min_wait) or watch on another server"
+            )
         try:
             yield from self._watch(request.since_version, size, context)
         finally:
@@ -234,7 +240,9 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
             self.filter_loads += 1
             return held
 
-    def GetFilterSnapshot(self, request: pb.GetFilterSnapshotRequest, context: grpc.ServicerContext) -> Iterator[pb.FilterChunk]:
+    def GetFilterSnapshot(
+        self, request: pb.GetFilterSnapshotRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.FilterChunk]:
         shared = self._shared_filter()
         meta = shared.meta
         if request.known_epoch == shared.epoch and request.known_version == meta.version:
@@ -246,7 +254,14 @@ class RulesServicer(pb_grpc.RulesServiceServicer):
         for i, off in enumerate(offsets):
             self.filter_chunks += 1
             yield pb.FilterChunk(
-                version=meta.version, count=meta.count, error_rate=meta.error_rate,
-                data=data[off : off + FILTER_CHUNK_BYTES], last=i == last, epoch=shared.epoch, size=len(data),
-                sha256=shared.sha256, signature=shared.signature, key_id=self.signer.key_id,
+                version=meta.version,
+                count=meta.count,
+                error_rate=meta.error_rate,
+                data=data[off : off + FILTER_CHUNK_BYTES],
+                last=i == last,
+                epoch=shared.epoch,
+                size=len(data),
+                sha256=shared.sha256,
+                signature=shared.signature,
+                key_id=self.signer.key_id,
             )

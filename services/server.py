@@ -30,18 +30,29 @@ from numrep.lookup import LookupEngine
 from numrep.metrics import multiprocess_dir, serve_metrics
 from numrep.signing import Signer
 from numrep.store import Store, open_store
-from numrep.v1 import admin_pb2, admin_pb2_grpc, report_pb2, report_pb2_grpc, reputation_pb2, reputation_pb2_grpc
-from numrep.v1 import callrecords_pb2, callrecords_pb2_grpc, rules_pb2, rules_pb2_grpc
-from numrep.v1 import disputes_pb2, disputes_pb2_grpc
+from numrep.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    callrecords_pb2,
+    callrecords_pb2_grpc,
+    disputes_pb2,
+    disputes_pb2_grpc,
+    report_pb2,
+    report_pb2_grpc,
+    reputation_pb2,
+    reputation_pb2_grpc,
+    rules_pb2,
+    rules_pb2_grpc,
+)
 from services.admin import AdminServicer
 from services.callrecords import CallRecordServicer
+from services.disputes import DisputeServicer
 from services.interceptors.auth import AuthInterceptor
 from services.interceptors.decode import DecodeInterceptor
-from services.interceptors.shutdown import ShutdownInterceptor
 from services.interceptors.errors import ErrorInterceptor
-from services.interceptors.streams import StreamLimits
 from services.interceptors.metrics import MetricsInterceptor
-from services.disputes import DisputeServicer
+from services.interceptors.shutdown import ShutdownInterceptor
+from services.interceptors.streams import StreamLimits
 from services.nudge import Nudger
 from services.report import ReportServicer
 from services.reputation import ReputationServicer
@@ -85,12 +96,19 @@ def check_exposure(settings: Settings) -> None:
             raise ConfigError(
                 f"NUMREP_GRPC_HOST={host}: refusing to listen beyond this machine without auth; set "
                 "NUMREP_AUTH_REQUIRED=true (with TLS: NUMREP_TLS_CERT_FILE, NUMREP_TLS_KEY_FILE), or accept the "
-                "risk with --insecure-allow-public (NUMREP_INSECURE_ALLOW_PUBLIC=true)")
-        log.warning("listening beyond this machine WITHOUT AUTH (insecure_allow_public): anyone who reaches the "
-                    "port may report and administer", extra={"address": settings.grpc_address})
+                "risk with --insecure-allow-public (NUMREP_INSECURE_ALLOW_PUBLIC=true)"
+            )
+        log.warning(
+            "listening beyond this machine WITHOUT AUTH (insecure_allow_public): anyone who reaches the "
+            "port may report and administer",
+            extra={"address": settings.grpc_address},
+        )
     if settings.tls_cert_file is None:
-        log.warning("listening beyond this machine in PLAINTEXT: API keys and answers travel in clear; set "
-                    "NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE", extra={"address": settings.grpc_address})
+        log.warning(
+            "listening beyond this machine in PLAINTEXT: API keys and answers travel in clear; set "
+            "NUMREP_TLS_CERT_FILE and NUMREP_TLS_KEY_FILE",
+            extra={"address": settings.grpc_address},
+        )
 
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
@@ -105,13 +123,16 @@ def reflection_v1(names: tuple[str, ...]) -> grpc.GenericRpcHandler:
     from grpc_reflection.v1alpha import reflection_pb2
 
     servicer = reflection.ReflectionServicer(names)
-    return grpc.method_handlers_generic_handler(REFLECTION_V1, {
-        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
-            servicer.ServerReflectionInfo,
-            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
-            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
-        ),
-    })
+    return grpc.method_handlers_generic_handler(
+        REFLECTION_V1,
+        {
+            "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+                servicer.ServerReflectionInfo,
+                request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+                response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+            ),
+        },
+    )
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
@@ -148,10 +169,16 @@ class Server:
         # metrics outermost (it sees the final status), then shutdown refusal, auth, stream limits (after auth:
         # a refused caller takes no stream slot), error translation; DecodeInterceptor inside ErrorInterceptor:
         # an undecodable request raises a ValidationError there
-        self.streams = StreamLimits(settings.streams_limit, settings.grpc_stream_idle_seconds,
-                                    settings.grpc_stream_max_items)
-        interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(), ShutdownInterceptor(self.refusing),
-                                                      self.streams, ErrorInterceptor(), DecodeInterceptor()]
+        self.streams = StreamLimits(
+            settings.streams_limit, settings.grpc_stream_idle_seconds, settings.grpc_stream_max_items
+        )
+        interceptors: list[grpc.ServerInterceptor] = [
+            MetricsInterceptor(),
+            ShutdownInterceptor(self.refusing),
+            self.streams,
+            ErrorInterceptor(),
+            DecodeInterceptor(),
+        ]
         auth = Authenticator(self.store, settings)  # one key cache for the interceptor and the servicers
         if settings.auth_required:
             interceptors.insert(2, AuthInterceptor(auth))
@@ -209,7 +236,7 @@ class Server:
     def address(self) -> str:
         return f"{self.settings.grpc_host}:{self.port}"
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         self.engine.start()
         self.nudger.start()
         self.grpc.start()
@@ -217,7 +244,10 @@ class Server:
             self.health_grpc.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("numrep serving", extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version})
+        log.info(
+            "numrep serving",
+            extra={"address": self.address, "store": self.store.name, "rules_version": self.engine.version},
+        )
         return self
 
     def stop(self, grace: float | None = None, drain: float = 0.0) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,8 @@ def _sqlite(settings: Settings) -> Store:
 
 STORE_BACKENDS["sqlite"] = _sqlite
 INTEGRATION_BACKENDS = {"cassandra"}
+
+
 def missing_backend(what: str, why: str) -> None:
     """A real backend the suite needs is missing: fail, never skip (`make test` installs them all)."""
     pytest.fail(f"{what} is required but unavailable: {why} (`make test` installs it)", pytrace=False)
@@ -42,7 +44,7 @@ TEST_TOMBSTONE_FAILURE_THRESHOLD = 2000
 
 
 @pytest.fixture(scope="session")
-def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalCluster"]:
+def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A real three-node Cassandra ring on 127.0.0.1-3, started once per session.
 
     The store contract suite uses it with a keyspace at RF 1; the fault tests
@@ -56,8 +58,9 @@ def cassandra_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Loc
     # (a developer's and a worktree's) take turns rather than collide.
     with open(Path(os.environ.get("TMPDIR", "/tmp")) / "numrep-cassandra.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        cluster = LocalCluster(tmp_path_factory.mktemp("cassandra"), nodes=3,
-                               tombstone_failure_threshold=TEST_TOMBSTONE_FAILURE_THRESHOLD)
+        cluster = LocalCluster(
+            tmp_path_factory.mktemp("cassandra"), nodes=3, tombstone_failure_threshold=TEST_TOMBSTONE_FAILURE_THRESHOLD
+        )
         try:
             took = cluster.start()
         except (CassandraError, OSError) as exc:
@@ -95,8 +98,21 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         port = sock.getsockname()[1]
     workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
-        [str(exe), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=open(workdir / "redis.log", "wb"), stderr=subprocess.STDOUT,
+        [
+            str(exe),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=open(workdir / "redis.log", "wb"),
+        stderr=subprocess.STDOUT,
     )
     import redis
 
@@ -118,10 +134,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 _TRUNCATE_TABLES: list[str] = []
 
 
-def cassandra_settings(settings: Settings, hosts: list[str], keyspace: str = "numrep_test",
-                       replication: str = "SimpleStrategy:1") -> Settings:
-    return settings.model_copy(update={"store": "cassandra", "cassandra_hosts": hosts, "cassandra_keyspace": keyspace,
-                                       "cassandra_consistency": "LOCAL_QUORUM", "cassandra_replication": replication})
+def cassandra_settings(
+    settings: Settings, hosts: list[str], keyspace: str = "numrep_test", replication: str = "SimpleStrategy:1"
+) -> Settings:
+    return settings.model_copy(
+        update={
+            "store": "cassandra",
+            "cassandra_hosts": hosts,
+            "cassandra_keyspace": keyspace,
+            "cassandra_consistency": "LOCAL_QUORUM",
+            "cassandra_replication": replication,
+        }
+    )
 
 
 def _cassandra(settings: Settings, hosts: list[str]) -> Store:
@@ -134,7 +158,9 @@ def _cassandra(settings: Settings, hosts: list[str]) -> Store:
         import re
 
         for _name, statements in migrations():
-            _TRUNCATE_TABLES.extend(m.group(1) for st in statements if (m := re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", st)))
+            _TRUNCATE_TABLES.extend(
+                m.group(1) for st in statements if (m := re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", st))
+            )
     for table in _TRUNCATE_TABLES:
         for attempt in range(3):  # TRUNCATE needs every replica; retry a node that is catching up
             try:
@@ -148,7 +174,8 @@ def _cassandra(settings: Settings, hosts: list[str]) -> Store:
                 time.sleep(2)
     return store
 
-NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -178,10 +205,12 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
-@pytest.fixture(params=[
-    "sqlite",
-    pytest.param("cassandra", marks=pytest.mark.integration),
-])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("cassandra", marks=pytest.mark.integration),
+    ]
+)
 def any_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
     """A fresh, empty store of every backend: the contract suite runs against each."""
     if request.param == "cassandra":

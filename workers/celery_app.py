@@ -29,8 +29,20 @@ from workers.conf import (
     create_app,
 )
 
-__all__ = ["app", "settings", "store", "EXPIRE_DISPUTES", "PRUNE_CALL_RECORDS", "PRUNE_REPORTS", "PUBLISH_RANGE_RULES", "PUBLISH_RULES", "PUBLISH_SPAM_LIST", "REBUILD_FILTER",
-           "RESCORE_DIRTY", "RESCORE_FLAGGED"]
+__all__ = [
+    "app",
+    "settings",
+    "store",
+    "EXPIRE_DISPUTES",
+    "PRUNE_CALL_RECORDS",
+    "PRUNE_REPORTS",
+    "PUBLISH_RANGE_RULES",
+    "PUBLISH_RULES",
+    "PUBLISH_SPAM_LIST",
+    "REBUILD_FILTER",
+    "RESCORE_DIRTY",
+    "RESCORE_FLAGGED",
+]
 
 app = create_app(load_settings())
 

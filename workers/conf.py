@@ -19,8 +19,15 @@ from celery.schedules import crontab
 
 from numrep.config import Settings
 
-TASK_MODULES = ["workers.scoring_tasks", "workers.rules_tasks", "workers.filter_tasks", "workers.publication_tasks",
-                "workers.evidence_tasks", "workers.redress_tasks", "workers.privacy_tasks"]
+TASK_MODULES = [
+    "workers.scoring_tasks",
+    "workers.rules_tasks",
+    "workers.filter_tasks",
+    "workers.publication_tasks",
+    "workers.evidence_tasks",
+    "workers.redress_tasks",
+    "workers.privacy_tasks",
+]
 
 RESCORE_DIRTY = "numrep.rescore_dirty"
 RESCORE_FLAGGED = "numrep.rescore_flagged"
@@ -37,21 +44,35 @@ def beat_schedule(settings: Settings) -> dict[str, dict]:
     """Every periodic job, in one place."""
     return {
         "rescore-dirty": {"task": RESCORE_DIRTY, "schedule": timedelta(seconds=settings.rescore_interval_seconds)},
-        "rescore-flagged": {"task": RESCORE_FLAGGED, "schedule": timedelta(seconds=settings.full_rescore_interval_seconds)},
+        "rescore-flagged": {
+            "task": RESCORE_FLAGGED,
+            "schedule": timedelta(seconds=settings.full_rescore_interval_seconds),
+        },
         "reconcile-rules": {"task": PUBLISH_RULES, "schedule": timedelta(minutes=10)},
-        "rebuild-filter": {"task": REBUILD_FILTER, "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds)},
+        "rebuild-filter": {
+            "task": REBUILD_FILTER,
+            "schedule": timedelta(seconds=settings.filter_rebuild_interval_seconds),
+        },
         "range-rules": {"task": PUBLISH_RANGE_RULES, "schedule": timedelta(hours=1)},
         "prune-call-records": {"task": PRUNE_CALL_RECORDS, "schedule": timedelta(hours=6)},
         "prune-reports": {"task": PRUNE_REPORTS, "schedule": timedelta(hours=1)},
         "expire-disputes": {"task": EXPIRE_DISPUTES, "schedule": timedelta(hours=1)},
         # the spam reporting list of each period, shortly after it ends (UTC)
-        "spam-list-weekly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=1, day_of_week=1),
-                             "kwargs": {"kind": "week"}},
-        "spam-list-monthly": {"task": PUBLISH_SPAM_LIST, "schedule": crontab(minute=0, hour=2, day_of_month=1),
-                              "kwargs": {"kind": "month"}},
-        "spam-list-quarterly": {"task": PUBLISH_SPAM_LIST,
-                                "schedule": crontab(minute=0, hour=3, day_of_month=1, month_of_year="1,4,7,10"),
-                                "kwargs": {"kind": "quarter"}},
+        "spam-list-weekly": {
+            "task": PUBLISH_SPAM_LIST,
+            "schedule": crontab(minute=0, hour=1, day_of_week=1),
+            "kwargs": {"kind": "week"},
+        },
+        "spam-list-monthly": {
+            "task": PUBLISH_SPAM_LIST,
+            "schedule": crontab(minute=0, hour=2, day_of_month=1),
+            "kwargs": {"kind": "month"},
+        },
+        "spam-list-quarterly": {
+            "task": PUBLISH_SPAM_LIST,
+            "schedule": crontab(minute=0, hour=3, day_of_month=1, month_of_year="1,4,7,10"),
+            "kwargs": {"kind": "quarter"},
+        },
     }
 
 
@@ -74,8 +95,11 @@ def _transport_options(settings: Settings) -> dict[str, object]:
         # Acks are late (a task is acknowledged when it ends), so the timeout must outlast the longest
         # task budget: Settings refuse one shorter than 1.5x it (numrep.config.VISIBILITY_MARGIN).
         visibility = settings.broker_visibility_timeout_seconds
-        return {"visibility_timeout": visibility, "unacked_restore_interval": max(1, min(10, int(visibility))),
-                "unacked_restore_throttle": 1}
+        return {
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": max(1, min(10, int(visibility))),
+            "unacked_restore_throttle": 1,
+        }
     return {"polling_interval": BROKER_POLLING_SECONDS}
 
 

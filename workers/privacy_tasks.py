@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep import retention
 from numrep.errors import StoreError
@@ -17,7 +17,12 @@ def prune_reports_task() -> dict[str, int | bool]:
     the next rescore). Idempotent: the cut-offs only move forward, and running
     it again deletes nothing more.
     """
-    run = retention.enforce(store(), settings(), datetime.now(timezone.utc))
-    return {"reports": run.reports, "case_events": run.case_events, "texts": run.texts, "statements": run.statements,
-            "subjects": run.subjects,
-            "done": run.done}
+    run = retention.enforce(store(), settings(), datetime.now(UTC))
+    return {
+        "reports": run.reports,
+        "case_events": run.case_events,
+        "texts": run.texts,
+        "statements": run.statements,
+        "subjects": run.subjects,
+        "done": run.done,
+    }

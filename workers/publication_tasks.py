@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep import pipeline
-from numrep.regulator import spam_list
 from numrep.errors import StoreError
+from numrep.regulator import spam_list
 from numrep.regulator.periods import Kind, Period
 from workers.celery_app import PUBLISH_RANGE_RULES, PUBLISH_SPAM_LIST, app, settings, store
 
 
 def last_complete(kind: Kind, today: datetime | None = None) -> Period:
     """The most recent period of ``kind`` that has ended."""
-    day = (today or datetime.now(timezone.utc)).date()
+    day = (today or datetime.now(UTC)).date()
     return Period.containing(day, kind).previous()
 
 
@@ -25,12 +25,11 @@ def publish_spam_list_task(kind: str = "month", period: str | None = None) -> li
     return [str(path) for path in spam_list.publish_to(settings().data_dir / "publications", files, p.label)]
 
 
-@app.task(name=PUBLISH_RANGE_RULES, autoretry_for=(StoreError,), retry_backoff=True, retry_backoff_max=300, max_retries=5)
+@app.task(
+    name=PUBLISH_RANGE_RULES, autoretry_for=(StoreError,), retry_backoff=True, retry_backoff_max=300, max_retries=5
+)
 def publish_range_rules_task() -> dict[str, int | None]:
     """Publish range rules for overwhelmingly abusive ranges (idempotent: no change, no version)."""
     version = pipeline.publish_range_rules(store(), settings())
     meta = pipeline.sync_filter(store(), settings())
     return {"rules_version": version, "filter_version": meta.version if meta else None}
-
-
-

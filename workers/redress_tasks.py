@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep.errors import StoreError
 from numrep.redress import disputes
@@ -15,4 +15,4 @@ def expire_disputes_task() -> int:
 
     Idempotent: each expiry is a compare-and-set on the dispute's state.
     """
-    return len(disputes.expire_moot(store(), datetime.now(timezone.utc)))
+    return len(disputes.expire_moot(store(), datetime.now(UTC)))

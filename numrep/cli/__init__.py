@@ -65,7 +65,7 @@ def startup_errors() -> Iterator[None]:
 
 
 @contextmanager
-def open_store(ctx: click.Context, migrate: bool | None = None) -> Iterator["Store"]:
+def open_store(ctx: click.Context, migrate: bool | None = None) -> Iterator[Store]:
     """The configured store, closed on the way out (errors opening it propagate: see ``startup_errors``).
 
     ``migrate`` as for ``numrep.store.open_store``: by default only SQLite creates its schema on open.
@@ -79,13 +79,14 @@ def open_store(ctx: click.Context, migrate: bool | None = None) -> Iterator["Sto
         store.close()
 
 
-def connect(ctx: click.Context, target: str | None, timeout: float = 5.0) -> "Client":
+def connect(ctx: click.Context, target: str | None, timeout: float = 5.0) -> Client:
     """A client for the server, sending NUMREP_API_KEY and using NUMREP_CLIENT_{CA,CERT,KEY}_FILE when set."""
     from numrep.sdk.client import Client
 
     settings = settings_of(ctx)
-    return Client(target or settings.grpc_address, timeout=timeout, api_key=reveal(settings.api_key),
-                  **settings.client_tls())
+    return Client(
+        target or settings.grpc_address, timeout=timeout, api_key=reveal(settings.api_key), **settings.client_tls()
+    )
 
 
 def grpc_call(fn: Callable[[], Any]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +78,35 @@ def allowlist_list(ctx: click.Context, target: str | None) -> None:
     console.print(t)
 
 
-def _import_command(ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: bool, target: str | None) -> None:
+def _import_command(
+    ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: bool, target: str | None
+) -> None:
     """Validate and apply a port-blacklist or registry file, directly or through AdminService."""
     from numrep.regulator import port_blacklist, registry
 
     importer = {"ports": port_blacklist.import_file, "ranges": registry.import_file}[kind]
-    run_import(ctx, file, fmt, direct, target, kind, lambda store, region, advance: importer(store, file, fmt, region, advance),
-               lambda client: client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations)
+    run_import(
+        ctx,
+        file,
+        fmt,
+        direct,
+        target,
+        kind,
+        lambda store, region, advance: importer(store, file, fmt, region, advance),
+        lambda client: client.admin.ImportPortBlacklist if kind == "ports" else client.admin.ImportAllocations,
+    )
 
 
-def run_import(ctx: click.Context, file: Path, fmt: str | None, direct: bool, target: str | None, noun: str,
-               apply: Callable[[Any, str, Callable[[int], None]], Any], rpc: Callable[[Any], Any]) -> None:
+def run_import(
+    ctx: click.Context,
+    file: Path,
+    fmt: str | None,
+    direct: bool,
+    target: str | None,
+    noun: str,
+    apply: Callable[[Any, str, Callable[[int], None]], Any],
+    rpc: Callable[[Any], Any],
+) -> None:
     """Validate and apply an import file with a progress bar: ``apply(store, region, advance)`` with ``--direct``,
     else streamed in chunks to the AdminService call ``rpc(client)``; problems are printed with their lines."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
@@ -96,7 +114,13 @@ def run_import(ctx: click.Context, file: Path, fmt: str | None, direct: bool, ta
     from numrep.regulator.imports import ImportRejected
 
     size = file.stat().st_size
-    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     if direct:
         settings = settings_of(ctx)
         with startup_errors(), Progress(*columns, console=err_console) as bar:
@@ -117,7 +141,9 @@ def run_import(ctx: click.Context, file: Path, fmt: str | None, direct: bool, ta
         with open(file, "rb") as fh:
             first = True
             while data := fh.read(1 << 20):
-                yield admin_pb2.ImportChunk(filename=file.name if first else "", format=fmt or "" if first else "", data=data)
+                yield admin_pb2.ImportChunk(
+                    filename=file.name if first else "", format=fmt or "" if first else "", data=data
+                )
                 first = False
                 advance(len(data))
 
@@ -142,8 +168,12 @@ def _print_problems(name: str, problems: list[tuple[int, str]], more: int) -> No
 
 
 import_file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-import_format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file's suffix.")
-import_direct_option = click.option("--direct", is_flag=True, help="Apply to the configured store from this machine instead of via the server.")
+import_format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file's suffix."
+)
+import_direct_option = click.option(
+    "--direct", is_flag=True, help="Apply to the configured store from this machine instead of via the server."
+)
 
 
 @main.command("import-ports")
@@ -179,10 +209,17 @@ def import_ranges(ctx: click.Context, file: Path, fmt: str | None, direct: bool,
 
 @main.command()
 @click.argument("period")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Directory for spam-list-<period>.{json,csv,html}.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory for spam-list-<period>.{json,csv,html}.",
+)
 @click.option("--unmasked", is_flag=True, help="Publish full numbers instead of masking their middle digits.")
-@click.option("--direct", is_flag=True, help="Build from the configured store on this machine instead of via the server.")
+@click.option(
+    "--direct", is_flag=True, help="Build from the configured store on this machine instead of via the server."
+)
 @target_option
 @click.pass_context
 def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: bool, target: str | None) -> None:
@@ -200,8 +237,11 @@ def publish(ctx: click.Context, period: str, out: Path, unmasked: bool, direct: 
         from numrep.v1 import admin_pb2
 
         with connect(ctx, target, timeout=300) as client:
-            r = grpc_call(lambda: client.admin.PublishSpamList(
-                admin_pb2.PublishSpamListRequest(period=period, unmasked=unmasked), timeout=300))
+            r = grpc_call(
+                lambda: client.admin.PublishSpamList(
+                    admin_pb2.PublishSpamListRequest(period=period, unmasked=unmasked), timeout=300
+                )
+            )
         files, label = {"json": r.json, "csv": r.csv, "html": r.html}, r.period
     for path in spam_list.publish_to(out, files, label):
         console.print(f"wrote {path} ({path.stat().st_size:,} bytes)")
@@ -214,9 +254,14 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--operator", required=True, help="Who the key is for.")
-@click.option("--scope", "scopes", multiple=True, required=True, type=choice_of(Scope),
-              help="What it may call; repeat for several. 'holder': the holder named by --operator handles "
-                   "its own complaints.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=choice_of(Scope),
+    help="What it may call; repeat for several. 'holder': the holder named by --operator handles its own complaints.",
+)
 @click.pass_context
 def keys_create(ctx: click.Context, operator: str, scopes: tuple[str, ...]) -> None:
     """Create an API key in the configured store and print it once."""
@@ -237,8 +282,13 @@ def keys_list(ctx: click.Context) -> None:
         rows = store.list_api_keys()
     t = Table("key hash", "operator", "scopes", "created", "state")
     for k in rows:
-        t.add_row(k.key_hash[3:19], k.operator, ",".join(sorted(s.value for s in k.scopes)),
-                  k.created_at.isoformat(timespec="seconds"), "revoked" if k.revoked else "active")
+        t.add_row(
+            k.key_hash[3:19],
+            k.operator,
+            ",".join(sorted(s.value for s in k.scopes)),
+            k.created_at.isoformat(timespec="seconds"),
+            "revoked" if k.revoked else "active",
+        )
     console.print(t)
 
 
@@ -265,7 +315,7 @@ def epoch_show(ctx: click.Context) -> None:
     """Print the current feed epoch."""
     with startup_errors(), open_store(ctx) as store:
         current = store.feed_epoch()
-    console.print(f"feed epoch {current} (began {datetime.fromtimestamp(current / 1e6, timezone.utc):%Y-%m-%d %H:%M:%S} UTC)")
+    console.print(f"feed epoch {current} (began {datetime.fromtimestamp(current / 1e6, UTC):%Y-%m-%d %H:%M:%S} UTC)")
 
 
 @epoch.command("new")
@@ -279,5 +329,5 @@ def epoch_new(ctx: click.Context) -> None:
     snapshot. Servers pick the new epoch up within seconds.
     """
     with startup_errors(), open_store(ctx) as store:
-        began = store.start_feed_epoch(datetime.now(timezone.utc))
+        began = store.start_feed_epoch(datetime.now(UTC))
     console.print(f"began feed epoch {began}; SDKs resynchronise from a full snapshot")

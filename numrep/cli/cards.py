@@ -29,8 +29,18 @@ def _upload(ctx: click.Context, kind: str, file: Path, fmt: str | None, direct: 
             return cards.registration_importer(settings_of(ctx).id_number_key)(store, file, fmt, region, advance, None)
         return cards.import_statuses(store, file, fmt, region, advance, None)
 
-    run_import(ctx, file, fmt, direct, target, "cards" if kind == "registrations" else "outcomes", apply,
-               lambda client: client.admin.ImportCardRegistrations if kind == "registrations" else client.admin.ImportCardStatuses)
+    run_import(
+        ctx,
+        file,
+        fmt,
+        direct,
+        target,
+        "cards" if kind == "registrations" else "outcomes",
+        apply,
+        lambda client: (
+            client.admin.ImportCardRegistrations if kind == "registrations" else client.admin.ImportCardStatuses
+        ),
+    )
 
 
 @cards_group.command("import")
@@ -77,8 +87,11 @@ def cards_reverify(ctx: click.Context, operator: str, out: Path, direct: bool, t
     if direct:
         settings = settings_of(ctx)
         with startup_errors(), open_store(ctx) as store:
-            data = cards.reverification_csv(cards.reverification_list(
-                store, operator.strip(), settings.card_limit_per_operator, settings.card_concentration))
+            data = cards.reverification_csv(
+                cards.reverification_list(
+                    store, operator.strip(), settings.card_limit_per_operator, settings.card_concentration
+                )
+            )
     else:
         from numrep.v1 import cards_pb2
 
@@ -86,11 +99,17 @@ def cards_reverify(ctx: click.Context, operator: str, out: Path, direct: bool, t
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(cards.REVERIFY_COLUMNS)
         with connect(ctx, target, timeout=600) as client:
-            entries = grpc_call(lambda: list(client.admin.GetReverificationList(
-                cards_pb2.ReverificationListRequest(operator=operator), timeout=600)))
+            entries = grpc_call(
+                lambda: list(
+                    client.admin.GetReverificationList(
+                        cards_pb2.ReverificationListRequest(operator=operator), timeout=600
+                    )
+                )
+            )
         for e in entries:
-            w.writerow([e.number, e.id_ref, e.registered_on, e.seller, e.cards_at_operator, e.cards_total,
-                        ";".join(e.reasons)])
+            w.writerow(
+                [e.number, e.id_ref, e.registered_on, e.seller, e.cards_at_operator, e.cards_total, ";".join(e.reasons)]
+            )
         data = buf.getvalue().encode()
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(data)
@@ -109,10 +128,15 @@ def cards_findings(ctx: click.Context) -> None:
     with startup_errors(), open_store(ctx) as store:
         ind = cards.indicators(store, limit=settings.card_limit_per_operator, concentration=settings.card_concentration)
     found = ind["ids_found"]
-    console.print(f"ID numbers over the limit: {found['over_limit']}; concentrated across operators: "
-                  f"{found['concentration']}; holding numbers later flagged: {found['later_flagged']}")
+    console.print(
+        f"ID numbers over the limit: {found['over_limit']}; concentrated across operators: "
+        f"{found['concentration']}; holding numbers later flagged: {found['later_flagged']}"
+    )
     for o in ind["operators"]:
-        console.print(f"{o['operator']}: {o['cards']} cards; {o['ids_over_limit']} IDs over the limit holding "
-                      f"{o['cards_over_limit']}; {o['high_risk']} cards found: {o['reverified']} re-verified, "
-                      f"{o['cancelled']} cancelled, {o['expired']} expired, {o['pending']} pending "
-                      f"({100 * o['progress']:.0f}% handled)", highlight=False)
+        console.print(
+            f"{o['operator']}: {o['cards']} cards; {o['ids_over_limit']} IDs over the limit holding "
+            f"{o['cards_over_limit']}; {o['high_risk']} cards found: {o['reverified']} re-verified, "
+            f"{o['cancelled']} cancelled, {o['expired']} expired, {o['pending']} pending "
+            f"({100 * o['progress']:.0f}% handled)",
+            highlight=False,
+        )

@@ -15,13 +15,22 @@ if TYPE_CHECKING:
 
     from numrep.v1.disputes_pb2 import Dispute
 
-actor_option = click.option("--by", "actor", default=lambda: os.environ.get("USER", ""), show_default="$USER",
-                            help="The analyst who acts (kept with the step).")
-token_option = click.option("--token", default="", envvar="NUMREP_DISPUTE_TOKEN",
-                            help="The owner token FileDispute returned (not needed with the holder's or an analyst's key).")
+actor_option = click.option(
+    "--by",
+    "actor",
+    default=lambda: os.environ.get("USER", ""),
+    show_default="$USER",
+    help="The analyst who acts (kept with the step).",
+)
+token_option = click.option(
+    "--token",
+    default="",
+    envvar="NUMREP_DISPUTE_TOKEN",
+    help="The owner token FileDispute returned (not needed with the holder's or an analyst's key).",
+)
 
 
-def _ts(dt: "Timestamp") -> str:
+def _ts(dt: Timestamp) -> str:
     return dt.ToDatetime().strftime("%Y-%m-%d %H:%M") if dt.seconds else ""
 
 
@@ -31,15 +40,20 @@ def _state(value: int) -> str:
     return enum_name(disputes_pb2.DisputeState, value, "DISPUTE_STATE_").lower()
 
 
-def _show(d: "Dispute") -> None:
-    console.print(f"[bold]{d.dispute_id}[/bold] {d.subject}: {_state(d.state)}  "
-                  f"(proof: {d.proof} via {d.holder}; filed {_ts(d.filed_at)}, acknowledge by {_ts(d.ack_due)}, "
-                  f"decide by {_ts(d.decide_due)} UTC)", highlight=False)
+def _show(d: Dispute) -> None:
+    console.print(
+        f"[bold]{d.dispute_id}[/bold] {d.subject}: {_state(d.state)}  "
+        f"(proof: {d.proof} via {d.holder}; filed {_ts(d.filed_at)}, acknowledge by {_ts(d.ack_due)}, "
+        f"decide by {_ts(d.decide_due)} UTC)",
+        highlight=False,
+    )
     console.print(f"statement: {d.statement}", highlight=False)
     if d.reason:
         console.print(f"decision: {d.reason}", highlight=False)
     for a in d.authoritative:
-        console.print(f"[yellow]authoritative (an analyst's, not the dispute's to clear):[/yellow] {a}", highlight=False)
+        console.print(
+            f"[yellow]authoritative (an analyst's, not the dispute's to clear):[/yellow] {a}", highlight=False
+        )
     table = Table("state", "at (UTC)", "by", "note")
     for t in d.transitions:
         table.add_row(_state(t.state), _ts(t.at), t.actor, t.note)
@@ -71,20 +85,27 @@ def dispute_code(ctx: click.Context, subject: str, target: str | None) -> None:
     from numrep.v1 import disputes_pb2
 
     with connect(ctx, target, timeout=15) as c:
-        r = grpc_call(lambda: c.disputes.RequestCode(disputes_pb2.RequestCodeRequest(subject=subject), timeout=c.timeout))
-    console.print(f"a code is on its way through {r.holder}; valid until {_ts(r.expires_at)} UTC\n"
-                  f"challenge: {r.challenge_id}", highlight=False)
+        r = grpc_call(
+            lambda: c.disputes.RequestCode(disputes_pb2.RequestCodeRequest(subject=subject), timeout=c.timeout)
+        )
+    console.print(
+        f"a code is on its way through {r.holder}; valid until {_ts(r.expires_at)} UTC\nchallenge: {r.challenge_id}",
+        highlight=False,
+    )
 
 
 @dispute.command("file")
 @click.argument("subject")
 @click.option("--statement", required=True, help="Why the verdict is wrong.")
-@click.option("--challenge", "challenge_id", default="", help="With a one-time code: the challenge `dispute code` printed.")
+@click.option(
+    "--challenge", "challenge_id", default="", help="With a one-time code: the challenge `dispute code` printed."
+)
 @click.option("--code", default="", help="With a one-time code: the code the owner received.")
 @target_option
 @click.pass_context
-def dispute_file(ctx: click.Context, subject: str, statement: str, challenge_id: str, code: str,
-                 target: str | None) -> None:
+def dispute_file(
+    ctx: click.Context, subject: str, statement: str, challenge_id: str, code: str, target: str | None
+) -> None:
     """File a dispute of SUBJECT's verdict (the holder's key attests, or a one-time code proves control)."""
     from numrep.v1 import disputes_pb2
 
@@ -105,8 +126,11 @@ def dispute_show(ctx: click.Context, dispute_id: str, token: str, target: str | 
     from numrep.v1 import disputes_pb2
 
     with connect(ctx, target) as c:
-        d = grpc_call(lambda: c.disputes.GetDispute(disputes_pb2.GetDisputeRequest(dispute_id=dispute_id, owner_token=token),
-                                                    timeout=c.timeout))
+        d = grpc_call(
+            lambda: c.disputes.GetDispute(
+                disputes_pb2.GetDisputeRequest(dispute_id=dispute_id, owner_token=token), timeout=c.timeout
+            )
+        )
     _show(d)
 
 
@@ -120,15 +144,25 @@ def dispute_list(ctx: click.Context, subject: str, limit: int, target: str | Non
     from numrep.v1 import disputes_pb2
 
     with connect(ctx, target) as c:
-        found = grpc_call(lambda: c.disputes.ListDisputes(disputes_pb2.ListDisputesRequest(subject=subject, limit=limit),
-                                                          timeout=c.timeout)).disputes
+        found = grpc_call(
+            lambda: c.disputes.ListDisputes(
+                disputes_pb2.ListDisputesRequest(subject=subject, limit=limit), timeout=c.timeout
+            )
+        ).disputes
     if not found:
         console.print("no open disputes" if not subject else f"no disputes of {subject}")
         return
     table = Table("dispute", "number", "state", "filed (UTC)", "acknowledge by", "decide by", "statement")
     for d in found:
-        table.add_row(d.dispute_id, d.subject, _state(d.state), _ts(d.filed_at), _ts(d.ack_due), _ts(d.decide_due),
-                      d.statement[:60])
+        table.add_row(
+            d.dispute_id,
+            d.subject,
+            _state(d.state),
+            _ts(d.filed_at),
+            _ts(d.ack_due),
+            _ts(d.decide_due),
+            d.statement[:60],
+        )
     console.print(table)
 
 
@@ -170,8 +204,9 @@ def dispute_review(ctx: click.Context, dispute_id: str, note: str, actor: str, t
 @actor_option
 @target_option
 @click.pass_context
-def dispute_decide(ctx: click.Context, dispute_id: str, uphold: bool, reason: str, actor: str,
-                   target: str | None) -> None:
+def dispute_decide(
+    ctx: click.Context, dispute_id: str, uphold: bool, reason: str, actor: str, target: str | None
+) -> None:
     """Decide a dispute."""
     from numrep.v1 import disputes_pb2
 
@@ -179,8 +214,11 @@ def dispute_decide(ctx: click.Context, dispute_id: str, uphold: bool, reason: st
     req = disputes_pb2.DecideDisputeRequest(dispute_id=dispute_id, decision=decision, actor=actor, reason=reason)
     with connect(ctx, target) as c:
         d = grpc_call(lambda: c.disputes.DecideDispute(req, timeout=c.timeout))
-    console.print(f"{d.dispute_id} is {_state(d.state)} ({d.reason}; by {actor})"
-                  + (f": {d.subject} is cleared" if uphold else ""), highlight=False)
+    console.print(
+        f"{d.dispute_id} is {_state(d.state)} ({d.reason}; by {actor})"
+        + (f": {d.subject} is cleared" if uphold else ""),
+        highlight=False,
+    )
 
 
 @dispute.command("withdraw")

@@ -24,9 +24,12 @@ def delete_reporter(ctx: click.Context, reporter_id: str, target: str | None) ->
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        r = grpc_call(lambda: c.admin.DeleteReporter(admin_pb2.DeleteReporterRequest(reporter_id=reporter_id),
-                                                     timeout=c.timeout))
-    console.print(f"removed {r.reports} reports, {r.case_events} complaint steps, {r.outcomes} trust rows; "
-                  f"{r.subjects_affected} subjects to rescore")
+        r = grpc_call(
+            lambda: c.admin.DeleteReporter(admin_pb2.DeleteReporterRequest(reporter_id=reporter_id), timeout=c.timeout)
+        )
+    console.print(
+        f"removed {r.reports} reports, {r.case_events} complaint steps, {r.outcomes} trust rows; "
+        f"{r.subjects_affected} subjects to rescore"
+    )
     for subject in r.subjects:
         console.print(f"  {subject}")

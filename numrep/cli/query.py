@@ -18,7 +18,9 @@ from numrep.models import Category, Channel, Source
 @target_option
 @json_option
 @click.pass_context
-def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, target: str | None, as_json: bool) -> None:
+def lookup(
+    ctx: click.Context, subjects: tuple[str, ...], channel: str | None, target: str | None, as_json: bool
+) -> None:
     """Ask "block, label or pass?" for one or more numbers or SMS ports."""
     from google.protobuf.json_format import MessageToDict
 
@@ -33,7 +35,11 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
         else:
             results = grpc_call(lambda: client.batch_lookup(subjects, channel))
     if as_json:
-        click.echo(json.dumps([MessageToDict(r, preserving_proto_field_name=True) for r in results], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [MessageToDict(r, preserving_proto_field_name=True) for r in results], indent=2, ensure_ascii=False
+            )
+        )
         return
     failed = False
     for raw, r in zip(subjects, results):
@@ -50,7 +56,9 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
         ]
         if r.top_category:
             parts.append(enum_name(common_pb2.Category, r.top_category, "CATEGORY_").lower())
-        parts.append(f"(decided by {enum_name(reputation_pb2.VerdictSource, r.source, 'VERDICT_SOURCE_').lower()}, version {r.version})")
+        parts.append(
+            f"(decided by {enum_name(reputation_pb2.VerdictSource, r.source, 'VERDICT_SOURCE_').lower()}, version {r.version})"
+        )
         console.print("  ".join(parts), highlight=False)
         for reason in r.reasons:
             console.print(f"    {reason}", highlight=False)
@@ -71,16 +79,31 @@ def lookup(ctx: click.Context, subjects: tuple[str, ...], channel: str | None, t
 @click.option("--source", type=choice_of(Source), default=Source.APP.value, show_default=True)
 @click.option("--report-id", help="Idempotency key (a UUID); generated when omitted.")
 @click.option("--text", default="", help="The SMS body or a note.")
-@click.option("--reporter-number", default="", help="The reporter's own number (hashed): call records can corroborate it.")
+@click.option(
+    "--reporter-number", default="", help="The reporter's own number (hashed): call records can corroborate it."
+)
 @target_option
 @click.pass_context
-def report(ctx: click.Context, subject: str, reporter: str, category: str, channel: str | None, source: str,
-           report_id: str | None, text: str, reporter_number: str, target: str | None) -> None:
+def report(
+    ctx: click.Context,
+    subject: str,
+    reporter: str,
+    category: str,
+    channel: str | None,
+    source: str,
+    report_id: str | None,
+    text: str,
+    reporter_number: str,
+    target: str | None,
+) -> None:
     """Submit a complaint about a number or SMS port."""
 
     with connect(ctx, target) as client:
-        r = grpc_call(lambda: client.report(subject, reporter, category, channel, report_id, source, text,
-                                            reporter_number=reporter_number))
+        r = grpc_call(
+            lambda: client.report(
+                subject, reporter, category, channel, report_id, source, text, reporter_number=reporter_number
+            )
+        )
     state = "already received (not counted again)" if r.duplicate else "accepted"
     console.print(f"report {r.report_id} about {r.subject}: {state}")
 
@@ -95,7 +118,9 @@ def holder(ctx: click.Context, subject: str, target: str | None) -> None:
 
     with connect(ctx, target) as client:
         a = grpc_call(lambda: client.admin.ResolveHolder(admin_pb2.ResolveHolderRequest(subject=subject), timeout=5))
-    console.print(f"{subject}: {a.holder} ({a.holder_type}), range {a.prefix}, {a.size} numbers allocated", highlight=False)
+    console.print(
+        f"{subject}: {a.holder} ({a.holder_type}), range {a.prefix}, {a.size} numbers allocated", highlight=False
+    )
 
 
 @main.command()
@@ -107,13 +132,23 @@ def status(ctx: click.Context, target: str | None) -> None:
     with connect(ctx, target) as client:
         s = grpc_call(client.status)
     t = Table.grid(padding=(0, 2))
-    for k in ("rules_version", "rules_count", "filter_version", "filter_count", "store", "store_healthy", "signing_key_id"):
+    for k in (
+        "rules_version",
+        "rules_count",
+        "filter_version",
+        "filter_count",
+        "store",
+        "store_healthy",
+        "signing_key_id",
+    ):
         t.add_row(k, str(getattr(s, k)))
     console.print(t)
 
 
 @main.command()
-@click.option("--since", "since_version", type=int, default=0, show_default=True, help="Version held (0: full snapshot).")
+@click.option(
+    "--since", "since_version", type=int, default=0, show_default=True, help="Version held (0: full snapshot)."
+)
 @target_option
 @json_option
 @click.pass_context
@@ -129,12 +164,18 @@ def rules(ctx: click.Context, since_version: int, target: str | None, as_json: b
         click.echo(json.dumps(MessageToDict(u, preserving_proto_field_name=True), indent=2, ensure_ascii=False))
         return
     kind = "full snapshot" if u.full_snapshot else f"delta from {u.from_version}"
-    console.print(f"version {u.version} ({kind}), checksum {u.checksum[:16]}…, {len(u.added)} added, {len(u.removed)} removed")
+    console.print(
+        f"version {u.version} ({kind}), checksum {u.checksum[:16]}…, {len(u.added)} added, {len(u.removed)} removed"
+    )
     t = Table("rule", "action", "category", "reason")
     for r in u.added:
         action = enum_name(common_pb2.Action, r.action, "ACTION_")
-        t.add_row(r.rule_id, f"[{ACTION_STYLE[action]}]{action}[/]",
-                  enum_name(common_pb2.Category, r.category, "CATEGORY_").lower(), r.reason)
+        t.add_row(
+            r.rule_id,
+            f"[{ACTION_STYLE[action]}]{action}[/]",
+            enum_name(common_pb2.Category, r.category, "CATEGORY_").lower(),
+            r.reason,
+        )
     console.print(t)
     for rid in u.removed:
         console.print(f"removed {rid}")

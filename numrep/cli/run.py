@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from rich.table import Table
@@ -19,10 +19,11 @@ from numrep.cli import console, err_console, main, open_store, settings_of, star
 from numrep.config import Settings, redacted_url
 from numrep.regulator.periods import Period
 
-
 insecure_option = click.option(
-    "--insecure-allow-public", is_flag=True,
-    help="Listen on a non-loopback address without auth (refused otherwise; NUMREP_INSECURE_ALLOW_PUBLIC).")
+    "--insecure-allow-public",
+    is_flag=True,
+    help="Listen on a non-loopback address without auth (refused otherwise; NUMREP_INSECURE_ALLOW_PUBLIC).",
+)
 
 
 @main.command()
@@ -87,8 +88,22 @@ def _worker_env(settings: Settings) -> dict[str, str]:
 def _spawn_worker(settings: Settings, beat: bool) -> subprocess.Popen[bytes]:
     log = settings.data_dir / "worker.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "solo",
-           "--loglevel", "INFO", "-Q", "numrep", "--without-mingle", "--without-gossip"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "-Q",
+        "numrep",
+        "--without-mingle",
+        "--without-gossip",
+    ]
     if beat:
         cmd.append("-B")
     fh = open(log, "ab")
@@ -115,7 +130,7 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
     if settings.metrics_port:
         host = settings.metrics_host
         t.add_row("metrics", f"http://{host}:{settings.metrics_port}/metrics (worker: :{settings.metrics_port + 1})")
-    quarter = Period.containing(datetime.now(timezone.utc).date(), "quarter").label
+    quarter = Period.containing(datetime.now(UTC).date(), "quarter").label
     published = settings.data_dir.resolve() / "published"
     console.print("[bold]numrep is up[/bold]")
     console.print(t)
@@ -131,12 +146,15 @@ def _banner(settings: Settings, address: str, worker_pid: int) -> None:
         f"  numrep publish {quarter} --out {published}   # this quarter's spam reporting list\n"
         f"  # then open {published / f'spam-list-{quarter}.html'} in a browser (also .json, .csv)\n"
         "Press Ctrl-C to stop.",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
 @main.command()
-@click.option("--processes", type=int, help="Serving processes sharing the port (NUMREP_GRPC_PROCESSES; 0 = one per core).")
+@click.option(
+    "--processes", type=int, help="Serving processes sharing the port (NUMREP_GRPC_PROCESSES; 0 = one per core)."
+)
 @insecure_option
 @click.pass_context
 def serve(ctx: click.Context, processes: int | None, insecure_allow_public: bool) -> None:
@@ -148,8 +166,9 @@ def serve(ctx: click.Context, processes: int | None, insecure_allow_public: bool
     from numrep.logs import setup
     from services.server import serve_processes
 
-    ctx.ensure_object(dict)["overrides"].update(grpc_processes=processes,
-                                                insecure_allow_public=insecure_allow_public or None)
+    ctx.ensure_object(dict)["overrides"].update(
+        grpc_processes=processes, insecure_allow_public=insecure_allow_public or None
+    )
     settings = settings_of(ctx)
     setup(settings.log_level, settings.log_format)
     with startup_errors():

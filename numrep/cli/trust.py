@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 from rich.table import Table
@@ -11,8 +11,13 @@ from rich.table import Table
 from numrep.cli import connect, console, grpc_call, main, target_option
 from numrep.models import Decision
 
-actor_option = click.option("--by", "actor", default=lambda: os.environ.get("USER", ""), show_default="$USER",
-                            help="Who acts (kept with the decision).")
+actor_option = click.option(
+    "--by",
+    "actor",
+    default=lambda: os.environ.get("USER", ""),
+    show_default="$USER",
+    help="Who acts (kept with the decision).",
+)
 
 
 def _ts(dt: object) -> str:
@@ -34,8 +39,11 @@ def honeypot_add(ctx: click.Context, number: str, operator: str, note: str, targ
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        pot = grpc_call(lambda: c.admin.AddHoneypot(admin_pb2.AddHoneypotRequest(number=number, operator=operator, note=note),
-                                                    timeout=c.timeout))
+        pot = grpc_call(
+            lambda: c.admin.AddHoneypot(
+                admin_pb2.AddHoneypotRequest(number=number, operator=operator, note=note), timeout=c.timeout
+            )
+        )
     console.print(f"{pot.number} is a honeypot of {pot.operator}")
 
 
@@ -47,7 +55,9 @@ def honeypot_remove(ctx: click.Context, number: str, target: str | None) -> None
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        pot = grpc_call(lambda: c.admin.RemoveHoneypot(admin_pb2.RemoveHoneypotRequest(number=number), timeout=c.timeout))
+        pot = grpc_call(
+            lambda: c.admin.RemoveHoneypot(admin_pb2.RemoveHoneypotRequest(number=number), timeout=c.timeout)
+        )
     console.print(f"{pot.number} is no longer a honeypot")
 
 
@@ -59,8 +69,9 @@ def honeypot_list(ctx: click.Context, operator: str, target: str | None) -> None
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        pots = grpc_call(lambda: c.admin.ListHoneypots(admin_pb2.ListHoneypotsRequest(operator=operator),
-                                                       timeout=c.timeout)).honeypots
+        pots = grpc_call(
+            lambda: c.admin.ListHoneypots(admin_pb2.ListHoneypotsRequest(operator=operator), timeout=c.timeout)
+        ).honeypots
     table = Table("number", "operator", "note", "since")
     for p in pots:
         table.add_row(p.number, p.operator, p.note, _ts(p.added_at))
@@ -70,18 +81,21 @@ def honeypot_list(ctx: click.Context, operator: str, target: str | None) -> None
 @main.command("confirm-fraud")
 @click.argument("subject")
 @click.option("--case", "case_id", required=True, help="The analyst's or police case id.")
-@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True, help="How long the confirmation lasts.")
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=90, show_default=True, help="How long the confirmation lasts."
+)
 @click.option("--reason", required=True)
 @actor_option
 @target_option
 @click.pass_context
-def confirm_fraud(ctx: click.Context, subject: str, case_id: str, days: int, reason: str, actor: str,
-                  target: str | None) -> None:
+def confirm_fraud(
+    ctx: click.Context, subject: str, case_id: str, days: int, reason: str, actor: str, target: str | None
+) -> None:
     """Mark SUBJECT as confirmed fraud: authoritative, it blocks until it lapses (never a protected number)."""
     from numrep.v1 import admin_pb2
 
     req = admin_pb2.ConfirmFraudRequest(subject=subject, case_id=case_id, actor=actor, reason=reason)
-    req.expires_at.FromDatetime(datetime.now(timezone.utc) + timedelta(days=days))
+    req.expires_at.FromDatetime(datetime.now(UTC) + timedelta(days=days))
     with connect(ctx, target) as c:
         f = grpc_call(lambda: c.admin.ConfirmFraud(req, timeout=c.timeout))
     console.print(f"{f.subject}: confirmed fraud in case {f.case_id} until {_ts(f.expires_at)}")
@@ -101,13 +115,20 @@ def cases_list(ctx: click.Context, state: str, limit: int, target: str | None) -
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        found = grpc_call(lambda: c.admin.ListReviewCases(admin_pb2.ListReviewCasesRequest(state=state, limit=limit),
-                                                          timeout=c.timeout)).cases
+        found = grpc_call(
+            lambda: c.admin.ListReviewCases(
+                admin_pb2.ListReviewCasesRequest(state=state, limit=limit), timeout=c.timeout
+            )
+        ).cases
     decided = state != "open"
     table = Table("case", "opened", "summary", *(("decision", "by", "reason") if decided else ()))
     for k in found:  # the case id names its kind and subject: report_bombing:tel:+86...
-        table.add_row(k.case_id.split("@")[0], _ts(k.opened_at), k.summary,
-                      *((k.decision or "open", k.actor, k.reason) if decided else ()))
+        table.add_row(
+            k.case_id.split("@")[0],
+            _ts(k.opened_at),
+            k.summary,
+            *((k.decision or "open", k.actor, k.reason) if decided else ()),
+        )
     console.print(table if found else f"no {state if state != 'all' else ''} review cases".replace("  ", " "))
 
 
@@ -119,14 +140,15 @@ def cases_list(ctx: click.Context, state: str, limit: int, target: str | None) -
 @actor_option
 @target_option
 @click.pass_context
-def cases_decide(ctx: click.Context, case_id: str, decision: str, reason: str, days: int | None, actor: str,
-                 target: str | None) -> None:
+def cases_decide(
+    ctx: click.Context, case_id: str, decision: str, reason: str, days: int | None, actor: str, target: str | None
+) -> None:
     """Decide CASE_ID: block (the analyst's authority), label (keep it held) or clear (its complaints stop counting)."""
     from numrep.v1 import admin_pb2
 
     req = admin_pb2.DecideReviewCaseRequest(case_id=case_id, decision=decision, actor=actor, reason=reason)
     if days:
-        req.expires_at.FromDatetime(datetime.now(timezone.utc) + timedelta(days=days))
+        req.expires_at.FromDatetime(datetime.now(UTC) + timedelta(days=days))
     with connect(ctx, target) as c:
         k = grpc_call(lambda: c.admin.DecideReviewCase(req, timeout=c.timeout))
     console.print(f"{k.subject}: {k.decision} ({k.reason}; by {k.actor})")
@@ -143,9 +165,15 @@ def block_switch(ctx: click.Context, state: str, reason: str, actor: str, target
     from numrep.v1 import admin_pb2
 
     with connect(ctx, target) as c:
-        s = grpc_call(lambda: c.admin.SetBlockSwitch(
-            admin_pb2.SetBlockSwitchRequest(block_to_label=state == "on", actor=actor, reason=reason), timeout=c.timeout))
-    console.print("every BLOCK is now LABEL" if s.block_to_label else "BLOCKs apply again", f"({s.reason}; by {s.actor})")
+        s = grpc_call(
+            lambda: c.admin.SetBlockSwitch(
+                admin_pb2.SetBlockSwitchRequest(block_to_label=state == "on", actor=actor, reason=reason),
+                timeout=c.timeout,
+            )
+        )
+    console.print(
+        "every BLOCK is now LABEL" if s.block_to_label else "BLOCKs apply again", f"({s.reason}; by {s.actor})"
+    )
 
 
 @main.command()
@@ -163,7 +191,9 @@ def shadow(ctx: click.Context, limit: int) -> None:
     counts: dict[str, int] = {}
     for d in diffs:
         counts[f"{d.v1.value} → {d.v2.value}"] = counts.get(f"{d.v1.value} → {d.v2.value}", 0) + 1
-    console.print(", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + (f" (first {limit})" if len(diffs) == limit else ""))
+    console.print(
+        ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + (f" (first {limit})" if len(diffs) == limit else "")
+    )
     table = Table("subject", "v1", "v2", "v2 score", "v2 reasons")
     for d in diffs:
         table.add_row(d.subject, d.v1.value, d.v2.value, str(d.v2_score), "; ".join(d.v2_reasons))

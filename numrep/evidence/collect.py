@@ -13,11 +13,11 @@ from collections.abc import Container, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from numrep.config import Settings
-from numrep.evidence.records import Behaviour, aggregate_hour, merge
+from numrep.evidence.records import Behaviour, merge
 from numrep.models import Channel, ConfirmedFraud, Decision, ReasonCode, ReviewCase
-from numrep.redress import disputes
 from numrep.numbers import SMS
 from numrep.privacy import subscriber_hash
+from numrep.redress import disputes
 from numrep.scoring import FUTURE_SKEW, channels_for
 from numrep.scoring_v2 import Evidence
 from numrep.store.base import Store
@@ -55,7 +55,9 @@ def fold_call_records(store: Store, settings: Settings, batch: int = 20_000, tim
     return done
 
 
-def _decisions(cases: Sequence[ReviewCase], as_of: datetime, window: timedelta) -> tuple[list[str], datetime | None, bool]:
+def _decisions(
+    cases: Sequence[ReviewCase], as_of: datetime, window: timedelta
+) -> tuple[list[str], datetime | None, bool]:
     """(authoritative reasons, cleared before, analyst hold) from a subject's decided cases, oldest first."""
     authoritative: list[str] = []
     cleared: datetime | None = None
@@ -86,13 +88,21 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
     moments = {c.reporter_hash: as_of for found, _more in complaints.values() for c in found}
     stats = store.reporter_stats(moments) if moments else {}
     numbered = {s: [c for c in complaints[s][0] if c.reporter_number_hash] for s in subjects}
-    claims = {s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]
-              for s, cs in numbered.items() if cs}
+    claims = {
+        s: [(c.reporter_number_hash, c.occurred_at - corroboration, c.occurred_at + FUTURE_SKEW) for c in cs]
+        for s, cs in numbered.items()
+        if cs
+    }
     contacted = store.contacted_many(claims) if claims else {}
     # callbacks: of the subjects with call behaviour, how many of the people they reached called them back
-    behaving = {s: subscriber_hash(settings.subscriber_key, s) for s in subjects if s in aggregates and not s.startswith(SMS)}
-    callbacks = (store.callbacks(behaving, as_of - timedelta(days=settings.contacts_days), settings.contacts_cap)
-                 if behaving else {})
+    behaving = {
+        s: subscriber_hash(settings.subscriber_key, s) for s in subjects if s in aggregates and not s.startswith(SMS)
+    }
+    callbacks = (
+        store.callbacks(behaving, as_of - timedelta(days=settings.contacts_days), settings.contacts_cap)
+        if behaving
+        else {}
+    )
     out: dict[str, Evidence] = {}
     for s in subjects:
         found, more = complaints[s]
@@ -109,13 +119,19 @@ def gather(store: Store, subjects: Sequence[str], settings: Settings, as_of: dat
         if s in fraud and fraud[s].expires_at > as_of:
             authoritative.insert(0, fraud[s].describe())
         code, case_id = authority(s, fraud, ports, decided.get(s, ()), as_of)
-        out[s] = Evidence(s, tuple(found), more, corroborated, mine, behaviour, tuple(authoritative), cleared, hold,
-                          code, case_id)
+        out[s] = Evidence(
+            s, tuple(found), more, corroborated, mine, behaviour, tuple(authoritative), cleared, hold, code, case_id
+        )
     return disputes.apply(store, settings, out, aggregates, as_of)
 
 
-def authority(subject: str, fraud: Mapping[str, ConfirmedFraud], ports: Container[str],
-              decided: Sequence[ReviewCase], as_of: datetime) -> tuple[ReasonCode, str]:
+def authority(
+    subject: str,
+    fraud: Mapping[str, ConfirmedFraud],
+    ports: Container[str],
+    decided: Sequence[ReviewCase],
+    as_of: datetime,
+) -> tuple[ReasonCode, str]:
     """The reason code of a subject's strongest authoritative evidence, and the case behind it (for redress)."""
     if subject in fraud and fraud[subject].expires_at > as_of:
         return ReasonCode.CONFIRMED_FRAUD, fraud[subject].case_id

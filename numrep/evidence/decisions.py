@@ -39,10 +39,19 @@ def add_honeypot(store: Store, settings: Settings, number: str, operator: str, n
     operator = _text(operator, "operator")
     holder = Registry.load(store).holder_of(subject)
     if holder is None or holder.holder != operator:
-        raise Forbidden(f"{subject} is not held by {operator} in the number-resource registry "
-                        f"(holder: {holder.holder if holder else 'none'}); an operator designates only its own numbers")
-    return store.add_honeypot(Honeypot(subject, subscriber_hash(settings.subscriber_key, subject), operator,
-                                       _text(note, "note", required=False), now))
+        raise Forbidden(
+            f"{subject} is not held by {operator} in the number-resource registry "
+            f"(holder: {holder.holder if holder else 'none'}); an operator designates only its own numbers"
+        )
+    return store.add_honeypot(
+        Honeypot(
+            subject,
+            subscriber_hash(settings.subscriber_key, subject),
+            operator,
+            _text(note, "note", required=False),
+            now,
+        )
+    )
 
 
 def remove_honeypot(store: Store, settings: Settings, number: str, operator: str | None) -> Honeypot:
@@ -59,22 +68,39 @@ def remove_honeypot(store: Store, settings: Settings, number: str, operator: str
     return removed
 
 
-def confirm_fraud(store: Store, settings: Settings, subject: str, case_id: str, expires_at: datetime | None,
-                  actor: str, reason: str, now: datetime) -> ConfirmedFraud:
+def confirm_fraud(
+    store: Store,
+    settings: Settings,
+    subject: str,
+    case_id: str,
+    expires_at: datetime | None,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> ConfirmedFraud:
     normalised = normalize(subject, settings.region)
     if expires_at is None:
         raise ValidationError("expires_at: required")
     if expires_at <= now:
         raise ValidationError("expires_at: must lie in the future")
-    entry = ConfirmedFraud(normalised, _text(case_id, "case_id"), expires_at, _text(actor, "actor"),
-                           _text(reason, "reason"), now)
+    entry = ConfirmedFraud(
+        normalised, _text(case_id, "case_id"), expires_at, _text(actor, "actor"), _text(reason, "reason"), now
+    )
     store.confirm_fraud(entry)
     trust.record_outcome(store, settings, normalised, Outcome.CONFIRMED, now)
     return entry
 
 
-def decide_case(store: Store, settings: Settings, case_id: str, decision: str, actor: str, reason: str, now: datetime,
-                expires_at: datetime | None = None) -> ReviewCase:
+def decide_case(
+    store: Store,
+    settings: Settings,
+    case_id: str,
+    decision: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> ReviewCase:
     try:
         d = Decision(decision.strip().lower())
     except ValueError:
@@ -91,7 +117,9 @@ def decide_case(store: Store, settings: Settings, case_id: str, decision: str, a
         subject = next((c.subject for c in store.review_cases("open", 1000) if c.case_id == case_id), None)
         if subject is None:
             raise NotFound(f"review case {case_id!r}: no such open case")
-        trust.record_outcome(store, settings, subject, Outcome.CONFIRMED if d is Decision.BLOCK else Outcome.CLEARED, now)
+        trust.record_outcome(
+            store, settings, subject, Outcome.CONFIRMED if d is Decision.BLOCK else Outcome.CLEARED, now
+        )
     return store.decide_case(case_id, d, actor, reason, now, expires_at)
 
 

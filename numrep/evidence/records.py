@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
+from typing import NamedTuple
 
 from numrep.errors import InvalidSubject, ValidationError
-from numrep.evidence.sketch import _REST_BITS, HyperLogLog, M, callee_prefix, encode_registers, merge_encoded
+from numrep.evidence.sketch import _REST_BITS, HyperLogLog, callee_prefix, encode_registers, merge_encoded
 from numrep.models import CallAggregate, CallRecord, Channel
 from numrep.numbers import SMS, TEL, default_channel, normalize
 from numrep.privacy import subscriber_hash
@@ -60,7 +60,7 @@ class RecordInput(NamedTuple):
 
 
 def hour_of(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _pack(normalised: str) -> int:
@@ -83,8 +83,8 @@ def _event_time(t: datetime | None, field: str, now: datetime, lateness: timedel
         raise InvalidRecord(field, "required")
     if t.tzinfo is None:
         raise InvalidRecord(field, "must carry a time zone")
-    if t.tzinfo is not timezone.utc:
-        t = t.astimezone(timezone.utc)
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
     if t > now + FUTURE_SKEW:
         raise InvalidRecord(field, "lies in the future")
     if t < now - lateness:
@@ -106,9 +106,16 @@ def _channel(caller: str, channel: Channel | None) -> Channel:
     return ch
 
 
-def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operator: str, now: datetime,
-                    lateness: timedelta, callers: dict[str, str] | None = None,
-                    prefixes: dict[str, int] | None = None) -> CallRecord:
+def validate_record(
+    inp: RecordInput,
+    subscriber_key: bytes,
+    region: str,
+    operator: str,
+    now: datetime,
+    lateness: timedelta,
+    callers: dict[str, str] | None = None,
+    prefixes: dict[str, int] | None = None,
+) -> CallRecord:
     """A storable record, or InvalidRecord naming the field.
 
     ``callers`` caches normalised callers across a batch: one switch's
@@ -142,8 +149,20 @@ def validate_record(inp: RecordInput, subscriber_key: bytes, region: str, operat
     if not 0 <= talk_seconds <= MAX_TALK_SECONDS:
         raise InvalidRecord("talk_seconds", f"0 to {MAX_TALK_SECONDS}")
     # positional (the field order of CallRecord): keywords cost a fifth of this function's time
-    return CallRecord(record_id, caller, subscriber_hash(subscriber_key, callee), channel, start, ring_ms, talk_seconds,
-                      international, operator, _pack(callee), _prefix_reg(callee, prefixes), now)
+    return CallRecord(
+        record_id,
+        caller,
+        subscriber_hash(subscriber_key, callee),
+        channel,
+        start,
+        ring_ms,
+        talk_seconds,
+        international,
+        operator,
+        _pack(callee),
+        _prefix_reg(callee, prefixes),
+        now,
+    )
 
 
 class AggregateInput(NamedTuple):
@@ -159,7 +178,9 @@ class AggregateInput(NamedTuple):
     callee_prefix_sketch: bytes
 
 
-def validate_aggregate(inp: AggregateInput, region: str, operator: str, now: datetime, lateness: timedelta) -> CallAggregate:
+def validate_aggregate(
+    inp: AggregateInput, region: str, operator: str, now: datetime, lateness: timedelta
+) -> CallAggregate:
     """A storable operator aggregate (source ``operator:<name>``), or InvalidRecord naming the field."""
     caller = _caller(inp.caller, region)
     channel = _channel(caller, inp.channel)
@@ -183,9 +204,16 @@ def validate_aggregate(inp: AggregateInput, region: str, operator: str, now: dat
     if callees.is_empty():
         raise InvalidRecord("callee_sketch", "required (a HyperLogLog of the hour's callees)")
     return CallAggregate(
-        caller=caller, channel=channel, hour=hour, source=f"operator:{operator}", calls=inp.calls,
-        answered=inp.answered, short_calls=inp.short_calls, ring_once_calls=inp.ring_once_calls,
-        international_calls=inp.international_calls, callees=bytes(inp.callee_sketch),  # validated above: kept as sent
+        caller=caller,
+        channel=channel,
+        hour=hour,
+        source=f"operator:{operator}",
+        calls=inp.calls,
+        answered=inp.answered,
+        short_calls=inp.short_calls,
+        ring_once_calls=inp.ring_once_calls,
+        international_calls=inp.international_calls,
+        callees=bytes(inp.callee_sketch),  # validated above: kept as sent
         prefixes=bytes(inp.callee_prefix_sketch) if not prefixes.is_empty() else b"",
     )
 
@@ -243,10 +271,20 @@ def aggregate_rows(rows: Iterable[RecordRow], honeypots: frozenset[str] = frozen
         if honeypots:
             h.hashes.add(r.callee_hash)
     return [
-        CallAggregate(caller=caller, channel=ch, hour=hour, source=RECORDS_SOURCE, calls=h.calls, answered=h.answered,
-                      short_calls=h.short, ring_once_calls=h.ring_once, international_calls=h.international,
-                      callees=encode_registers(h.callees), prefixes=encode_registers(h.prefixes),
-                      honeypots=tuple(sorted(h.hashes & honeypots)))
+        CallAggregate(
+            caller=caller,
+            channel=ch,
+            hour=hour,
+            source=RECORDS_SOURCE,
+            calls=h.calls,
+            answered=h.answered,
+            short_calls=h.short,
+            ring_once_calls=h.ring_once,
+            international_calls=h.international,
+            callees=encode_registers(h.callees),
+            prefixes=encode_registers(h.prefixes),
+            honeypots=tuple(sorted(h.hashes & honeypots)),
+        )
         for (caller, hour, ch), h in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2].value))
     ]
 
@@ -254,20 +292,42 @@ def aggregate_rows(rows: Iterable[RecordRow], honeypots: frozenset[str] = frozen
 def merge_aggregates(a: CallAggregate, b: CallAggregate) -> CallAggregate:
     """Two aggregates of one caller, hour, channel and source as one: counts add, sketches merge."""
     return CallAggregate(
-        caller=a.caller, channel=a.channel, hour=a.hour, source=a.source, calls=a.calls + b.calls,
-        answered=a.answered + b.answered, short_calls=a.short_calls + b.short_calls,
+        caller=a.caller,
+        channel=a.channel,
+        hour=a.hour,
+        source=a.source,
+        calls=a.calls + b.calls,
+        answered=a.answered + b.answered,
+        short_calls=a.short_calls + b.short_calls,
         ring_once_calls=a.ring_once_calls + b.ring_once_calls,
         international_calls=a.international_calls + b.international_calls,
-        callees=merge_encoded(a.callees, b.callees), prefixes=merge_encoded(a.prefixes, b.prefixes),
+        callees=merge_encoded(a.callees, b.callees),
+        prefixes=merge_encoded(a.prefixes, b.prefixes),
         honeypots=tuple(sorted(set(a.honeypots) | set(b.honeypots))),
     )
 
 
-def aggregate_hour(caller: str, hour: datetime, records: Iterable[CallRecord],
-                   honeypots: frozenset[str] = frozenset()) -> list[CallAggregate]:
+def aggregate_hour(
+    caller: str, hour: datetime, records: Iterable[CallRecord], honeypots: frozenset[str] = frozenset()
+) -> list[CallAggregate]:
     """The aggregates (one per channel) of one caller-hour's stored records: a pure function of them."""
-    return aggregate_rows((RecordRow(caller, hour, r.channel, r.talk_seconds, r.ring_ms, r.international, r.callee_reg,
-                                     r.prefix_reg, r.callee_hash) for r in records), honeypots)
+    return aggregate_rows(
+        (
+            RecordRow(
+                caller,
+                hour,
+                r.channel,
+                r.talk_seconds,
+                r.ring_ms,
+                r.international,
+                r.callee_reg,
+                r.prefix_reg,
+                r.callee_hash,
+            )
+            for r in records
+        ),
+        honeypots,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +376,12 @@ def merge(aggregates: Sequence[CallAggregate], channel: Channel) -> Behaviour:
         callees.merge_bytes(a.callees)
         prefixes.merge_bytes(a.prefixes)
     return Behaviour(
-        calls=sum(a.calls for a in rows), answered=sum(a.answered for a in rows),
-        short_calls=sum(a.short_calls for a in rows), ring_once_calls=sum(a.ring_once_calls for a in rows),
+        calls=sum(a.calls for a in rows),
+        answered=sum(a.answered for a in rows),
+        short_calls=sum(a.short_calls for a in rows),
+        ring_once_calls=sum(a.ring_once_calls for a in rows),
         international_calls=sum(a.international_calls for a in rows),
-        distinct_callees=callees.estimate(), distinct_prefixes=prefixes.estimate(),
+        distinct_callees=callees.estimate(),
+        distinct_prefixes=prefixes.estimate(),
         honeypots=frozenset(h for a in rows for h in a.honeypots),
     )

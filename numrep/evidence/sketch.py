@@ -36,7 +36,7 @@ _DENSE, _SPARSE = 0x01, 0x02
 _SPARSE_BYTE = bytes((_SPARSE,))
 _ALPHA = 0.7213 / (1 + 1.079 / M)
 _NONZERO = re.compile(b"[^\x00]")
-_INVERSE_POWERS = tuple(2.0 ** -v for v in range(64))
+_INVERSE_POWERS = tuple(2.0**-v for v in range(64))
 
 
 def public_hash(normalised: str) -> int:
@@ -59,7 +59,7 @@ class HyperLogLog:
         self.registers = registers if registers is not None else bytearray(M)
 
     @classmethod
-    def of(cls, items: Iterable[str]) -> "HyperLogLog":
+    def of(cls, items: Iterable[str]) -> HyperLogLog:
         sketch = cls()
         for item in items:
             sketch.add(item)
@@ -73,12 +73,12 @@ class HyperLogLog:
         if value > self.registers[idx]:
             self.registers[idx] = value
 
-    def merge(self, other: "HyperLogLog") -> "HyperLogLog":
+    def merge(self, other: HyperLogLog) -> HyperLogLog:
         """Fold ``other`` into this sketch (register-wise maximum); returns self."""
         self.registers = bytearray(map(max, self.registers, other.registers))
         return self
 
-    def merge_bytes(self, data: bytes) -> "HyperLogLog":
+    def merge_bytes(self, data: bytes) -> HyperLogLog:
         """Fold an encoded sketch in; a sparse one touches only its own registers (hourly sketches mostly are)."""
         if not data:
             return self
@@ -123,7 +123,7 @@ class HyperLogLog:
         return bytes([_DENSE]) + bytes(regs)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HyperLogLog":
+    def from_bytes(cls, data: bytes) -> HyperLogLog:
         """Decode either encoding; an empty byte string is an empty sketch. Raises ValidationError."""
         if not data:
             return cls()

@@ -23,9 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from numrep.config import Settings
-
 from numrep.cache import MISSING, TTLCache
+from numrep.config import Settings
 from numrep.models import Complaint, Lane, Outcome, ReporterStats, Tier
 from numrep.regulator.registry import Registry
 from numrep.store.base import Store
@@ -79,7 +78,9 @@ class Attestor:
     every ``refresh_seconds``.
     """
 
-    def __init__(self, store: Store, refresh_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: Store, refresh_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._store = store
         self._cache: TTLCache[str, Registry] = TTLCache(refresh_seconds, max_size=1, clock=clock)
 

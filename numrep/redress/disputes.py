@@ -30,7 +30,15 @@ from numrep.errors import AlreadyExists, Conflict, Forbidden, NotFound, Validati
 from numrep.evidence import trust
 from numrep.evidence.records import Behaviour, merge
 from numrep.models import (
-    ApiKey, CallAggregate, Dispute, DisputeState, Outcome, Proof, ReasonCode, Scope, Transition,
+    ApiKey,
+    CallAggregate,
+    Dispute,
+    DisputeState,
+    Outcome,
+    Proof,
+    ReasonCode,
+    Scope,
+    Transition,
 )
 from numrep.numbers import normalize
 from numrep.privacy import keyed_hash
@@ -45,8 +53,9 @@ TOKEN_PREFIX = "nro_"
 MAX_NOTE = 500
 QUEUE_LIMIT = 1000
 #: Codes whose evidence a dispute cannot clear: an analyst reviews it.
-AUTHORITATIVE = frozenset({ReasonCode.PORT_BLACKLIST, ReasonCode.CONFIRMED_FRAUD, ReasonCode.MANUAL_RULE,
-                           ReasonCode.HONEYPOT})
+AUTHORITATIVE = frozenset(
+    {ReasonCode.PORT_BLACKLIST, ReasonCode.CONFIRMED_FRAUD, ReasonCode.MANUAL_RULE, ReasonCode.HONEYPOT}
+)
 #: The states a dispute moves through before its decision, in order.
 _PATH = (DisputeState.FILED, DisputeState.ACKNOWLEDGED, DisputeState.UNDER_REVIEW)
 
@@ -80,8 +89,17 @@ def _text(value: str, field: str, limit: int = MAX_NOTE, required: bool = True) 
     return value
 
 
-def file(store: Store, settings: Settings, subject: str, statement: str, now: datetime, key: ApiKey | None = None,
-         challenge_id: str = "", code: str = "", attempts: CodeAttempts | None = None) -> tuple[Dispute, str]:
+def file(
+    store: Store,
+    settings: Settings,
+    subject: str,
+    statement: str,
+    now: datetime,
+    key: ApiKey | None = None,
+    challenge_id: str = "",
+    code: str = "",
+    attempts: CodeAttempts | None = None,
+) -> tuple[Dispute, str]:
     """File a dispute with proof of control (``key``: the holder's attestation; else ``challenge_id`` and ``code``).
 
     Returns the dispute and the owner token (shown once) that reads and withdraws it.
@@ -105,12 +123,23 @@ def file(store: Store, settings: Settings, subject: str, statement: str, now: da
     token = TOKEN_PREFIX + secrets.token_urlsafe(24)
     filer = f"operator:{by}" if proof is Proof.ATTESTATION else "owner"
     note = "filed by the holder's attestation" if proof is Proof.ATTESTATION else "filed with a one-time code"
-    dispute = Dispute(ID_PREFIX + secrets.token_hex(8), normalised, proof, by, text, owner_hash(settings, token), now,
-                      (Transition(DisputeState.FILED, now, filer, note),), authoritative)
+    dispute = Dispute(
+        ID_PREFIX + secrets.token_hex(8),
+        normalised,
+        proof,
+        by,
+        text,
+        owner_hash(settings, token),
+        now,
+        (Transition(DisputeState.FILED, now, filer, note),),
+        authoritative,
+    )
     existing = store.file_dispute(dispute)
     if existing is not None:
-        raise AlreadyExists(f"{normalised} has an open dispute since {existing.filed_at:%Y-%m-%d %H:%M} UTC "
-                            f"({existing.state.value}); follow that one instead of filing again")
+        raise AlreadyExists(
+            f"{normalised} has an open dispute since {existing.filed_at:%Y-%m-%d %H:%M} UTC "
+            f"({existing.state.value}); follow that one instead of filing again"
+        )
     if attempts is not None and proof is Proof.CODE:
         attempts.consume(challenge_id)
     store.mark_dirty([normalised])  # lookups name the open dispute as the case
@@ -129,33 +158,42 @@ def get(store: Store, settings: Settings, dispute_id: str, caller: Caller) -> Di
 def _move(store: Store, d: Dispute, to: DisputeState, actor: str, note: str, now: datetime) -> Dispute:
     """Step ``d`` to ``to`` through the states it skips (each kept, at ``now``); refuse a move from a final state."""
     if not d.open:
-        raise Conflict(f"dispute {d.dispute_id} is {d.state.value} since {d.decided_at:%Y-%m-%d %H:%M} UTC; "
-                       "it cannot change any more")
-    targets = list(_PATH[_PATH.index(d.state) + 1:_PATH.index(to) + 1]) if to in _PATH else [to]
+        raise Conflict(
+            f"dispute {d.dispute_id} is {d.state.value} since {d.decided_at:%Y-%m-%d %H:%M} UTC; "
+            "it cannot change any more"
+        )
+    targets = list(_PATH[_PATH.index(d.state) + 1 : _PATH.index(to) + 1]) if to in _PATH else [to]
     if to in _PATH and not targets:
         raise Conflict(f"dispute {d.dispute_id} is {d.state.value} already")
     for state in targets:
-        moved = store.transition_dispute(d.dispute_id, d.state, Transition(state, now, actor, note if state is to else ""))
+        moved = store.transition_dispute(
+            d.dispute_id, d.state, Transition(state, now, actor, note if state is to else "")
+        )
         if moved is None:
             raise Conflict(f"dispute {d.dispute_id} changed meanwhile; read it again")
         d = moved
     return d
 
 
-def acknowledge(store: Store, settings: Settings, dispute_id: str, actor: str, now: datetime, note: str = "") -> Dispute:
+def acknowledge(
+    store: Store, settings: Settings, dispute_id: str, actor: str, now: datetime, note: str = ""
+) -> Dispute:
     d = get(store, settings, dispute_id, Caller(analyst=True))
     return _move(store, d, DisputeState.ACKNOWLEDGED, _text(actor, "actor"), _text(note, "note", required=False), now)
 
 
-def start_review(store: Store, settings: Settings, dispute_id: str, actor: str, now: datetime, note: str = "") -> Dispute:
+def start_review(
+    store: Store, settings: Settings, dispute_id: str, actor: str, now: datetime, note: str = ""
+) -> Dispute:
     d = get(store, settings, dispute_id, Caller(analyst=True))
     d = _move(store, d, DisputeState.UNDER_REVIEW, _text(actor, "actor"), _text(note, "note", required=False), now)
     store.mark_dirty([d.subject])  # the review hold (dispute_review_label)
     return d
 
 
-def decide(store: Store, settings: Settings, dispute_id: str, upheld: bool, actor: str, reason: str,
-           now: datetime) -> Dispute:
+def decide(
+    store: Store, settings: Settings, dispute_id: str, upheld: bool, actor: str, reason: str, now: datetime
+) -> Dispute:
     """Uphold (clear the subject's complaint and behaviour evidence; its reporters lose trust) or reject (the owner
     reads the reason)."""
     actor, reason = _text(actor, "actor"), _text(reason, "reason")
@@ -169,7 +207,9 @@ def decide(store: Store, settings: Settings, dispute_id: str, upheld: bool, acto
     return d
 
 
-def withdraw(store: Store, settings: Settings, dispute_id: str, caller: Caller, now: datetime, note: str = "") -> Dispute:
+def withdraw(
+    store: Store, settings: Settings, dispute_id: str, caller: Caller, now: datetime, note: str = ""
+) -> Dispute:
     d = get(store, settings, dispute_id, caller)
     actor = "analyst" if caller.analyst else "owner" if caller.owner_token else f"operator:{d.holder}"
     d = _move(store, d, DisputeState.WITHDRAWN, actor, _text(note, "note", required=False), now)
@@ -186,8 +226,11 @@ def expire_moot(store: Store, now: datetime, limit: int = QUEUE_LIMIT) -> list[D
         rep = reps.get(d.subject)
         if rep is not None and rep.flagged:
             continue
-        moved = store.transition_dispute(d.dispute_id, d.state, Transition(
-            DisputeState.EXPIRED, now, "platform", "the number is no longer labelled or blocked"))
+        moved = store.transition_dispute(
+            d.dispute_id,
+            d.state,
+            Transition(DisputeState.EXPIRED, now, "platform", "the number is no longer labelled or blocked"),
+        )
         if moved is not None:
             out.append(moved)
     return out
@@ -201,13 +244,21 @@ def queue(store: Store, settings: Settings, limit: int = QUEUE_LIMIT) -> list[Di
     return sorted(store.open_disputes(limit), key=lambda d: (sla.next_deadline(d), d.dispute_id))
 
 
-def apply(store: Store, settings: Settings, evidence: dict[str, Evidence],
-          aggregates: Mapping[str, Sequence[CallAggregate]], as_of: datetime) -> dict[str, Evidence]:
+def apply(
+    store: Store,
+    settings: Settings,
+    evidence: dict[str, Evidence],
+    aggregates: Mapping[str, Sequence[CallAggregate]],
+    as_of: datetime,
+) -> dict[str, Evidence]:
     """Scoring's evidence, with what disputes say: clearances, the review hold, the open dispute as the case."""
     for subject, disputes in store.disputes_for_subjects(evidence).items():
         ev = evidence[subject]
-        upheld = [d.decided_at for d in disputes if d.state is DisputeState.UPHELD and d.decided_at is not None
-                  and d.decided_at <= as_of]
+        upheld = [
+            d.decided_at
+            for d in disputes
+            if d.state is DisputeState.UPHELD and d.decided_at is not None and d.decided_at <= as_of
+        ]
         open_ = next((d for d in disputes if d.open), None)
         changes: dict[str, object] = {}
         cleared = max(upheld, default=None)
@@ -215,8 +266,10 @@ def apply(store: Store, settings: Settings, evidence: dict[str, Evidence],
             changes["cleared_before"] = cleared
             if ev.behaviour:  # behaviour from before the clearance stops counting; honeypot hits are authoritative
                 rows = [a for a in aggregates.get(subject, ()) if cleared <= a.hour <= as_of]
-                changes["behaviour"] = {ch: dataclasses.replace(merge(rows, ch), honeypots=ev.behaviour.get(
-                    ch, Behaviour()).honeypots) for ch in channels_for(subject)}
+                changes["behaviour"] = {
+                    ch: dataclasses.replace(merge(rows, ch), honeypots=ev.behaviour.get(ch, Behaviour()).honeypots)
+                    for ch in channels_for(subject)
+                }
         if open_ is not None:
             if open_.state is DisputeState.UNDER_REVIEW and settings.dispute_review_label:
                 changes["dispute_hold"] = open_.dispute_id
@@ -225,4 +278,3 @@ def apply(store: Store, settings: Settings, evidence: dict[str, Evidence],
         if changes:
             evidence[subject] = dataclasses.replace(ev, **changes)  # type: ignore[arg-type]
     return evidence
-

@@ -22,7 +22,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 
 from numrep.cache import MISSING, TTLCache
@@ -49,14 +49,14 @@ def _key(settings: Settings) -> bytes:
 
 def code_for(settings: Settings, subject: str, challenge_id: str) -> str:
     mac = hmac.new(_key(settings), f"{subject}|{challenge_id}".encode(), sha256).digest()
-    return f"{int.from_bytes(mac[:8], 'big') % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
+    return f"{int.from_bytes(mac[:8], 'big') % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
 
 
 def _expiry(challenge_id: str) -> datetime:
     try:
         raw = base64.urlsafe_b64decode(challenge_id.removeprefix(CHALLENGE_PREFIX) + "==").decode()
         micros = int(raw.split(".", 1)[0])
-        return datetime.fromtimestamp(micros / 1e6, timezone.utc)
+        return datetime.fromtimestamp(micros / 1e6, UTC)
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("challenge_id: malformed (as RequestCode returned it)") from None
 
@@ -70,8 +70,10 @@ def attest(key: ApiKey | None, holder: Allocation | None, subject: str) -> str:
     if holder is None:
         raise Forbidden(f"{subject} has no holder in the number-resource registry: nobody can attest it")
     if holder.holder != key.operator:
-        raise Forbidden(f"{subject} is not held by {key.operator} in the number-resource registry; "
-                        "only its holder operator can attest it")
+        raise Forbidden(
+            f"{subject} is not held by {key.operator} in the number-resource registry; "
+            "only its holder operator can attest it"
+        )
     return key.operator
 
 
@@ -81,13 +83,23 @@ def issue_code(settings: Settings, subject: str, holder: Allocation | None, now:
         raise Forbidden(f"{subject} has no holder in the number-resource registry: no channel can deliver a code")
     url = settings.dispute_code_callbacks.get(holder.holder)
     if url is None:
-        raise Forbidden(f"the holder of {subject}, {holder.holder}, has no code channel configured "
-                        "(dispute_code_callbacks); ask it to attest instead")
+        raise Forbidden(
+            f"the holder of {subject}, {holder.holder}, has no code channel configured "
+            "(dispute_code_callbacks); ask it to attest instead"
+        )
     expires = now + timedelta(minutes=settings.dispute_code_minutes)
     micros = int(expires.timestamp() * 1e6)
-    challenge_id = CHALLENGE_PREFIX + base64.urlsafe_b64encode(f"{micros}.{secrets.token_hex(8)}".encode()).decode().rstrip("=")
-    body = json.dumps({"subject": subject, "code": code_for(settings, subject, challenge_id),
-                       "expires_at": expires.isoformat(), "purpose": "numrep dispute"}).encode()
+    challenge_id = CHALLENGE_PREFIX + base64.urlsafe_b64encode(
+        f"{micros}.{secrets.token_hex(8)}".encode()
+    ).decode().rstrip("=")
+    body = json.dumps(
+        {
+            "subject": subject,
+            "code": code_for(settings, subject, challenge_id),
+            "expires_at": expires.isoformat(),
+            "purpose": "numrep dispute",
+        }
+    ).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT) as response:
@@ -95,8 +107,9 @@ def issue_code(settings: Settings, subject: str, holder: Allocation | None, now:
     except urllib.error.HTTPError as exc:
         status = exc.code
     except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryFailed(f"the code channel of {holder.holder} cannot be reached: "
-                             f"{getattr(exc, 'reason', exc)}; try again later") from None
+        raise DeliveryFailed(
+            f"the code channel of {holder.holder} cannot be reached: {getattr(exc, 'reason', exc)}; try again later"
+        ) from None
     if not 200 <= status < 300:
         raise DeliveryFailed(f"the code channel of {holder.holder} refused the code: HTTP {status}; try again later")
     return Challenge(challenge_id, expires, holder.holder)

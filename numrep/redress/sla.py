@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from numrep.config import Settings
 from numrep.models import Dispute, DisputeState
@@ -35,7 +35,7 @@ class DisputeSLA:
     decide: timedelta
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "DisputeSLA":
+    def from_settings(cls, s: Settings) -> DisputeSLA:
         return cls(timedelta(hours=s.dispute_ack_hours), timedelta(hours=s.dispute_decide_hours))
 
     def ack_due(self, d: Dispute) -> datetime:
@@ -105,6 +105,6 @@ def count(disputes: Iterable[Dispute], sla: DisputeSLA, now: datetime) -> Disput
 
 def for_period(store: Store, period: Period, sla: DisputeSLA, now: datetime | None = None) -> DisputeTimeliness:
     """The disputes filed in ``period``, tallied at ``now`` (default: when every one of them is due)."""
-    start = datetime(period.start.year, period.start.month, period.start.day, tzinfo=timezone.utc)
-    end = datetime(period.end.year, period.end.month, period.end.day, tzinfo=timezone.utc)
+    start = datetime(period.start.year, period.start.month, period.start.day, tzinfo=UTC)
+    end = datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC)
     return count(store.disputes_filed(start, end), sla, now or end + max(sla.ack, sla.decide))

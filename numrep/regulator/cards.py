@@ -33,7 +33,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,15 @@ from numrep.models import Card, CardStatus
 from numrep.numbers import TEL, normalize
 from numrep.privacy import keyed_hash
 from numrep.regulator.imports import (
-    MAX_ERRORS, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, Staged, stage_file, text_field,
+    MAX_ERRORS,
+    MAX_ROWS,
+    ImportRejected,
+    ImportResult,
+    Progress,
+    RowError,
+    Staged,
+    stage_file,
+    text_field,
 )
 from numrep.store.base import Store
 
@@ -80,7 +88,7 @@ def id_problem(raw: str, registered_on: date | None = None) -> str | None:
         born = date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
     except ValueError:
         return "the birth date inside is not a date"
-    latest = registered_on or datetime.now(timezone.utc).date()
+    latest = registered_on or datetime.now(UTC).date()
     if not EARLIEST_BIRTH <= born <= latest:
         return "the birth date inside lies before 1900 or after the registration date"
     return None
@@ -149,17 +157,32 @@ def _card_key(c: Card) -> str:
     return f"card of {c.operator} for number {c.number}"
 
 
-def stage_registrations(path: Path, key: bytes, fmt: str | None = None, region: str = "CN",
-                        progress: Progress | None = None, max_rows: int = MAX_ROWS, name: str | None = None,
-                        today: date | None = None) -> Staged[Card]:
+def stage_registrations(
+    path: Path,
+    key: bytes,
+    fmt: str | None = None,
+    region: str = "CN",
+    progress: Progress | None = None,
+    max_rows: int = MAX_ROWS,
+    name: str | None = None,
+    today: date | None = None,
+) -> Staged[Card]:
     """Validate a whole registration file into a staging file (ID numbers already hashed), or raise ImportRejected."""
-    today = today or datetime.now(timezone.utc).date()
-    return stage_file(path, REGISTRATION_COLUMNS, partial(_registration, key, region, today), _card_key, fmt, progress,
-                      max_rows, name)
+    today = today or datetime.now(UTC).date()
+    return stage_file(
+        path, REGISTRATION_COLUMNS, partial(_registration, key, region, today), _card_key, fmt, progress, max_rows, name
+    )
 
 
-def import_registrations(store: Store, key: bytes, path: Path, fmt: str | None = None, region: str = "CN",
-                         progress: Progress | None = None, name: str | None = None) -> ImportResult:
+def import_registrations(
+    store: Store,
+    key: bytes,
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> ImportResult:
     """Validate ``path`` completely, then apply it. Idempotent: importing it again changes nothing.
 
     A number registered again (to another ID after it changed hands) replaces its card, as active.
@@ -223,8 +246,9 @@ def apply_status(card: Card, u: StatusUpdate) -> Card | str:
     return replace(card, status=u.status, status_on=u.on)
 
 
-def update_statuses(store: Store, updates: Iterable[StatusUpdate], source: str = "status updates",
-                    batch_size: int = 4096) -> ImportResult:
+def update_statuses(
+    store: Store, updates: Iterable[StatusUpdate], source: str = "status updates", batch_size: int = 4096
+) -> ImportResult:
     """Check every update against the stored cards, then apply them all, or raise ImportRejected (nothing applied).
 
     ``updates`` is read twice (a staged file's entries, or a list): once to check, once to apply.
@@ -247,7 +271,9 @@ def update_statuses(store: Store, updates: Iterable[StatusUpdate], source: str =
     changed = 0
     for batch in _batches(updates, batch_size):
         cards = store.get_cards((u.operator, u.number) for u in batch)
-        changed += store.put_cards(o for u in batch if isinstance(o := apply_status(cards[(u.operator, u.number)], u), Card))
+        changed += store.put_cards(
+            o for u in batch if isinstance(o := apply_status(cards[(u.operator, u.number)], u), Card)
+        )
     return ImportResult(rows, changed)
 
 
@@ -262,12 +288,19 @@ def _batches(items: Iterable[StatusUpdate], size: int) -> Iterator[list[StatusUp
         yield batch
 
 
-def import_statuses(store: Store, path: Path, fmt: str | None = None, region: str = "CN",
-                    progress: Progress | None = None, name: str | None = None) -> ImportResult:
+def import_statuses(
+    store: Store,
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> ImportResult:
     """Validate a status file (operator, number, status, date) whole, against the stored cards too, then apply it."""
-    today = datetime.now(timezone.utc).date()
-    with stage_file(path, STATUS_COLUMNS, partial(_status_row, region, today), _status_key, fmt, progress,
-                    name=name) as staged:
+    today = datetime.now(UTC).date()
+    with stage_file(
+        path, STATUS_COLUMNS, partial(_status_row, region, today), _status_key, fmt, progress, name=name
+    ) as staged:
         return update_statuses(store, staged, name or path.name)
 
 
@@ -312,8 +345,9 @@ def _later_flagged(store: Store, hits: list[Card]) -> dict[str, list[str]]:
     return out
 
 
-def find(store: Store, limit: int = DEFAULT_LIMIT, concentration: int = DEFAULT_CONCENTRATION,
-         before: date | None = None) -> dict[str, IdFinding]:
+def find(
+    store: Store, limit: int = DEFAULT_LIMIT, concentration: int = DEFAULT_CONCENTRATION, before: date | None = None
+) -> dict[str, IdFinding]:
     """The IDs found, by hash. ``before``: only cards registered before that day, with statuses known then.
 
     One streamed pass over the cards; memory grows with the number of distinct
@@ -344,8 +378,15 @@ def find(store: Store, limit: int = DEFAULT_LIMIT, concentration: int = DEFAULT_
         if h in later:
             kinds.append("later_flagged")
         if kinds:
-            out[h] = IdFinding(h, tuple(kinds), sum(ops.values()), live[h], dict(sorted(ops.items())), over,
-                               tuple(sorted(later.get(h, []))))
+            out[h] = IdFinding(
+                h,
+                tuple(kinds),
+                sum(ops.values()),
+                live[h],
+                dict(sorted(ops.items())),
+                over,
+                tuple(sorted(later.get(h, []))),
+            )
     return out
 
 
@@ -372,12 +413,20 @@ class ReverifyEntry:
 
     def row(self) -> list[Any]:
         c, f = self.card, self.finding
-        return [c.number, f.ref, c.registered_on.isoformat(), c.seller, f.per_operator.get(c.operator, 0), f.cards,
-                ";".join(self.reasons)]
+        return [
+            c.number,
+            f.ref,
+            c.registered_on.isoformat(),
+            c.seller,
+            f.per_operator.get(c.operator, 0),
+            f.cards,
+            ";".join(self.reasons),
+        ]
 
 
-def reverification_list(store: Store, operator: str, limit: int = DEFAULT_LIMIT,
-                        concentration: int = DEFAULT_CONCENTRATION) -> list[ReverifyEntry]:
+def reverification_list(
+    store: Store, operator: str, limit: int = DEFAULT_LIMIT, concentration: int = DEFAULT_CONCENTRATION
+) -> list[ReverifyEntry]:
     """``operator``'s active cards of the IDs found, sorted by ID reference and number."""
     findings = find(store, limit, concentration)
     held = store.cards_of_ids(findings)
@@ -424,13 +473,22 @@ class Indicators:
         return round((self.high_risk - self.pending) / self.high_risk, 4) if self.high_risk else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"cards": self.cards, "ids_over_limit": self.ids_over_limit, "cards_over_limit": self.cards_over_limit,
-                "high_risk": self.high_risk, "reverified": self.reverified, "cancelled": self.cancelled,
-                "expired": self.expired, "pending": self.pending, "progress": self.progress}
+        return {
+            "cards": self.cards,
+            "ids_over_limit": self.ids_over_limit,
+            "cards_over_limit": self.cards_over_limit,
+            "high_risk": self.high_risk,
+            "reverified": self.reverified,
+            "cancelled": self.cancelled,
+            "expired": self.expired,
+            "pending": self.pending,
+            "progress": self.progress,
+        }
 
 
-def indicators(store: Store, before: date | None = None, limit: int = DEFAULT_LIMIT,
-               concentration: int = DEFAULT_CONCENTRATION) -> dict[str, Any]:
+def indicators(
+    store: Store, before: date | None = None, limit: int = DEFAULT_LIMIT, concentration: int = DEFAULT_CONCENTRATION
+) -> dict[str, Any]:
     """Per operator and per seller (point of sale or reseller): cards, over the limit, re-verification progress.
 
     ``before``: as of that day (cards registered before it, statuses dated before it). A pure function
@@ -461,7 +519,8 @@ def indicators(store: Store, before: date | None = None, limit: int = DEFAULT_LI
     for ind in (*ops.values(), *sellers.values()):
         ind.ids_over_limit = len(ind._ids)
     return {
-        "limit": limit, "concentration": concentration,
+        "limit": limit,
+        "concentration": concentration,
         "ids_found": {k: sum(1 for f in findings.values() if k in f.kinds) for k in FINDINGS},
         "operators": [{"operator": op, **ind.as_dict()} for op, ind in sorted(ops.items())],
         "sellers": [{"operator": op, "seller": s, **ind.as_dict()} for (op, s), ind in sorted(sellers.items())],
@@ -473,7 +532,10 @@ Importer = Callable[[Store, Path, "str | None", str, "Progress | None", "str | N
 
 def registration_importer(key: bytes) -> Importer:
     """``import_registrations`` with its key bound, in the shape AdminService's uploads take."""
-    def run(store: Store, path: Path, fmt: str | None, region: str, progress: Progress | None,
-            name: str | None) -> ImportResult:
+
+    def run(
+        store: Store, path: Path, fmt: str | None, region: str, progress: Progress | None, name: str | None
+    ) -> ImportResult:
         return import_registrations(store, key, path, fmt, region, progress, name)
+
     return run

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep.config import Settings
 from numrep.models import Action, Category, Channel, HolderType, ReasonCode, Rule, RuleKind
@@ -65,8 +65,9 @@ def _rate(per_10k: float) -> str:
     return f"{per_10k:.1f}" if per_10k >= 1 or per_10k == 0 else f"{per_10k:.2g}"
 
 
-def _complaints(store: Store, registry: Registry, period: Period,
-                exclude: Container[str] = ()) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
+def _complaints(
+    store: Store, registry: Registry, period: Period, exclude: Container[str] = ()
+) -> tuple[dict[str, Counter[Category]], dict[str, set[str]]]:
     by_holder: dict[str, Counter[Category]] = defaultdict(Counter)
     numbers: dict[str, set[str]] = defaultdict(set)
     for r in store.report_summaries(period.start, period.end):
@@ -79,8 +80,13 @@ def _complaints(store: Store, registry: Registry, period: Period,
     return by_holder, numbers
 
 
-def score_holders(store: Store, period: Period, registry: Registry | None = None,
-                  flagged: Iterable[str] | None = None, exclude: Container[str] = ()) -> list[HolderScore]:
+def score_holders(
+    store: Store,
+    period: Period,
+    registry: Registry | None = None,
+    flagged: Iterable[str] | None = None,
+    exclude: Container[str] = (),
+) -> list[HolderScore]:
     """Every holder's score for ``period``, worst first (ties by name).
 
     Complaints against subjects in ``exclude`` (the spam list passes the
@@ -108,7 +114,9 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
         reported = len(numbers[holder])
         share = flagged_by_holder[holder] / reported if reported else 0.0
         tier, restrictions = _tier(per_10k, share, trend)
-        reasons = [f"{complaints} complaints = {_rate(per_10k)} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"]
+        reasons = [
+            f"{complaints} complaints = {_rate(per_10k)} per 10,000 allocated numbers ({allocated[holder]:,} allocated)"
+        ]
         if trend is not None:
             reasons.append(f"{trend:.1f}x the previous period ({_rate(prev)} per 10,000)")
         if reported:
@@ -116,20 +124,40 @@ def score_holders(store: Store, period: Period, registry: Registry | None = None
         if now[holder]:
             top, n = min(now[holder].items(), key=lambda kv: (-kv[1], kv[0].value))
             reasons.append(f"mostly {top.value} ({n / complaints:.0%})")
-        out.append(HolderScore(holder, types[holder], allocated[holder], complaints, round(per_10k, 4), reported,
-                               flagged_by_holder[holder], round(share, 4), round(prev, 4),
-                               round(trend, 3) if trend is not None else None, dict(now[holder]), tier,
-                               restrictions, tuple(reasons)))
+        out.append(
+            HolderScore(
+                holder,
+                types[holder],
+                allocated[holder],
+                complaints,
+                round(per_10k, 4),
+                reported,
+                flagged_by_holder[holder],
+                round(share, 4),
+                round(prev, 4),
+                round(trend, 3) if trend is not None else None,
+                dict(now[holder]),
+                tier,
+                restrictions,
+                tuple(reasons),
+            )
+        )
     return sorted(out, key=lambda h: (-h.complaints_per_10k, h.holder))
 
 
-def range_rules(store: Store, settings: Settings, protected: Iterable[str], registry: Registry | None = None,
-                flagged: Iterable[str] | None = None, issued_at: datetime | None = None) -> dict[str, Rule]:
+def range_rules(
+    store: Store,
+    settings: Settings,
+    protected: Iterable[str],
+    registry: Registry | None = None,
+    flagged: Iterable[str] | None = None,
+    issued_at: datetime | None = None,
+) -> dict[str, Rule]:
     """Range rules for overwhelmingly abusive ranges, never covering a protected subject."""
     registry = registry or Registry.load(store)
     flagged_list = list(store.flagged_subjects() if flagged is None else flagged)
     protected_list = list(protected)
-    issued_at = issued_at or datetime.now(timezone.utc)
+    issued_at = issued_at or datetime.now(UTC)
     counts: Counter[str] = Counter()
     for s in flagged_list:
         for a in registry.covering(s):
@@ -145,8 +173,11 @@ def range_rules(store: Store, settings: Settings, protected: Iterable[str], regi
         channels = (Channel.SMS,) if a.prefix.startswith("sms:") else (Channel.VOICE, Channel.SMS)
         for ch in channels:
             rid = rule_id(a.prefix, ch)
-            reason = (f"range {a.prefix} of {a.holder} ({a.holder_type.value}): {n} of {a.size:,} numbers flagged "
-                      f"({n / a.size:.1%})")
-            out[rid] = Rule(rid, RuleKind.RANGE, a.prefix, ch, action, Category.OTHER, reason, issued_at,
-                            code=ReasonCode.RANGE_RULE)
+            reason = (
+                f"range {a.prefix} of {a.holder} ({a.holder_type.value}): {n} of {a.size:,} numbers flagged "
+                f"({n / a.size:.1%})"
+            )
+            out[rid] = Rule(
+                rid, RuleKind.RANGE, a.prefix, ch, action, Category.OTHER, reason, issued_at, code=ReasonCode.RANGE_RULE
+            )
     return out

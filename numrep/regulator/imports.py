@@ -312,7 +312,7 @@ class Staged(Generic[T]):
     def close(self) -> None:
         self._spool.close()
 
-    def __enter__(self) -> "Staged[T]":
+    def __enter__(self) -> Staged[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -364,8 +364,12 @@ def stage_file(
             stream = io.BufferedReader(_Counting(raw_fh, progress), buffer_size=1 << 20)  # type: ignore[type-var]
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
             reader: Iterable[tuple[int, object]] = (
-                _csv_rows(text, columns, errors) if fmt == "csv"
-                else _jsonl_rows(text, errors) if fmt == "jsonl" else _json_array_rows(text, errors))
+                _csv_rows(text, columns, errors)
+                if fmt == "csv"
+                else _jsonl_rows(text, errors)
+                if fmt == "jsonl"
+                else _json_array_rows(text, errors)
+            )
             try:
                 for n, (line, obj) in enumerate(reader, start=1):
                     if n > max_rows:

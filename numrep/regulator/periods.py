@@ -26,13 +26,15 @@ class Period:
     label: str  # 2026-W47, 2026-11, 2026-Q4
 
     @classmethod
-    def parse(cls, label: str) -> "Period":
+    def parse(cls, label: str) -> Period:
         """``2026-W47`` (ISO week), ``2026-11`` (month) or ``2026-Q4`` (quarter)."""
         for kind, pattern in _PATTERNS.items():
             if m := pattern.match(label.strip()):
                 year, n = int(m.group(1)), int(m.group(2))
                 if not MIN_YEAR <= year <= MAX_YEAR:  # the period, its predecessor and its end must be dates
-                    raise ValidationError(f"period {label.strip()!r}: the year must lie between {MIN_YEAR} and {MAX_YEAR}")
+                    raise ValidationError(
+                        f"period {label.strip()!r}: the year must lie between {MIN_YEAR} and {MAX_YEAR}"
+                    )
                 try:
                     if kind == "week":
                         return cls.containing(date.fromisocalendar(year, n, 1), "week")
@@ -44,7 +46,7 @@ class Period:
         raise ValidationError(f"period {label!r}: expected YYYY-Www, YYYY-MM or YYYY-Qn")
 
     @classmethod
-    def containing(cls, day: date, kind: Kind) -> "Period":
+    def containing(cls, day: date, kind: Kind) -> Period:
         if kind == "week":
             start = day - timedelta(days=day.isoweekday() - 1)
             iso = start.isocalendar()
@@ -58,7 +60,7 @@ class Period:
         end = date(day.year + (q == 3), (3 * q + 3) % 12 + 1, 1)
         return cls(start, end, kind, f"{start.year}-Q{q + 1}")
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period.containing(self.start - timedelta(days=1), self.kind)
 
     @property

@@ -12,19 +12,36 @@ Lines (one object per line, ``.jsonl``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
 from numrep.errors import InvalidSubject, ValidationError
-from numrep.regulator.imports import (
-    MAX_BYTES, MAX_ROWS, ImportRejected, ImportResult, Progress, RowError, Staged, stage_file, text_field,
-)
 from numrep.models import PortBlacklistEntry
 from numrep.numbers import Namespace, namespace, normalize
+from numrep.regulator.imports import (
+    MAX_BYTES,
+    MAX_ROWS,
+    ImportRejected,
+    ImportResult,
+    Progress,
+    RowError,
+    Staged,
+    stage_file,
+    text_field,
+)
 from numrep.store.base import Store
 
-__all__ = ["COLUMNS", "MAX_BYTES", "ImportRejected", "ImportResult", "RowError", "ValidationError", "import_file", "parse_file"]
+__all__ = [
+    "COLUMNS",
+    "MAX_BYTES",
+    "ImportRejected",
+    "ImportResult",
+    "RowError",
+    "ValidationError",
+    "import_file",
+    "parse_file",
+]
 
 COLUMNS = ("port", "enterprise", "reason", "source", "date")
 
@@ -51,7 +68,7 @@ def _entry(region: str, line: int, row: dict[str, object]) -> PortBlacklistEntry
         listed_on = date.fromisoformat(str(row["date"]).strip())
     except ValueError:
         return RowError(line, f"date {str(row['date'])[:20]!r}: expected YYYY-MM-DD")
-    if listed_on > datetime.now(timezone.utc).date():
+    if listed_on > datetime.now(UTC).date():
         return RowError(line, f"date {listed_on.isoformat()}: lies in the future")
     return PortBlacklistEntry(port, texts["enterprise"], texts["reason"], texts["source"], listed_on)
 
@@ -60,21 +77,34 @@ def _key(e: PortBlacklistEntry) -> str:
     return f"port {e.port}"
 
 
-def stage(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
-          max_rows: int = MAX_ROWS, name: str | None = None) -> Staged[PortBlacklistEntry]:
+def stage(
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    progress: Progress | None = None,
+    max_rows: int = MAX_ROWS,
+    name: str | None = None,
+) -> Staged[PortBlacklistEntry]:
     """Validate a whole blacklist file into a staging file, or raise ImportRejected (nothing is applied here)."""
     return stage_file(path, COLUMNS, partial(_entry, region), _key, fmt, progress, max_rows, name)
 
 
-def parse_file(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
-               max_rows: int = MAX_ROWS) -> list[PortBlacklistEntry]:
+def parse_file(
+    path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None, max_rows: int = MAX_ROWS
+) -> list[PortBlacklistEntry]:
     """Validate a whole blacklist file; return its entries (a list: for small files) or raise ImportRejected."""
     with stage(path, fmt, region, progress, max_rows) as staged:
         return list(staged)
 
 
-def import_file(store: Store, path: Path, fmt: str | None = None, region: str = "CN",
-                parse_progress: Progress | None = None, name: str | None = None) -> ImportResult:
+def import_file(
+    store: Store,
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    parse_progress: Progress | None = None,
+    name: str | None = None,
+) -> ImportResult:
     """Validate ``path`` completely, then apply it. Idempotent: importing it again changes nothing.
 
     ``name`` is the file's name for messages and its format (an upload's, spooled under another name).

@@ -19,10 +19,10 @@ from pathlib import Path
 import phonenumbers
 
 from numrep.errors import InvalidSubject
-from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, Staged, stage_file, text_field
 from numrep.models import Allocation, HolderType
 from numrep.numbers import MAX_E164_DIGITS, SMS, SMS_PORT_MAX_DIGITS, TEL, normalize_prefix
 from numrep.prefixes import PrefixMap
+from numrep.regulator.imports import MAX_ROWS, ImportResult, Progress, RowError, Staged, stage_file, text_field
 from numrep.store.base import Store
 
 COLUMNS = ("prefix", "holder", "holder_type", "size")
@@ -71,21 +71,34 @@ def _key(a: Allocation) -> str:
     return f"prefix {a.prefix}"
 
 
-def stage(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
-          max_rows: int = MAX_ROWS, name: str | None = None) -> Staged[Allocation]:
+def stage(
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    progress: Progress | None = None,
+    max_rows: int = MAX_ROWS,
+    name: str | None = None,
+) -> Staged[Allocation]:
     """Validate a whole registry file into a staging file, or raise ImportRejected."""
     return stage_file(path, COLUMNS, partial(_entry, region), _key, fmt, progress, max_rows, name)
 
 
-def parse_file(path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None,
-               max_rows: int = MAX_ROWS) -> list[Allocation]:
+def parse_file(
+    path: Path, fmt: str | None = None, region: str = "CN", progress: Progress | None = None, max_rows: int = MAX_ROWS
+) -> list[Allocation]:
     """Validate a whole registry file; return its allocations or raise ImportRejected."""
     with stage(path, fmt, region, progress, max_rows) as staged:
         return list(staged)
 
 
-def import_file(store: Store, path: Path, fmt: str | None = None, region: str = "CN",
-                parse_progress: Progress | None = None, name: str | None = None) -> ImportResult:
+def import_file(
+    store: Store,
+    path: Path,
+    fmt: str | None = None,
+    region: str = "CN",
+    parse_progress: Progress | None = None,
+    name: str | None = None,
+) -> ImportResult:
     """Validate ``path`` completely, then apply it. Idempotent."""
     with stage(path, fmt, region, parse_progress, name=name) as staged:
         return ImportResult(staged.rows, store.put_allocations(staged))
@@ -112,5 +125,5 @@ class Registry:
         return self._prefixes.longest(subject)
 
     @classmethod
-    def load(cls, store: Store) -> "Registry":
+    def load(cls, store: Store) -> Registry:
         return cls(store.allocations())

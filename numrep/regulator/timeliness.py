@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from numrep.config import Settings
 from numrep.errors import Forbidden, NotFound
@@ -30,7 +30,7 @@ class SLA:
     target_share: float
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "SLA":
+    def from_settings(cls, s: Settings) -> SLA:
         return cls(timedelta(hours=s.sla_ack_hours), timedelta(hours=s.sla_resolve_hours), s.sla_target_share)
 
 
@@ -54,8 +54,12 @@ class Case:
         return self.resolved_at is not None or now > self.resolve_due
 
     def on_time(self) -> bool:
-        return (self.acknowledged_at is not None and self.acknowledged_at <= self.ack_due
-                and self.resolved_at is not None and self.resolved_at <= self.resolve_due)
+        return (
+            self.acknowledged_at is not None
+            and self.acknowledged_at <= self.ack_due
+            and self.resolved_at is not None
+            and self.resolved_at <= self.resolve_due
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +74,22 @@ class HolderTimeliness:
 def _case(r: ReportSummary, holder: str, events: list[CaseEvent], sla: SLA) -> Case:
     by_step = {e.step: e for e in events}
     ack, res = by_step.get(CaseStep.ACKNOWLEDGED), by_step.get(CaseStep.RESOLVED)
-    return Case(r.report_id, r.subject, holder, r.received_at, r.received_at + sla.ack, r.received_at + sla.resolve,
-                ack.at if ack else None, res.at if res else None, res.note if res else "")
+    return Case(
+        r.report_id,
+        r.subject,
+        holder,
+        r.received_at,
+        r.received_at + sla.ack,
+        r.received_at + sla.resolve,
+        ack.at if ack else None,
+        res.at if res else None,
+        res.note if res else "",
+    )
 
 
-def cases(store: Store, period: Period, sla: SLA, holder: str | None = None, registry: Registry | None = None) -> list[Case]:
+def cases(
+    store: Store, period: Period, sla: SLA, holder: str | None = None, registry: Registry | None = None
+) -> list[Case]:
     """Complaints received in ``period`` (routed to ``holder``, or to any holder), oldest first."""
     registry = registry or Registry.load(store)
     routed: list[tuple[ReportSummary, str]] = []
@@ -104,14 +119,15 @@ def record(store: Store, report_id: str, holder: str, step: CaseStep, at: dateti
     return _case(report, holder, store.case_events([report_id]), sla)
 
 
-def timeliness(store: Store, period: Period, sla: SLA, now: datetime | None = None,
-               registry: Registry | None = None) -> list[HolderTimeliness]:
+def timeliness(
+    store: Store, period: Period, sla: SLA, now: datetime | None = None, registry: Registry | None = None
+) -> list[HolderTimeliness]:
     """Per holder: due complaints, those handled on time, and whether the holder failed the SLA.
 
     ``now`` defaults to the moment every complaint of the period is due (its
     end plus the resolve SLA), which makes the result a function of the data.
     """
-    when = now or datetime(period.end.year, period.end.month, period.end.day, tzinfo=timezone.utc) + sla.resolve
+    when = now or datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC) + sla.resolve
     per: dict[str, list[Case]] = defaultdict(list)
     for c in cases(store, period, sla, registry=registry):
         if c.due(when):

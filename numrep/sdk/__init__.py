@@ -3,4 +3,11 @@
 from numrep.sdk.local_list import LocalListClient, LocalVerdict
 from numrep.sdk.rules_mirror import RulesIntegrityError, RulesMirror, RulesRollbackError, RulesStaleError
 
-__all__ = ["LocalListClient", "LocalVerdict", "RulesIntegrityError", "RulesMirror", "RulesRollbackError", "RulesStaleError"]
+__all__ = [
+    "LocalListClient",
+    "LocalVerdict",
+    "RulesIntegrityError",
+    "RulesMirror",
+    "RulesRollbackError",
+    "RulesStaleError",
+]

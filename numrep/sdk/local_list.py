@@ -39,14 +39,14 @@ from datetime import timedelta
 import grpc
 
 from numrep.cache import MISSING, TTLCache
-from numrep.errors import Unconfirmed
-from numrep.sdk.client import open_channel
 from numrep.convert import CHANNEL_TO_PB, verdict_from_pb
+from numrep.errors import Unconfirmed
 from numrep.filter import EmptyFilter, FilterSnapshot
 from numrep.lookup import Confirm, Verdict, VerdictSource, decide
 from numrep.models import Channel
 from numrep.numbers import normalize
 from numrep.protected import ProtectedSet
+from numrep.sdk.client import open_channel
 from numrep.sdk.rules_mirror import DEFAULT_MAX_AGE, RulesIntegrityError, RulesMirror
 from numrep.signing import filter_statement
 from numrep.v1 import reputation_pb2, reputation_pb2_grpc, rules_pb2, rules_pb2_grpc
@@ -59,9 +59,17 @@ LocalVerdict = Verdict  # the local list answers with the service's Verdict (its
 class LocalListClient:
     """Answers lookups from a local filter and rule set; calls the service only on a local hit."""
 
-    def __init__(self, target: str, public_key: bytes | Iterable[bytes], deadline: float = 0.2, region: str = "CN",
-                 api_key: str | None = None, channel: grpc.Channel | None = None,
-                 confirm_cache_seconds: float = 30.0, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
+    def __init__(
+        self,
+        target: str,
+        public_key: bytes | Iterable[bytes],
+        deadline: float = 0.2,
+        region: str = "CN",
+        api_key: str | None = None,
+        channel: grpc.Channel | None = None,
+        confirm_cache_seconds: float = 30.0,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+    ) -> None:
         self.region = region
         self.deadline = deadline
         self.confirm_cache_seconds = confirm_cache_seconds
@@ -114,21 +122,31 @@ class LocalListClient:
         first = chunks[0]
         data = b"".join(c.data for c in chunks)
         problem = ""
-        if any((c.version, c.epoch, c.sha256, c.signature) != (first.version, first.epoch, first.sha256, first.signature)
-               for c in chunks) or not chunks[-1].last:
+        if (
+            any(
+                (c.version, c.epoch, c.sha256, c.signature)
+                != (first.version, first.epoch, first.sha256, first.signature)
+                for c in chunks
+            )
+            or not chunks[-1].last
+        ):
             problem = "its chunks do not belong together"
         elif len(data) != first.size or hashlib.sha256(data).hexdigest() != first.sha256:
             problem = "its data does not match its size and SHA-256"
-        elif not self.mirror.keys.verify(first.signature, filter_statement(
-                first.epoch, first.version, first.count, first.error_rate, first.size, first.sha256), first.key_id):
+        elif not self.mirror.keys.verify(
+            first.signature,
+            filter_statement(first.epoch, first.version, first.count, first.error_rate, first.size, first.sha256),
+            first.key_id,
+        ):
             problem = "its signature does not verify with a trusted key"
         elif first.epoch != epoch:
             return  # built in another epoch than the rules held: take it once the rules have moved there too
         elif (first.epoch, first.version) <= (self._filter_epoch, self._filter.version):
             problem = f"it is not newer than the filter held (version {self._filter.version})"
         if problem:
-            raise RulesIntegrityError(f"filter snapshot at version {first.version} refused: {problem}; "
-                                      f"keeping version {self._filter.version}")
+            raise RulesIntegrityError(
+                f"filter snapshot at version {first.version} refused: {problem}; keeping version {self._filter.version}"
+            )
         self._filter = FilterSnapshot.from_bytes(first.version, first.error_rate, data)
         self._filter_epoch = first.epoch
 
@@ -157,8 +175,16 @@ class LocalListClient:
     # ---- the hot path ---------------------------------------------------------
     def lookup(self, raw: str, channel: Channel | None = None) -> Verdict:
         """Decide locally when possible; raises InvalidSubject for malformed input (no call made)."""
-        return decide(normalize(raw, self.region), channel, self.protected, self.mirror.index, self._filter,
-                      self._confirm_hit, VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+        return decide(
+            normalize(raw, self.region),
+            channel,
+            self.protected,
+            self.mirror.index,
+            self._filter,
+            self._confirm_hit,
+            VerdictSource.LOCAL_MISS,
+            VerdictSource.LOCAL_RULES,
+        )
 
     def _confirm(self, subject: str, ch: Channel, version: int) -> Verdict:
         """A local hit: the service's recent answer at this rules version, else ask the service."""
@@ -168,8 +194,9 @@ class LocalListClient:
             return cached
         self.service_calls += 1
         try:
-            r = self.reputation.Lookup(reputation_pb2.LookupRequest(subject=subject, channel=CHANNEL_TO_PB[ch]),
-                                       timeout=self.deadline)
+            r = self.reputation.Lookup(
+                reputation_pb2.LookupRequest(subject=subject, channel=CHANNEL_TO_PB[ch]), timeout=self.deadline
+            )
         except grpc.RpcError as exc:  # unreachable or too slow: the verified local rules decide
             log.warning("service lookup failed; answering from local rules", extra={"code": exc.code().name})
             raise Unconfirmed(f"the service cannot confirm {subject}: {exc.code().name}") from exc

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 
@@ -62,9 +62,15 @@ class RulesStaleError(RulesIntegrityError):
 class RulesMirror:
     """A verified local rule set. Reads (``match``) are lock-free; updates swap atomically."""
 
-    def __init__(self, stub: rules_pb2_grpc.RulesServiceStub, public_key: bytes | Iterable[bytes], timeout: float = 10.0,
-                 page_size: int = 0, max_age: timedelta = DEFAULT_MAX_AGE,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        stub: rules_pb2_grpc.RulesServiceStub,
+        public_key: bytes | Iterable[bytes],
+        timeout: float = 10.0,
+        page_size: int = 0,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.stub = stub
         self.page_size = page_size  # rules per page of a large snapshot (0: the server's default)
         self.keys = TrustedKeys(public_key)
@@ -126,8 +132,9 @@ class RulesMirror:
     def _get(self, since: int, attempts: int = 3) -> rules_pb2.RulesUpdate:
         """GetRules, with the pages of a large snapshot fetched and joined into one update."""
         for attempt in range(attempts):
-            update = self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=since, page_size=self.page_size),
-                                        timeout=self.timeout)
+            update = self.stub.GetRules(
+                rules_pb2.GetRulesRequest(since_version=since, page_size=self.page_size), timeout=self.timeout
+            )
             try:
                 while update.next_page_token:
                     page = self.stub.GetRules(
@@ -147,7 +154,9 @@ class RulesMirror:
         A stream that ends or fails for another reason raises, so the caller
         can reconnect (and resume from the held version).
         """
-        stream = self.stub.WatchRules(rules_pb2.GetRulesRequest(since_version=self._held.version, page_size=self.page_size))
+        stream = self.stub.WatchRules(
+            rules_pb2.GetRulesRequest(since_version=self._held.version, page_size=self.page_size)
+        )
         canceller = threading.Thread(target=lambda: (stop.wait(), stream.cancel()), daemon=True)
         canceller.start()
         try:
@@ -172,31 +181,41 @@ class RulesMirror:
         issued = update.issued_at
         message = statement(update.epoch, update.version, update.checksum, issued.seconds, issued.nanos)
         if not self.keys.verify(update.signature, message, update.key_id):
-            return RulesIntegrityError(f"the signature of version {update.version} (key {update.key_id or '?'}) "
-                                       "does not verify with a trusted key")
+            return RulesIntegrityError(
+                f"the signature of version {update.version} (key {update.key_id or '?'}) "
+                "does not verify with a trusted key"
+            )
         if (update.epoch, update.version) < (self._epoch, self._held.version):
-            return RulesRollbackError(f"refused epoch {update.epoch} version {update.version}: older than the "
-                                      f"epoch {self._epoch} version {self._held.version} held")
-        issued_at = datetime.fromtimestamp(issued.seconds, timezone.utc) + timedelta(microseconds=issued.nanos // 1000)
+            return RulesRollbackError(
+                f"refused epoch {update.epoch} version {update.version}: older than the "
+                f"epoch {self._epoch} version {self._held.version} held"
+            )
+        issued_at = datetime.fromtimestamp(issued.seconds, UTC) + timedelta(microseconds=issued.nanos // 1000)
         if self.clock() - issued_at > self.max_age:
-            return RulesStaleError(f"refused version {update.version}: issued at {issued_at:%Y-%m-%d %H:%M:%S}Z, "
-                                   f"older than the maximum age of {self.max_age}")
+            return RulesStaleError(
+                f"refused version {update.version}: issued at {issued_at:%Y-%m-%d %H:%M:%S}Z, "
+                f"older than the maximum age of {self.max_age}"
+            )
         return None
 
     def _verified(self, update: rules_pb2.RulesUpdate, base: RuleIndex) -> RuleIndex | RulesIntegrityError:
         """The state after ``update`` if it verifies against ``base``, else why not."""
         refusal = self._refusal(update)
         if refusal is not None:
-            log.warning("rules update refused", extra={"version": update.version, "epoch": update.epoch,
-                                                       "reason": type(refusal).__name__})
+            log.warning(
+                "rules update refused",
+                extra={"version": update.version, "epoch": update.epoch, "reason": type(refusal).__name__},
+            )
             return refusal
         new_epoch = update.epoch != self._epoch
         if update.full_snapshot:
             rules = {r.rule_id: r for r in (rule_from_pb(m) for m in update.added)}
         elif new_epoch or update.from_version != base.version:
             log.warning("rules gap", extra={"held": base.version, "from_version": update.from_version})
-            return RulesIntegrityError(f"a delta from version {update.from_version} does not apply to "
-                                       f"epoch {self._epoch} version {base.version}")
+            return RulesIntegrityError(
+                f"a delta from version {update.from_version} does not apply to "
+                f"epoch {self._epoch} version {base.version}"
+            )
         elif update.version == base.version and not update.added and not update.removed:
             if update.checksum != base.checksum:
                 return RulesIntegrityError(f"version {update.version} carries another checksum than the one held")
@@ -210,12 +229,15 @@ class RulesMirror:
         return RuleIndex.build(update.version, update.checksum, rules)
 
     def _accept(self, update: rules_pb2.RulesUpdate, new: RuleIndex) -> None:
-        issued = datetime.fromtimestamp(update.issued_at.seconds, timezone.utc) + timedelta(
-            microseconds=update.issued_at.nanos // 1000)
+        issued = datetime.fromtimestamp(update.issued_at.seconds, UTC) + timedelta(
+            microseconds=update.issued_at.nanos // 1000
+        )
         if update.epoch != self._epoch:
             if self._epoch:
-                log.warning("rules feed epoch changed: took the full snapshot",
-                            extra={"epoch": update.epoch, "previous_epoch": self._epoch, "version": update.version})
+                log.warning(
+                    "rules feed epoch changed: took the full snapshot",
+                    extra={"epoch": update.epoch, "previous_epoch": self._epoch, "version": update.version},
+                )
             self._issued_at = issued
         elif self._issued_at is None or issued > self._issued_at:
             self._issued_at = issued
@@ -234,15 +256,22 @@ class RulesMirror:
         new = self._verified(snapshot, self._held)
         if isinstance(new, RulesIntegrityError) or not snapshot.full_snapshot:
             why = new if isinstance(new, RulesIntegrityError) else RulesIntegrityError("not a full snapshot")
-            raise type(why)(f"full snapshot at version {snapshot.version} failed verification; "
-                            f"keeping version {self._held.version}: {why}")
+            raise type(why)(
+                f"full snapshot at version {snapshot.version} failed verification; "
+                f"keeping version {self._held.version}: {why}"
+            )
         return snapshot, new
 
 
 def _joined(first: rules_pb2.RulesUpdate, page: rules_pb2.RulesUpdate) -> rules_pb2.RulesUpdate:
     """``first`` with the next page of the same snapshot appended (verification comes after the last page)."""
-    if not (first.full_snapshot and page.full_snapshot and page.version == first.version
-            and page.checksum == first.checksum and page.epoch == first.epoch):
+    if not (
+        first.full_snapshot
+        and page.full_snapshot
+        and page.version == first.version
+        and page.checksum == first.checksum
+        and page.epoch == first.epoch
+    ):
         raise RulesIntegrityError(f"a page of version {page.version} does not continue the snapshot of {first.version}")
     first.added.extend(page.added)
     first.next_page_token = page.next_page_token

@@ -31,18 +31,18 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import TypeVar
 
 from numrep.models import (
     Allocation,
+    AllowlistEntry,
     ApiKey,
     CaseEvent,
-    AllowlistEntry,
     DirtyMark,
-    Lane,
     FilterSnapshotMeta,
+    Lane,
     PortBlacklistEntry,
     Report,
     ReportSummary,
@@ -50,12 +50,12 @@ from numrep.models import (
     Rule,
     RulesDelta,
 )
+from numrep.rules import apply_delta, canonical_checksum, effective_changes
+from numrep.store.cards import CardStore
+from numrep.store.codec import LogEntry, to_micros
 from numrep.store.evidence import EvidenceStore
 from numrep.store.privacy import PrivacyStore
 from numrep.store.redress import RedressStore
-from numrep.store.cards import CardStore
-from numrep.rules import apply_delta, canonical_checksum, effective_changes
-from numrep.store.codec import LogEntry, to_micros
 
 IMPORT_BATCH = 5000  # entries of an import applied per step (add_port_blacklist, put_allocations)
 _T = TypeVar("_T")
@@ -216,8 +216,11 @@ class Store(EvidenceStore, RedressStore, CardStore, PrivacyStore):
             version, checksum = self._latest_version()
             if 0 < since_version == version:
                 return RulesDelta(version, since_version, False, (), (), checksum)
-            if 0 < since_version < version and self.delta_reaches(since_version, version) \
-                    and since_version >= self._oldest_delta_base(version):
+            if (
+                0 < since_version < version
+                and self.delta_reaches(since_version, version)
+                and since_version >= self._oldest_delta_base(version)
+            ):
                 entries = self._read_log(since_version, version)
                 if {e.version for e in entries} == set(range(since_version + 1, version + 1)):
                     added, removed = collapse_log(entries)
@@ -241,7 +244,7 @@ class Store(EvidenceStore, RedressStore, CardStore, PrivacyStore):
         before epochs existed) begins one.
         """
         epoch = self._read_epoch()
-        return epoch if epoch is not None else self.start_feed_epoch(datetime.now(timezone.utc), only_if_none=True)
+        return epoch if epoch is not None else self.start_feed_epoch(datetime.now(UTC), only_if_none=True)
 
     def start_feed_epoch(self, at: datetime, only_if_none: bool = False) -> int:
         """Begin a new feed epoch, later than any before; returns it.

@@ -20,24 +20,29 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from cassandra import ConsistencyLevel, DriverException
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    RoundRobinPolicy,
+    TokenAwarePolicy,
+)
 from cassandra.protocol import ErrorMessage
-from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, RoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, dict_factory
 
 from numrep.config import Settings, reveal
 from numrep.errors import NotFound, StoreError, StoreUnavailable
 from numrep.models import (
     Allocation,
+    AllowlistEntry,
     ApiKey,
     CaseEvent,
-    AllowlistEntry,
     FilterSnapshotMeta,
     PortBlacklistEntry,
     Report,
@@ -47,13 +52,12 @@ from numrep.models import (
 )
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
+from numrep.store.cassandra_cards import CassandraCards
 from numrep.store.cassandra_evidence import CassandraEvidence
 from numrep.store.cassandra_privacy import CassandraPrivacy
 from numrep.store.cassandra_queue import CassandraQueue
 from numrep.store.cassandra_redress import CassandraRedress
-from numrep.store.cassandra_cards import CassandraCards
 from numrep.store.codec import (
-    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -105,24 +109,24 @@ INSERT_REPORT_BY_DAY = (
 )
 # A kept text lives shorter than its report: rewritten with its own TTL.
 UPDATE_TEXT_BY_ID = "UPDATE reports_by_id USING TTL ? SET text = ? WHERE report_id = ?"
-UPDATE_TEXT_BY_SUBJECT = (
-    "UPDATE reports_by_subject USING TTL ? SET text = ? WHERE subject = ? AND day = ? AND occurred_at = ? AND report_id = ?"
-)
+UPDATE_TEXT_BY_SUBJECT = "UPDATE reports_by_subject USING TTL ? SET text = ? WHERE subject = ? AND day = ? AND occurred_at = ? AND report_id = ?"
 SELECT_REPORT = "SELECT * FROM reports_by_id WHERE report_id = ?"
 INSERT_CASE_EVENT = "INSERT INTO case_events (report_id, step, holder, at, note) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
 SELECT_CASE_EVENTS = "SELECT * FROM case_events WHERE report_id = ?"
 SELECT_REPORTS = "SELECT * FROM reports_by_subject WHERE subject = ? AND day IN ? AND occurred_at >= ?"
-SELECT_REPORTS_OF_DAY = "SELECT report_id, subject, category, channel, received_at FROM reports_by_day WHERE day = ? AND shard = ?"
+SELECT_REPORTS_OF_DAY = (
+    "SELECT report_id, subject, category, channel, received_at FROM reports_by_day WHERE day = ? AND shard = ?"
+)
 COUNT_REPORTS = "SELECT COUNT(*) AS n FROM reports_by_id"
-INSERT_REPUTATION = f"INSERT INTO reputations ({', '.join(REPUTATION_COLUMNS)}) VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
+INSERT_REPUTATION = (
+    f"INSERT INTO reputations ({', '.join(REPUTATION_COLUMNS)}) VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
+)
 SELECT_REPUTATION = "SELECT * FROM reputations WHERE subject = ?"
 SELECT_REPUTATIONS = "SELECT * FROM reputations WHERE subject IN ?"
 IN_KEYS = 100  # partition keys per IN of a batch read (one request instead of a hundred)
 SELECT_LATEST_VERSION = "SELECT version, checksum FROM rule_versions WHERE bucket = 0 LIMIT 1"
 # IF NOT EXISTS: two publishers can never both write one version (the lease's fence, with HOLD_LEASE).
-INSERT_VERSION = (
-    "INSERT INTO rule_versions (bucket, version, created_at, checksum, added, removed) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
-)
+INSERT_VERSION = "INSERT INTO rule_versions (bucket, version, created_at, checksum, added, removed) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
 SELECT_ALL_RULES = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject"
 SELECT_RULES_OF = f"SELECT {', '.join(RULE_COLUMNS)} FROM rules_by_subject WHERE subject = ?"
 INSERT_RULE = f"INSERT INTO rules_by_subject ({', '.join(RULE_COLUMNS)}, version) VALUES ({', '.join('?' * len(RULE_COLUMNS))}, ?)"
@@ -136,7 +140,9 @@ UPDATE_CHECKSUM = "UPDATE rule_versions SET checksum = ? WHERE bucket = 0 AND ve
 ACQUIRE_LEASE = "INSERT INTO leases (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL ?"
 HOLD_LEASE = "UPDATE leases USING TTL ? SET owner = ? WHERE name = ? IF owner = ?"  # renew, and prove we still hold it
 RELEASE_LEASE = "DELETE FROM leases WHERE name = ? IF owner = ?"
-INSERT_ALLOW = "INSERT INTO allowlist (bucket, subject, reason, added_by, added_at) VALUES (0, ?, ?, ?, ?) IF NOT EXISTS"
+INSERT_ALLOW = (
+    "INSERT INTO allowlist (bucket, subject, reason, added_by, added_at) VALUES (0, ?, ?, ?, ?) IF NOT EXISTS"
+)
 SELECT_ALLOW_ONE = "SELECT * FROM allowlist WHERE bucket = 0 AND subject = ?"
 DELETE_ALLOW = "DELETE FROM allowlist WHERE bucket = 0 AND subject = ? IF EXISTS"
 SELECT_ALLOW = "SELECT * FROM allowlist WHERE bucket = 0"
@@ -169,7 +175,7 @@ def shard_of(key: str) -> int:
 
 
 def day_of(dt: datetime) -> date:
-    return dt.astimezone(timezone.utc).date()
+    return dt.astimezone(UTC).date()
 
 
 def replication_map(spec: str) -> dict[str, Any]:
@@ -187,8 +193,10 @@ def replication_map(spec: str) -> dict[str, Any]:
 def migrations() -> list[tuple[str, list[str]]]:
     """The versioned CQL files, in order, split into statements."""
     out = []
-    files = sorted((p for p in resources.files("numrep.store").joinpath("cql").iterdir() if p.name.endswith(".cql")),
-                   key=lambda p: p.name)
+    files = sorted(
+        (p for p in resources.files("numrep.store").joinpath("cql").iterdir() if p.name.endswith(".cql")),
+        key=lambda p: p.name,
+    )
     for f in files:
         text = "\n".join(line.split("--", 1)[0] for line in f.read_text().splitlines())
         out.append((f.name, [s.strip() for s in text.split(";") if s.strip()]))
@@ -218,17 +226,24 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
     # ---- session ---------------------------------------------------------
     def _cluster_for(self) -> Cluster:
         s = self.settings
-        policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=s.cassandra_local_dc) if s.cassandra_local_dc else RoundRobinPolicy())
+        policy = TokenAwarePolicy(
+            DCAwareRoundRobinPolicy(local_dc=s.cassandra_local_dc) if s.cassandra_local_dc else RoundRobinPolicy()
+        )
         consistency = getattr(ConsistencyLevel, s.cassandra_consistency)
         serial = ConsistencyLevel.LOCAL_SERIAL
         profiles = {
             EXEC_PROFILE_DEFAULT: ExecutionProfile(
-                load_balancing_policy=policy, consistency_level=consistency, serial_consistency_level=serial,
-                request_timeout=s.cassandra_request_timeout_seconds, row_factory=dict_factory,
+                load_balancing_policy=policy,
+                consistency_level=consistency,
+                serial_consistency_level=serial,
+                request_timeout=s.cassandra_request_timeout_seconds,
+                row_factory=dict_factory,
             ),
             LOOKUP_PROFILE: ExecutionProfile(
-                load_balancing_policy=policy, consistency_level=consistency,
-                request_timeout=s.cassandra_lookup_timeout_seconds, row_factory=dict_factory,
+                load_balancing_policy=policy,
+                consistency_level=consistency,
+                request_timeout=s.cassandra_lookup_timeout_seconds,
+                row_factory=dict_factory,
             ),
         }
         auth = None
@@ -237,8 +252,14 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
 
             auth = PlainTextAuthProvider(username=s.cassandra_username, password=reveal(s.cassandra_password) or "")
         return Cluster(
-            s.cassandra_hosts, port=s.cassandra_port, execution_profiles=profiles, connect_timeout=3, auth_provider=auth,
-            control_connection_timeout=3, idle_heartbeat_interval=5, protocol_version=5,
+            s.cassandra_hosts,
+            port=s.cassandra_port,
+            execution_profiles=profiles,
+            connect_timeout=3,
+            auth_provider=auth,
+            control_connection_timeout=3,
+            idle_heartbeat_interval=5,
+            protocol_version=5,
             # Come back quickly after an outage: the lookup service recovers by itself.
             reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10),
         )
@@ -251,7 +272,9 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
                     self._session = self._cluster.connect()
                 except (NoHostAvailable, DriverException, OSError) as exc:
                     self._cluster = None
-                    raise StoreUnavailable(f"cannot reach Cassandra at {', '.join(self.settings.cassandra_hosts)}: {exc}") from exc
+                    raise StoreUnavailable(
+                        f"cannot reach Cassandra at {', '.join(self.settings.cassandra_hosts)}: {exc}"
+                    ) from exc
             if keyspace and self._session.keyspace != keyspace:
                 with self._errors():
                     self._session.set_keyspace(keyspace)
@@ -290,8 +313,9 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
         if not args:
             return []
         with self._errors():
-            results = execute_concurrent_with_args(self.session, self._stmt(cql), args, concurrency=CONCURRENCY,
-                                                   raise_on_first_error=True)
+            results = execute_concurrent_with_args(
+                self.session, self._stmt(cql), args, concurrency=CONCURRENCY, raise_on_first_error=True
+            )
         return [list(r.result_or_exc) for r in results]
 
     def migrate(self, attempts: int = 4) -> None:
@@ -324,13 +348,16 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
                     continue
                 for stmt in statements:
                     session.execute(stmt, timeout=60)
-                session.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
-                                (name, datetime.now(timezone.utc)))
+                session.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)", (name, datetime.now(UTC))
+                )
                 log.info("CQL migration applied", extra={"migration": name, "keyspace": self.keyspace})
             if QUEUE_DATA_MIGRATION not in applied:
                 self._migrate_old_queue()  # idempotent: marks and index rows written again change nothing that matters
-                session.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
-                                (QUEUE_DATA_MIGRATION, datetime.now(timezone.utc)))
+                session.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                    (QUEUE_DATA_MIGRATION, datetime.now(UTC)),
+                )
             self._cluster.control_connection.wait_for_schema_agreement(wait_time=30)  # type: ignore[union-attr]
 
     def close(self) -> None:
@@ -342,32 +369,69 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
 
     # ---- reports ---------------------------------------------------------
     def add_reports(self, reports: Sequence[Report]) -> list[bool]:
-        now = datetime.now(timezone.utc)
-        results = self._many(INSERT_REPORT_IF_NEW, [(*report_values(r), self.report_ttl(r.received_at, now)) for r in reports])
+        now = datetime.now(UTC)
+        results = self._many(
+            INSERT_REPORT_IF_NEW, [(*report_values(r), self.report_ttl(r.received_at, now)) for r in reports]
+        )
         new = [bool(rows[0]["[applied]"]) for rows in results]
         # Whether new or not, (re)write the derived rows from the stored report: a crash
         # between the LWT and these writes is repaired by the client's retry.
         stored = []
         for r, rows, is_new in zip(reports, results, new):
             stored.append(r if is_new else report_from(rows[0]))
-        self._many(INSERT_REPORT_BY_SUBJECT, [
-            (r.subject, day_of(r.occurred_at), to_micros(r.occurred_at), r.report_id, r.reporter_hash, r.channel.value,
-             r.category.value, to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash, r.attested_by,
-             self.report_ttl(r.received_at, now))
-            for r in stored
-        ])
+        self._many(
+            INSERT_REPORT_BY_SUBJECT,
+            [
+                (
+                    r.subject,
+                    day_of(r.occurred_at),
+                    to_micros(r.occurred_at),
+                    r.report_id,
+                    r.reporter_hash,
+                    r.channel.value,
+                    r.category.value,
+                    to_micros(r.received_at),
+                    r.source.value,
+                    r.text,
+                    r.reporter_number_hash,
+                    r.attested_by,
+                    self.report_ttl(r.received_at, now),
+                )
+                for r in stored
+            ],
+        )
         texts = [r for r in stored if r.text]
         self._many(UPDATE_TEXT_BY_ID, [(self.report_text_ttl(r.received_at, now), r.text, r.report_id) for r in texts])
-        self._many(UPDATE_TEXT_BY_SUBJECT, [
-            (self.report_text_ttl(r.received_at, now), r.text, r.subject, day_of(r.occurred_at), to_micros(r.occurred_at),
-             r.report_id)
-            for r in texts
-        ])
-        self._many(INSERT_REPORT_BY_DAY, [
-            (day_of(r.received_at), shard_of(r.report_id), r.report_id, r.subject, r.category.value, r.channel.value,
-             to_micros(r.received_at), self.report_index_ttl(r.received_at, now))
-            for r in stored
-        ])
+        self._many(
+            UPDATE_TEXT_BY_SUBJECT,
+            [
+                (
+                    self.report_text_ttl(r.received_at, now),
+                    r.text,
+                    r.subject,
+                    day_of(r.occurred_at),
+                    to_micros(r.occurred_at),
+                    r.report_id,
+                )
+                for r in texts
+            ],
+        )
+        self._many(
+            INSERT_REPORT_BY_DAY,
+            [
+                (
+                    day_of(r.received_at),
+                    shard_of(r.report_id),
+                    r.report_id,
+                    r.subject,
+                    r.category.value,
+                    r.channel.value,
+                    to_micros(r.received_at),
+                    self.report_index_ttl(r.received_at, now),
+                )
+                for r in stored
+            ],
+        )
         self._write_reports_by_reporter(stored)
         self.mark_dirty({r.subject for r in stored})
         return new
@@ -375,7 +439,7 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
     def reports_for_subjects(self, subjects: Iterable[str], since: datetime) -> dict[str, list[Report]]:
         """One concurrent round of (subject, days) partition reads for the whole batch."""
         wanted = list(dict.fromkeys(subjects))
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         first = max(day_of(since), today - timedelta(days=self.settings.report_retention_days + 1))
         last = max(today, first) + timedelta(days=1)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -414,7 +478,7 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
 
     def get_reputations(self, subjects: Iterable[str]) -> dict[str, Reputation]:
         wanted = list(dict.fromkeys(subjects))
-        parts = self._many(SELECT_REPUTATIONS, [(wanted[i:i + IN_KEYS],) for i in range(0, len(wanted), IN_KEYS)])
+        parts = self._many(SELECT_REPUTATIONS, [(wanted[i : i + IN_KEYS],) for i in range(0, len(wanted), IN_KEYS)])
         return {row["subject"]: reputation_from(row) for part in parts for row in part}
 
     # ---- rules ----------------------------------------------------------
@@ -614,7 +678,9 @@ class CassandraStore(CassandraQueue, CassandraPrivacy, CassandraEvidence, Cassan
         sid = time.time_ns() // 1000 * 1000 + secrets.randbelow(1000)
         chunks = [data[off : off + CHUNK_BYTES] for off in range(0, max(len(data), 1), CHUNK_BYTES)]
         self._many(INSERT_CHUNK, [(sid, i, c) for i, c in enumerate(chunks)])
-        self._exec(INSERT_SNAPSHOT, (version, sid, count, capacity, error_rate, to_micros(created_at), len(data), len(chunks)))
+        self._exec(
+            INSERT_SNAPSHOT, (version, sid, count, capacity, error_rate, to_micros(created_at), len(data), len(chunks))
+        )
         return FilterSnapshotMeta(sid, version, count, capacity, error_rate, created_at, len(data))
 
     def latest_filter_snapshot(self) -> FilterSnapshotMeta | None:

@@ -12,17 +12,17 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-
-from numrep.store.cassandra_session import CassandraSession
 from numrep.models import Card
 from numrep.store.cards import CardStore
+from numrep.store.cassandra_session import CassandraSession
 from numrep.store.sqlite_cards import CARD_COLUMNS, card_from, card_values
 
 CARD_SHARDS = 256
 SCAN_PAGE = 5000
 BATCH = 2000
-INSERT_CARD = (f"INSERT INTO cards_by_shard (shard, {', '.join(CARD_COLUMNS)}) "
-               f"VALUES (?, {', '.join('?' * len(CARD_COLUMNS))})")
+INSERT_CARD = (
+    f"INSERT INTO cards_by_shard (shard, {', '.join(CARD_COLUMNS)}) VALUES (?, {', '.join('?' * len(CARD_COLUMNS))})"
+)
 SELECT_CARD = "SELECT * FROM cards_by_shard WHERE shard = ? AND operator = ? AND number = ?"
 SCAN_SHARD = "SELECT * FROM cards_by_shard WHERE shard = ?"
 SCAN_SHARD_OF = "SELECT * FROM cards_by_shard WHERE shard = ? AND operator = ?"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cassandra.cluster import ResultSet
@@ -22,7 +22,6 @@ from cassandra.concurrent import execute_concurrent_with_args
 from numrep.errors import Conflict, NotFound
 from numrep.evidence.records import RecordRow, aggregate_rows, hour_of
 from numrep.evidence.sketch import HyperLogLog
-from numrep.store.cassandra_session import CassandraSession
 from numrep.models import (
     Action,
     BlockSwitch,
@@ -32,8 +31,8 @@ from numrep.models import (
     Category,
     Channel,
     Complaint,
-    Contact,
     ConfirmedFraud,
+    Contact,
     Decision,
     Honeypot,
     HourMark,
@@ -43,8 +42,9 @@ from numrep.models import (
     ReviewCase,
     ShadowDiff,
 )
-from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
 from numrep.store.cassandra_privacy import ttl_seconds
+from numrep.store.cassandra_session import CassandraSession
+from numrep.store.codec import at_micros, from_micros, hour_micros, to_micros
 from numrep.store.evidence import EvidenceStore
 
 HOUR_SHARDS = 16
@@ -68,7 +68,9 @@ SELECT_REPORTER_SUBJECTS = (
     "SELECT subject FROM reports_by_reporter WHERE reporter_hash = ? AND occurred_at >= ? AND occurred_at <= ? "
     f"LIMIT {VELOCITY_CAP}"
 )
-INSERT_SHADOW = "INSERT INTO shadow_diffs (bucket, subject, v1, v2, v2_score, v2_reasons, at) VALUES (0, ?, ?, ?, ?, ?, ?)"
+INSERT_SHADOW = (
+    "INSERT INTO shadow_diffs (bucket, subject, v1, v2, v2_score, v2_reasons, at) VALUES (0, ?, ?, ?, ?, ?, ?)"
+)
 DELETE_SHADOW = "DELETE FROM shadow_diffs WHERE bucket = 0 AND subject = ?"
 SELECT_SHADOW = "SELECT * FROM shadow_diffs WHERE bucket = 0 LIMIT ?"
 INSERT_OUTCOME = "INSERT INTO reporter_outcomes (reporter_hash, outcome, subject, at) VALUES (?, ?, ?, ?)"
@@ -79,38 +81,58 @@ SELECT_COMPLAINTS = (
     "FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ? "
     "ORDER BY occurred_at DESC, report_id DESC"
 )
-SELECT_COMPLAINT_REPORTERS = (
-    "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ?"
+SELECT_COMPLAINT_REPORTERS = "SELECT reporter_hash FROM reports_by_subject WHERE subject = ? AND day = ? AND occurred_at >= ? AND occurred_at <= ?"
+RECORD_COLUMNS = (
+    "caller",
+    "hour",
+    "record_id",
+    "callee_hash",
+    "channel",
+    "start",
+    "ring_ms",
+    "talk_seconds",
+    "international",
+    "operator",
+    "callee_reg",
+    "prefix_reg",
+    "received_at",
 )
-RECORD_COLUMNS = ("caller", "hour", "record_id", "callee_hash", "channel", "start", "ring_ms", "talk_seconds",
-                  "international", "operator", "callee_reg", "prefix_reg", "received_at")
-INSERT_RECORD = (
-    f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))}) USING TTL ?"
-)
+INSERT_RECORD = f"INSERT INTO call_records ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))}) USING TTL ?"
 SELECT_RECORD_IDS = "SELECT record_id FROM call_records WHERE caller = ? AND hour = ? AND record_id IN ?"
 SELECT_RECORDS = "SELECT * FROM call_records WHERE caller = ? AND hour = ?"
-INSERT_CONTACT = ("INSERT INTO contacts (caller, callee_hash, operator, caller_hash, first_at, last_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?)")
-INSERT_INBOUND = ("INSERT INTO contacts_inbound (callee_hash, caller_hash, operator, first_at, last_at) "
-                  "VALUES (?, ?, ?, ?, ?)")
-SELECT_CONTACTS = "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ?"
-SELECT_CONTACTS_AFTER = (
-    "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ? AND (callee_hash, operator) > (?, ?)"
+INSERT_CONTACT = (
+    "INSERT INTO contacts (caller, callee_hash, operator, caller_hash, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
+INSERT_INBOUND = (
+    "INSERT INTO contacts_inbound (callee_hash, caller_hash, operator, first_at, last_at) VALUES (?, ?, ?, ?, ?)"
+)
+SELECT_CONTACTS = "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ?"
+SELECT_CONTACTS_AFTER = "SELECT callee_hash, operator, first_at, last_at FROM contacts WHERE caller = ? AND (callee_hash, operator) > (?, ?)"
 SELECT_CONTACT = "SELECT first_at, last_at FROM contacts WHERE caller = ? AND callee_hash = ?"
 SELECT_INBOUND = "SELECT caller_hash, last_at FROM contacts_inbound WHERE callee_hash = ?"
 MARK_HOUR = "UPDATE dirty_hours SET mark = ?, marked_at = ? WHERE shard = ? AND caller = ? AND hour = ?"
 SELECT_HOURS = "SELECT caller, hour, mark, marked_at FROM dirty_hours WHERE shard = ?"
 CLEAR_HOUR = "DELETE FROM dirty_hours WHERE shard = ? AND caller = ? AND hour = ? IF mark = ?"
-AGGREGATE_COLUMNS = ("caller", "day", "hour", "channel", "source", "calls", "answered", "short_calls", "ring_once_calls",
-                     "international_calls", "callees", "prefixes", "honeypots")
+AGGREGATE_COLUMNS = (
+    "caller",
+    "day",
+    "hour",
+    "channel",
+    "source",
+    "calls",
+    "answered",
+    "short_calls",
+    "ring_once_calls",
+    "international_calls",
+    "callees",
+    "prefixes",
+    "honeypots",
+)
 INSERT_AGGREGATE = (
     f"INSERT INTO call_aggregates ({', '.join(AGGREGATE_COLUMNS)}) VALUES ({', '.join('?' * len(AGGREGATE_COLUMNS))})"
 )
 SELECT_AGGREGATES = "SELECT * FROM call_aggregates WHERE caller = ? AND day = ? AND hour >= ?"
-INSERT_HONEYPOT = (
-    "INSERT INTO honeypots (bucket, number, number_hash, operator, note, added_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
-)
+INSERT_HONEYPOT = "INSERT INTO honeypots (bucket, number, number_hash, operator, note, added_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
 SELECT_HONEYPOT = "SELECT * FROM honeypots WHERE bucket = 0 AND number = ?"
 DELETE_HONEYPOT = "DELETE FROM honeypots WHERE bucket = 0 AND number = ? IF EXISTS"
 SELECT_HONEYPOTS = "SELECT * FROM honeypots WHERE bucket = 0"
@@ -118,9 +140,7 @@ INSERT_FRAUD = (
     "INSERT INTO confirmed_fraud (subject, case_id, expires_at, actor, reason, confirmed_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
 SELECT_FRAUD = "SELECT * FROM confirmed_fraud WHERE subject = ?"
-OPEN_CASE = (
-    "INSERT INTO open_cases (bucket, case_id, subject, kind, summary, opened_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
-)
+OPEN_CASE = "INSERT INTO open_cases (bucket, case_id, subject, kind, summary, opened_at) VALUES (0, ?, ?, ?, ?, ?) IF NOT EXISTS"
 SELECT_OPEN_CASE = "SELECT * FROM open_cases WHERE bucket = 0 AND case_id = ?"
 SELECT_OPEN_CASES = "SELECT * FROM open_cases WHERE bucket = 0"
 # `opened_at = ?` makes the update fail on a row that is gone (a condition on a missing row's
@@ -130,10 +150,24 @@ DECIDE_CASE = (
     "WHERE bucket = 0 AND case_id = ? IF decision = null AND opened_at = ?"
 )
 DELETE_DECIDED_CASE = "DELETE FROM open_cases WHERE bucket = 0 AND case_id = ? IF decided_at = ?"
-CASE_COLUMNS = ("case_id", "subject", "kind", "summary", "opened_at", "decision", "actor", "reason", "decided_at",
-                "expires_at")
-INSERT_DECIDED = f"INSERT INTO decided_cases (bucket, {', '.join(CASE_COLUMNS)}) VALUES (0, {', '.join('?' * len(CASE_COLUMNS))})"
-INSERT_DECISION = f"INSERT INTO case_decisions ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})"
+CASE_COLUMNS = (
+    "case_id",
+    "subject",
+    "kind",
+    "summary",
+    "opened_at",
+    "decision",
+    "actor",
+    "reason",
+    "decided_at",
+    "expires_at",
+)
+INSERT_DECIDED = (
+    f"INSERT INTO decided_cases (bucket, {', '.join(CASE_COLUMNS)}) VALUES (0, {', '.join('?' * len(CASE_COLUMNS))})"
+)
+INSERT_DECISION = (
+    f"INSERT INTO case_decisions ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))})"
+)
 SELECT_DECIDED = "SELECT * FROM decided_cases WHERE bucket = 0 LIMIT ?"
 SELECT_DECISIONS = "SELECT * FROM case_decisions WHERE subject = ?"
 INSERT_SWITCH = "INSERT INTO block_switch (name, block_to_label, actor, reason, set_at) VALUES ('block', ?, ?, ?, ?)"
@@ -144,7 +178,7 @@ _hour_us, _dt = hour_micros, at_micros
 
 
 def _day(t: datetime) -> date:
-    return t.astimezone(timezone.utc).date()
+    return t.astimezone(UTC).date()
 
 
 def _hour_shard(caller: str, hour: int) -> int:
@@ -153,22 +187,44 @@ def _hour_shard(caller: str, hour: int) -> int:
 
 def _days(since: datetime) -> list[date]:
     """UTC days from ``since`` (at most the retention back) to tomorrow (clock skew), oldest first."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = max(_day(since), today - timedelta(days=RETENTION_DAYS + 1))
     last = max(today, first) + timedelta(days=1)
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _record(r: dict[str, Any]) -> CallRecord:
-    return CallRecord(r["record_id"], r["caller"], r["callee_hash"], Channel(r["channel"]), _dt(r["start"]),
-                      r["ring_ms"], r["talk_seconds"], bool(r["international"]), r["operator"], r["callee_reg"],
-                      r["prefix_reg"], _dt(r["received_at"]))
+    return CallRecord(
+        r["record_id"],
+        r["caller"],
+        r["callee_hash"],
+        Channel(r["channel"]),
+        _dt(r["start"]),
+        r["ring_ms"],
+        r["talk_seconds"],
+        bool(r["international"]),
+        r["operator"],
+        r["callee_reg"],
+        r["prefix_reg"],
+        _dt(r["received_at"]),
+    )
 
 
 def _aggregate(r: dict[str, Any]) -> CallAggregate:
-    return CallAggregate(r["caller"], Channel(r["channel"]), _dt(r["hour"]), r["source"], r["calls"], r["answered"],
-                         r["short_calls"], r["ring_once_calls"], r["international_calls"], bytes(r["callees"] or b""),
-                         bytes(r["prefixes"] or b""), tuple(r["honeypots"] or ()))
+    return CallAggregate(
+        r["caller"],
+        Channel(r["channel"]),
+        _dt(r["hour"]),
+        r["source"],
+        r["calls"],
+        r["answered"],
+        r["short_calls"],
+        r["ring_once_calls"],
+        r["international_calls"],
+        bytes(r["callees"] or b""),
+        bytes(r["prefixes"] or b""),
+        tuple(r["honeypots"] or ()),
+    )
 
 
 def _honeypot(r: dict[str, Any]) -> Honeypot:
@@ -176,15 +232,33 @@ def _honeypot(r: dict[str, Any]) -> Honeypot:
 
 
 def _case(r: dict[str, Any]) -> ReviewCase:
-    return ReviewCase(r["case_id"], r["subject"], CaseKind(r["kind"]), r["summary"], _dt(r["opened_at"]),
-                      Decision(r["decision"]) if r["decision"] else None, r["actor"] or "", r["reason"] or "",
-                      from_micros(r["decided_at"]), from_micros(r["expires_at"]))
+    return ReviewCase(
+        r["case_id"],
+        r["subject"],
+        CaseKind(r["kind"]),
+        r["summary"],
+        _dt(r["opened_at"]),
+        Decision(r["decision"]) if r["decision"] else None,
+        r["actor"] or "",
+        r["reason"] or "",
+        from_micros(r["decided_at"]),
+        from_micros(r["expires_at"]),
+    )
 
 
 def _case_values(c: ReviewCase) -> tuple[Any, ...]:
-    return (c.case_id, c.subject, c.kind.value, c.summary, to_micros(c.opened_at),
-            c.decision.value if c.decision else None, c.actor, c.reason, to_micros(c.decided_at),
-            to_micros(c.expires_at))
+    return (
+        c.case_id,
+        c.subject,
+        c.kind.value,
+        c.summary,
+        to_micros(c.opened_at),
+        c.decision.value if c.decision else None,
+        c.actor,
+        c.reason,
+        to_micros(c.decided_at),
+        to_micros(c.expires_at),
+    )
 
 
 class _Distinct:
@@ -255,17 +329,28 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         stmt = self._stmt(cql)
         stmt.fetch_size = PAGE_ROWS
         with self._errors():
-            results = execute_concurrent_with_args(self.session, stmt, args, concurrency=CONCURRENCY,
-                                                   raise_on_first_error=True)
+            results = execute_concurrent_with_args(
+                self.session, stmt, args, concurrency=CONCURRENCY, raise_on_first_error=True
+            )
         return [r.result_or_exc for r in results]
 
     # ---- reports: the derived table of reporter trust -------------------------
     def _write_reports_by_reporter(self, reports: Sequence[Report]) -> None:
         """Called by ``add_reports`` with the stored reports, new or not (a retry repairs a crash)."""
-        self._many(INSERT_REPORT_BY_REPORTER, [
-            (r.reporter_hash, to_micros(r.occurred_at), r.report_id, r.subject, to_micros(r.received_at),
-             self.report_ttl(r.received_at)) for r in reports
-        ])
+        self._many(
+            INSERT_REPORT_BY_REPORTER,
+            [
+                (
+                    r.reporter_hash,
+                    to_micros(r.occurred_at),
+                    r.report_id,
+                    r.subject,
+                    to_micros(r.received_at),
+                    self.report_ttl(r.received_at),
+                )
+                for r in reports
+            ],
+        )
 
     # ---- call records --------------------------------------------------
     def add_call_records(self, records: Sequence[CallRecord]) -> list[bool]:
@@ -290,24 +375,44 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         groups: dict[tuple[str, int], list[str]] = {}
         for rid, i in first.items():
             groups.setdefault((records[i].caller, _hour_us(records[i].start)), []).append(rid)
-        queries = [(caller, hour, ids[n:n + IN_CHUNK]) for (caller, hour), ids in groups.items()
-                   for n in range(0, len(ids), IN_CHUNK)]
+        queries = [
+            (caller, hour, ids[n : n + IN_CHUNK])
+            for (caller, hour), ids in groups.items()
+            for n in range(0, len(ids), IN_CHUNK)
+        ]
         existing = {row["record_id"] for part in self._many(SELECT_RECORD_IDS, queries) for row in part}
         out = [first[r.record_id] == i and r.record_id not in existing for i, r in enumerate(records)]
         new = [r for r, is_new in zip(records, out) if is_new]
-        at = datetime.now(timezone.utc)
-        self._many(INSERT_RECORD, [
-            (r.caller, _hour_us(r.start), r.record_id, r.callee_hash, r.channel.value, to_micros(r.start), r.ring_ms,
-             r.talk_seconds, r.international, r.operator, r.callee_reg, r.prefix_reg, to_micros(r.received_at),
-             self._record_ttl(r, at))
-            for r in new
-        ])
-        now = to_micros(datetime.now(timezone.utc))
+        at = datetime.now(UTC)
+        self._many(
+            INSERT_RECORD,
+            [
+                (
+                    r.caller,
+                    _hour_us(r.start),
+                    r.record_id,
+                    r.callee_hash,
+                    r.channel.value,
+                    to_micros(r.start),
+                    r.ring_ms,
+                    r.talk_seconds,
+                    r.international,
+                    r.operator,
+                    r.callee_reg,
+                    r.prefix_reg,
+                    to_micros(r.received_at),
+                    self._record_ttl(r, at),
+                )
+                for r in new
+            ],
+        )
+        now = to_micros(datetime.now(UTC))
         self._many(MARK_HOUR, [(secrets.token_hex(8), now, _hour_shard(c, h), c, h) for c, h in sorted(groups)])
         return out
 
-    def fold_call_records(self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str],
-                          contacts_cap: int) -> int:
+    def fold_call_records(
+        self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str], contacts_cap: int
+    ) -> int:
         """Re-derive marked caller-hours whole from their rows (about ``limit`` records' worth of hours).
 
         Each step writes what is a pure function of the hours' rows (aggregates
@@ -318,11 +423,28 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         marks = self.dirty_hours(max(limit // 10, 1))
         if not marks:
             return 0
-        rows = [_record(r) for part in self._many(SELECT_RECORDS, [(m.caller, _hour_us(m.hour)) for m in marks])
-                for r in part]
-        aggregates = aggregate_rows((RecordRow(r.caller, hour_of(r.start), r.channel, r.talk_seconds, r.ring_ms,
-                                               r.international, r.callee_reg, r.prefix_reg, r.callee_hash)
-                                     for r in rows), honeypots)
+        rows = [
+            _record(r)
+            for part in self._many(SELECT_RECORDS, [(m.caller, _hour_us(m.hour)) for m in marks])
+            for r in part
+        ]
+        aggregates = aggregate_rows(
+            (
+                RecordRow(
+                    r.caller,
+                    hour_of(r.start),
+                    r.channel,
+                    r.talk_seconds,
+                    r.ring_ms,
+                    r.international,
+                    r.callee_reg,
+                    r.prefix_reg,
+                    r.callee_hash,
+                )
+                for r in rows
+            ),
+            honeypots,
+        )
         if aggregates:
             self.put_call_aggregates(aggregates)
         self._fold_contacts(rows, caller_hash, contacts_cap)
@@ -381,11 +503,27 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         self._many(CLEAR_HOUR, args)
 
     def put_call_aggregates(self, aggregates: Sequence[CallAggregate]) -> None:
-        self._many(INSERT_AGGREGATE, [
-            (a.caller, _day(a.hour), _hour_us(a.hour), a.channel.value, a.source, a.calls, a.answered, a.short_calls,
-             a.ring_once_calls, a.international_calls, a.callees, a.prefixes, list(a.honeypots))
-            for a in aggregates
-        ])
+        self._many(
+            INSERT_AGGREGATE,
+            [
+                (
+                    a.caller,
+                    _day(a.hour),
+                    _hour_us(a.hour),
+                    a.channel.value,
+                    a.source,
+                    a.calls,
+                    a.answered,
+                    a.short_calls,
+                    a.ring_once_calls,
+                    a.international_calls,
+                    a.callees,
+                    a.prefixes,
+                    list(a.honeypots),
+                )
+                for a in aggregates
+            ],
+        )
         self.mark_dirty(sorted({a.caller for a in aggregates}))
 
     def call_aggregates(self, callers: Iterable[str], since: datetime) -> dict[str, list[CallAggregate]]:
@@ -401,16 +539,28 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
 
     def contacted(self, caller: str, claims: Sequence[tuple[str, datetime, datetime]]) -> set[int]:
         parts = self._many(SELECT_CONTACT, [(caller, callee) for callee, _start, _end in claims])
-        return {i for i, (rows, (_c, start, end)) in enumerate(zip(parts, claims))
-                if any(r["first_at"] <= (to_micros(end) or 0) and r["last_at"] >= (to_micros(start) or 0) for r in rows)}
+        return {
+            i
+            for i, (rows, (_c, start, end)) in enumerate(zip(parts, claims))
+            if any(r["first_at"] <= (to_micros(end) or 0) and r["last_at"] >= (to_micros(start) or 0) for r in rows)
+        }
 
-    def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
-                 limit: int = 1000) -> list[Contact]:
+    def contacts(
+        self,
+        caller: str,
+        since: datetime,
+        operator: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[Contact]:
         if limit <= 0:
             return []
         since_us = to_micros(since) or 0
-        stream = (self._streams(SELECT_CONTACTS_AFTER, [(caller, *after)]) if after is not None
-                  else self._streams(SELECT_CONTACTS, [(caller,)]))
+        stream = (
+            self._streams(SELECT_CONTACTS_AFTER, [(caller, *after)])
+            if after is not None
+            else self._streams(SELECT_CONTACTS, [(caller,)])
+        )
         out: list[Contact] = []
         with self._errors():
             for r in stream[0]:  # pages on; rows out of the window or of other operators are skipped
@@ -432,14 +582,20 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
                 if r["last_at"] >= since_us:
                     reached[r["callee_hash"]] = min(reached.get(r["callee_hash"], r["first_at"]), r["first_at"])
             if reached:
-                back = {r["caller_hash"] for r in got
-                        if r["last_at"] >= since_us and r["caller_hash"] in reached and r["last_at"] > reached[r["caller_hash"]]}
+                back = {
+                    r["caller_hash"]
+                    for r in got
+                    if r["last_at"] >= since_us
+                    and r["caller_hash"] in reached
+                    and r["last_at"] > reached[r["caller_hash"]]
+                }
                 out[s] = (len(reached), len(back))
         return out
 
     # ---- reporter trust -------------------------------------------------
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
-                               until: datetime | None = None) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(
+        self, subject: str, since: datetime, limit: int, until: datetime | None = None
+    ) -> tuple[list[Complaint], int]:
         """Newest day partition first, a few days read concurrently (first pages only), rows streamed.
 
         Memory stays bounded: complaints are kept for at most ``limit``
@@ -452,8 +608,9 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         """
         return self.complaints_for_subjects([subject], since, limit, until)[subject]
 
-    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
-                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
+    def complaints_for_subjects(
+        self, subjects: Sequence[str], since: datetime, limit: int, until: datetime | None = None
+    ) -> dict[str, tuple[list[Complaint], int]]:
         """As ``complaints_for_subject``; the newest days of ``SUBJECTS_AHEAD`` subjects are read concurrently
         (most subjects have all their complaints there), older days subject by subject."""
         start = to_micros(since)
@@ -462,14 +619,14 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
         first = days[:DAYS_AHEAD]
         out: dict[str, tuple[list[Complaint], int]] = {}
         for n in range(0, len(subjects), SUBJECTS_AHEAD):
-            group = subjects[n:n + SUBJECTS_AHEAD]
+            group = subjects[n : n + SUBJECTS_AHEAD]
             streams = self._streams(SELECT_COMPLAINTS, [(s, d, start, end) for s in group for d in first])
             for i, subject in enumerate(group):
                 found = _Complaints(limit)
                 with self._errors():  # iterating fetches further pages
-                    found.feed(streams[i * len(first):(i + 1) * len(first)])
+                    found.feed(streams[i * len(first) : (i + 1) * len(first)])
                 for k in range(DAYS_AHEAD, len(days), DAYS_AHEAD):
-                    window = days[k:k + DAYS_AHEAD]
+                    window = days[k : k + DAYS_AHEAD]
                     cql = SELECT_COMPLAINTS if found.collecting else SELECT_COMPLAINT_REPORTERS
                     more = self._streams(cql, [(subject, d, start, end) for d in window])
                     with self._errors():
@@ -479,21 +636,35 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
 
     @staticmethod
     def _complaint(r: dict[str, Any]) -> Complaint:
-        return Complaint(r["report_id"], r["reporter_hash"], Channel(r["channel"]), Category(r["category"]),
-                         _dt(r["occurred_at"]), r["reporter_number_hash"] or "", r["attested_by"] or "")
+        return Complaint(
+            r["report_id"],
+            r["reporter_hash"],
+            Channel(r["channel"]),
+            Category(r["category"]),
+            _dt(r["occurred_at"]),
+            r["reporter_number_hash"] or "",
+            r["attested_by"] or "",
+        )
 
     def reporter_stats(self, moments: Mapping[str, datetime]) -> dict[str, ReporterStats]:
         reporters = list(moments)
         firsts = self._many(SELECT_FIRST_REPORT, [(r,) for r in reporters])
         known = [(r, rows[0]["first"]) for r, rows in zip(reporters, firsts) if rows and rows[0]["first"] is not None]
-        windows = self._many(SELECT_REPORTER_SUBJECTS, [
-            (r, to_micros(moments[r] - timedelta(hours=24)), to_micros(moments[r])) for r, _ in known
-        ])
+        windows = self._many(
+            SELECT_REPORTER_SUBJECTS,
+            [(r, to_micros(moments[r] - timedelta(hours=24)), to_micros(moments[r])) for r, _ in known],
+        )
         outcomes = self._many(SELECT_OUTCOMES, [(r,) for r, _ in known])
-        return {r: ReporterStats(r, _dt(first), max(len({row["subject"] for row in rows}), 1),
-                                 sum(1 for o in done if o["outcome"] == Outcome.CONFIRMED.value),
-                                 sum(1 for o in done if o["outcome"] == Outcome.CLEARED.value))
-                for (r, first), rows, done in zip(known, windows, outcomes)}
+        return {
+            r: ReporterStats(
+                r,
+                _dt(first),
+                max(len({row["subject"] for row in rows}), 1),
+                sum(1 for o in done if o["outcome"] == Outcome.CONFIRMED.value),
+                sum(1 for o in done if o["outcome"] == Outcome.CLEARED.value),
+            )
+            for (r, first), rows, done in zip(known, windows, outcomes)
+        }
 
     def record_outcome(self, subject: str, outcome: Outcome, reporters: Sequence[str], at: datetime) -> None:
         self._many(INSERT_OUTCOME, [(r, outcome.value, subject, to_micros(at)) for r in reporters])
@@ -506,14 +677,25 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
 
     def put_shadow_diffs(self, diffs: Sequence[ShadowDiff], agreeing: Iterable[str]) -> None:
         self._many(DELETE_SHADOW, [(s,) for s in agreeing])
-        self._many(INSERT_SHADOW, [(d.subject, d.v1.value, d.v2.value, d.v2_score, list(d.v2_reasons), to_micros(d.at))
-                                   for d in diffs])
+        self._many(
+            INSERT_SHADOW,
+            [(d.subject, d.v1.value, d.v2.value, d.v2_score, list(d.v2_reasons), to_micros(d.at)) for d in diffs],
+        )
 
     def shadow_diffs(self, limit: int) -> list[ShadowDiff]:
         if limit <= 0:  # CQL wants a positive LIMIT
             return []
-        return [ShadowDiff(r["subject"], Action(r["v1"]), Action(r["v2"]), r["v2_score"], tuple(r["v2_reasons"] or ()),
-                           _dt(r["at"])) for r in self._exec(SELECT_SHADOW, (limit,))]
+        return [
+            ShadowDiff(
+                r["subject"],
+                Action(r["v1"]),
+                Action(r["v2"]),
+                r["v2_score"],
+                tuple(r["v2_reasons"] or ()),
+                _dt(r["at"]),
+            )
+            for r in self._exec(SELECT_SHADOW, (limit,))
+        ]
 
     def prune_call_records(self, before: datetime) -> int:
         """Raw records expire by their write TTL (``record_retention_days`` from the call's start): nothing to delete."""
@@ -521,8 +703,10 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
 
     # ---- honeypots ------------------------------------------------------
     def add_honeypot(self, honeypot: Honeypot) -> Honeypot:
-        row = self._exec(INSERT_HONEYPOT, (honeypot.number, honeypot.number_hash, honeypot.operator, honeypot.note,
-                                           to_micros(honeypot.added_at)))[0]
+        row = self._exec(
+            INSERT_HONEYPOT,
+            (honeypot.number, honeypot.number_hash, honeypot.operator, honeypot.note, to_micros(honeypot.added_at)),
+        )[0]
         return honeypot if row["[applied]"] else _honeypot(row)  # not applied: the row holds the stored one
 
     def remove_honeypot(self, number: str) -> Honeypot | None:
@@ -536,22 +720,45 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
 
     # ---- authoritative evidence and review ----------------------------
     def confirm_fraud(self, entry: ConfirmedFraud) -> None:
-        self._exec(INSERT_FRAUD, (entry.subject, entry.case_id, to_micros(entry.expires_at), entry.actor, entry.reason,
-                                  to_micros(entry.confirmed_at)))
+        self._exec(
+            INSERT_FRAUD,
+            (
+                entry.subject,
+                entry.case_id,
+                to_micros(entry.expires_at),
+                entry.actor,
+                entry.reason,
+                to_micros(entry.confirmed_at),
+            ),
+        )
         self.mark_dirty([entry.subject])
 
     def confirmed_fraud(self, subjects: Iterable[str]) -> dict[str, ConfirmedFraud]:
         parts = self._many(SELECT_FRAUD, [(s,) for s in sorted(set(subjects))])
-        return {r["subject"]: ConfirmedFraud(r["subject"], r["case_id"], _dt(r["expires_at"]), r["actor"], r["reason"],
-                                             _dt(r["confirmed_at"]))
-                for part in parts for r in part}
+        return {
+            r["subject"]: ConfirmedFraud(
+                r["subject"], r["case_id"], _dt(r["expires_at"]), r["actor"], r["reason"], _dt(r["confirmed_at"])
+            )
+            for part in parts
+            for r in part
+        }
 
     def _move_decided(self, case: ReviewCase) -> ReviewCase:
         """Keep a decided case under ``<id>@<decided at>`` and free its id; idempotent, so it also
         finishes a move that a crash interrupted."""
         assert case.decided_at is not None
-        kept = ReviewCase(f"{case.case_id}@{to_micros(case.decided_at)}", case.subject, case.kind, case.summary,
-                          case.opened_at, case.decision, case.actor, case.reason, case.decided_at, case.expires_at)
+        kept = ReviewCase(
+            f"{case.case_id}@{to_micros(case.decided_at)}",
+            case.subject,
+            case.kind,
+            case.summary,
+            case.opened_at,
+            case.decision,
+            case.actor,
+            case.reason,
+            case.decided_at,
+            case.expires_at,
+        )
         self._exec(INSERT_DECISION, _case_values(kept))
         self._exec(INSERT_DECIDED, _case_values(kept))
         self._exec(DELETE_DECIDED_CASE, (case.case_id, to_micros(case.decided_at)))
@@ -568,16 +775,31 @@ class CassandraEvidence(CassandraSession, EvidenceStore):
             return bool(self._exec(OPEN_CASE, args)[0]["[applied]"])
         return False
 
-    def decide_case(self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime,
-                    expires_at: datetime | None) -> ReviewCase:
+    def decide_case(
+        self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime, expires_at: datetime | None
+    ) -> ReviewCase:
         rows = self._exec(SELECT_OPEN_CASE, (case_id,))
         if rows and not rows[0]["decision"]:
-            row = self._exec(DECIDE_CASE, (decision.value, actor, reason, to_micros(at), to_micros(expires_at), case_id,
-                                           rows[0]["opened_at"]))[0]
+            row = self._exec(
+                DECIDE_CASE,
+                (decision.value, actor, reason, to_micros(at), to_micros(expires_at), case_id, rows[0]["opened_at"]),
+            )[0]
             if row["[applied]"]:
                 case = _case(rows[0])
-                return self._move_decided(ReviewCase(case.case_id, case.subject, case.kind, case.summary,
-                                                     case.opened_at, decision, actor, reason, at, expires_at))
+                return self._move_decided(
+                    ReviewCase(
+                        case.case_id,
+                        case.subject,
+                        case.kind,
+                        case.summary,
+                        case.opened_at,
+                        decision,
+                        actor,
+                        reason,
+                        at,
+                        expires_at,
+                    )
+                )
             rows = self._exec(SELECT_OPEN_CASE, (case_id,))  # lost a race: see who won
         if not rows:
             raise NotFound(f"review case {case_id!r}: no such case")

@@ -34,13 +34,12 @@ import secrets
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-
-from numrep.store.cassandra_session import CassandraSession
 from numrep.models import DirtyMark, Lane, Reputation
+from numrep.store.cassandra_session import CassandraSession
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,9 @@ DELETE_BUCKET = "DELETE FROM queue_buckets WHERE lane = ? AND bucket = ?"
 SELECT_FLOOR = "SELECT bucket FROM queue_floor WHERE lane = ?"
 SET_FLOOR = "INSERT INTO queue_floor (lane, bucket) VALUES (?, ?)"
 SELECT_MARKS = "SELECT mark, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? LIMIT ?"
-SELECT_MARKS_AFTER = ("SELECT mark, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? "
-                      "AND mark > ? LIMIT ?")
+SELECT_MARKS_AFTER = (
+    "SELECT mark, subject, attempts FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? AND mark > ? LIMIT ?"
+)
 DELETE_MARK = "DELETE FROM queue_marks WHERE lane = ? AND bucket = ? AND shard = ? AND mark = ?"
 INSERT_FLAGGED = "INSERT INTO flagged_by_shard (shard, subject) VALUES (?, ?)"
 SELECT_FLAGGED_IN = "SELECT subject FROM flagged_by_shard WHERE shard = ? AND subject IN ?"
@@ -93,7 +93,7 @@ def _encode(keys: Iterable[tuple[Lane, int, str]]) -> str:
 
 def _marked_at(keys: Iterable[tuple[Lane, int, str]]) -> datetime:
     """When the earliest of these rows was marked (a row's token begins with its marking time, in hex microseconds)."""
-    return datetime.fromtimestamp(min(int(tok[:16], 16) for _, _, tok in keys) / 1e6, timezone.utc)
+    return datetime.fromtimestamp(min(int(tok[:16], 16) for _, _, tok in keys) / 1e6, UTC)
 
 
 def _decode(token: str) -> list[tuple[Lane, int, str]]:
@@ -134,8 +134,13 @@ class CassandraQueue(CassandraSession):
         per_bucket = QUEUE_SHARDS * self.partition_rows
         buckets = [start + i // per_bucket for i in range(len(marks))]  # sub-buckets: microseconds after the start
         self._many(INSERT_BUCKET, [(lane.value, b) for b in sorted(set(buckets))])
-        self._many(INSERT_MARK, [(lane.value, b, queue_shard(s), f"{now:016x}{secrets.token_hex(6)}", s, attempts)
-                                 for (s, attempts), b in zip(marks, buckets)])
+        self._many(
+            INSERT_MARK,
+            [
+                (lane.value, b, queue_shard(s), f"{now:016x}{secrets.token_hex(6)}", s, attempts)
+                for (s, attempts), b in zip(marks, buckets)
+            ],
+        )
 
     def mark_dirty(self, subjects: Iterable[str], lane: Lane = Lane.FRESH) -> None:
         self._write_marks(lane, [(s, 0) for s in dict.fromkeys(subjects)])
@@ -149,8 +154,9 @@ class CassandraQueue(CassandraSession):
         width = int(self.bucket_seconds * 1_000_000)
         return now > bucket - bucket % width + width + int(self.close_margin * 1_000_000)
 
-    def _read_page(self, lane: Lane, bucket: int, after: dict[int, str | None],
-                   page: int) -> dict[int, list[dict[str, Any]]]:
+    def _read_page(
+        self, lane: Lane, bucket: int, after: dict[int, str | None], page: int
+    ) -> dict[int, list[dict[str, Any]]]:
         """One page of each given shard of a bucket, after the given token (None: from the start)."""
         tail = [(lane.value, bucket, sh, tok, page) for sh, tok in after.items() if tok is not None]
         head = [(lane.value, bucket, sh, page) for sh, tok in after.items() if tok is None]
@@ -169,15 +175,23 @@ class CassandraQueue(CassandraSession):
             for i, bucket in enumerate(buckets):
                 closed = self._closed(bucket, _now_us())
                 with self._queue_lock:
-                    at: dict[int, str | None] = {sh: self._cursors.get((lane, bucket, sh)) for sh in range(QUEUE_SHARDS)}
+                    at: dict[int, str | None] = {
+                        sh: self._cursors.get((lane, bucket, sh)) for sh in range(QUEUE_SHARDS)
+                    }
                 served: dict[int, list[list[Any]]] = {}
                 forward: list[int] = list(range(QUEUE_SHARDS))
                 sweep: list[int] = []
                 swept: set[int] = set()
                 drained: set[int] = set()
                 while (forward or sweep) and len(found) < limit:
-                    pages = [(sh, rows, False) for sh, rows in self._read_page(lane, bucket, {sh: at[sh] for sh in forward}, page).items()]
-                    pages += [(sh, rows, True) for sh, rows in self._read_page(lane, bucket, dict.fromkeys(sweep), page).items()]
+                    pages = [
+                        (sh, rows, False)
+                        for sh, rows in self._read_page(lane, bucket, {sh: at[sh] for sh in forward}, page).items()
+                    ]
+                    pages += [
+                        (sh, rows, True)
+                        for sh, rows in self._read_page(lane, bucket, dict.fromkeys(sweep), page).items()
+                    ]
                     swept.update(sweep)
                     forward, sweep = [], []
                     for sh, rows, from_start in pages:
@@ -265,7 +279,9 @@ class CassandraQueue(CassandraSession):
             if not f:
                 clean.setdefault(flagged_shard(s), []).append(s)
         # Delete only rows that exist: a tombstone per delisting, none for subjects never flagged.
-        args = [(sh, subjects[i:i + 100]) for sh, subjects in sorted(clean.items()) for i in range(0, len(subjects), 100)]
+        args = [
+            (sh, subjects[i : i + 100]) for sh, subjects in sorted(clean.items()) for i in range(0, len(subjects), 100)
+        ]
         present = [row["subject"] for part in self._many(SELECT_FLAGGED_IN, args) for row in part]
         self._many(DELETE_FLAGGED, [(flagged_shard(s), s) for s in present])
 
@@ -276,11 +292,12 @@ class CassandraQueue(CassandraSession):
     # ---- migration from the tables 0009 replaced ----------------------------------
     def _migrate_old_queue(self) -> None:
         """Carry marks of ``dirty`` (to the fresh lane) and rows of ``flagged`` over, once."""
-        subjects = [row["subject"] for part in self._many(SELECT_OLD_DIRTY, [(i,) for i in range(OLD_SHARDS)])
-                    for row in part]
+        subjects = [
+            row["subject"] for part in self._many(SELECT_OLD_DIRTY, [(i,) for i in range(OLD_SHARDS)]) for row in part
+        ]
         self.mark_dirty(subjects, Lane.FRESH)
-        flagged = [row["subject"] for part in self._many(SELECT_OLD_FLAGGED, [(i,) for i in range(OLD_SHARDS)])
-                   for row in part]
+        flagged = [
+            row["subject"] for part in self._many(SELECT_OLD_FLAGGED, [(i,) for i in range(OLD_SHARDS)]) for row in part
+        ]
         self._many(INSERT_FLAGGED, [(flagged_shard(s), s) for s in flagged])
         log.info("queue tables migrated", extra={"dirty": len(subjects), "flagged": len(flagged)})
-

@@ -10,12 +10,11 @@ subject takes it over (compare-and-set on the claim), so nothing stays stuck.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from numrep.errors import Conflict
-from numrep.store.cassandra_session import CassandraSession
 from numrep.models import Dispute, DisputeState, Transition
+from numrep.store.cassandra_session import CassandraSession
 from numrep.store.codec import DISPUTE_COLUMNS, dispute_from, dispute_values, to_micros, transitions_text
 from numrep.store.redress import RedressStore
 
@@ -23,8 +22,10 @@ CLAIM = "INSERT INTO open_disputes (bucket, subject, dispute_id, filed_at) VALUE
 TAKE_OVER = "UPDATE open_disputes SET dispute_id = ?, filed_at = ? WHERE bucket = 0 AND subject = ? IF dispute_id = ?"
 RELEASE = "DELETE FROM open_disputes WHERE bucket = 0 AND subject = ? IF dispute_id = ?"
 SELECT_OPEN = "SELECT dispute_id FROM open_disputes WHERE bucket = 0"
-INSERT_DISPUTE = (f"INSERT INTO disputes ({', '.join(DISPUTE_COLUMNS)}) VALUES ({', '.join('?' * len(DISPUTE_COLUMNS))}) "
-                  "IF NOT EXISTS")
+INSERT_DISPUTE = (
+    f"INSERT INTO disputes ({', '.join(DISPUTE_COLUMNS)}) VALUES ({', '.join('?' * len(DISPUTE_COLUMNS))}) "
+    "IF NOT EXISTS"
+)
 SELECT_DISPUTE = "SELECT * FROM disputes WHERE dispute_id = ?"
 STEP = "UPDATE disputes SET transitions = ?, state = ? WHERE dispute_id = ? IF state = ?"
 INSERT_BY_SUBJECT = "INSERT INTO disputes_by_subject (subject, dispute_id) VALUES (?, ?)"
@@ -34,12 +35,12 @@ SELECT_BY_MONTH = "SELECT dispute_id FROM disputes_by_month WHERE month = ? AND 
 
 
 def month_of(dt: datetime) -> int:
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.year * 100 + dt.month
 
 
 def _months(start: datetime, end: datetime) -> list[int]:
-    out, y, m = [], start.astimezone(timezone.utc).year, start.astimezone(timezone.utc).month
+    out, y, m = [], start.astimezone(UTC).year, start.astimezone(UTC).month
     last = month_of(end)
     while y * 100 + m <= last:
         out.append(y * 100 + m)
@@ -83,12 +84,15 @@ class CassandraRedress(CassandraSession, RedressStore):
         if d is None or d.state is not expected:
             return None
         steps = (*d.transitions, step)
-        if not self._exec(STEP, (transitions_text(steps), step.state.value, dispute_id, expected.value))[0]["[applied]"]:
+        if not self._exec(STEP, (transitions_text(steps), step.state.value, dispute_id, expected.value))[0][
+            "[applied]"
+        ]:
             return None
         if step.state.final:
             self._exec(RELEASE, (d.subject, dispute_id))
-        return Dispute(d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash, d.filed_at, steps,
-                       d.authoritative)
+        return Dispute(
+            d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash, d.filed_at, steps, d.authoritative
+        )
 
     def disputes_for_subjects(self, subjects: Iterable[str]) -> dict[str, list[Dispute]]:
         found = [row for rows in self._many(SELECT_BY_SUBJECT, [(s,) for s in sorted(set(subjects))]) for row in rows]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from numrep.models import (
@@ -41,7 +41,7 @@ from numrep.models import (
     Transition,
 )
 
-UTC = timezone.utc
+UTC = UTC
 EPOCH = datetime.fromtimestamp(0, UTC)
 
 
@@ -72,24 +72,51 @@ def midnight(day: date) -> datetime:
 
 
 # ---- reports ------------------------------------------------------------------
-REPORT_COLUMNS = ("report_id", "reporter_hash", "subject", "channel", "category", "occurred_at", "received_at",
-                  "source", "text", "reporter_number_hash", "attested_by")
+REPORT_COLUMNS = (
+    "report_id",
+    "reporter_hash",
+    "subject",
+    "channel",
+    "category",
+    "occurred_at",
+    "received_at",
+    "source",
+    "text",
+    "reporter_number_hash",
+    "attested_by",
+)
 
 
 def report_values(r: Report) -> tuple[Any, ...]:
     """Values in ``REPORT_COLUMNS`` order."""
-    return (r.report_id, r.reporter_hash, r.subject, r.channel.value, r.category.value,
-            to_micros(r.occurred_at), to_micros(r.received_at), r.source.value, r.text, r.reporter_number_hash,
-            r.attested_by)
+    return (
+        r.report_id,
+        r.reporter_hash,
+        r.subject,
+        r.channel.value,
+        r.category.value,
+        to_micros(r.occurred_at),
+        to_micros(r.received_at),
+        r.source.value,
+        r.text,
+        r.reporter_number_hash,
+        r.attested_by,
+    )
 
 
 def report_from(row: Any) -> Report:
     return Report(
-        report_id=row["report_id"], reporter_hash=row["reporter_hash"], subject=row["subject"],
-        channel=Channel(row["channel"]), category=Category(row["category"]),
-        occurred_at=_at(row["occurred_at"]), received_at=_at(row["received_at"]),
-        source=Source(row["source"]), text=row["text"] or "",
-        reporter_number_hash=row["reporter_number_hash"] or "", attested_by=row["attested_by"] or "",
+        report_id=row["report_id"],
+        reporter_hash=row["reporter_hash"],
+        subject=row["subject"],
+        channel=Channel(row["channel"]),
+        category=Category(row["category"]),
+        occurred_at=_at(row["occurred_at"]),
+        received_at=_at(row["received_at"]),
+        source=Source(row["source"]),
+        text=row["text"] or "",
+        reporter_number_hash=row["reporter_number_hash"] or "",
+        attested_by=row["attested_by"] or "",
     )
 
 
@@ -98,13 +125,28 @@ def summary_from(row: Any, day: date | None = None) -> ReportSummary:
     at = from_micros(row["received_at"])
     if day is None:
         day = _at(row["received_at"]).date()
-    return ReportSummary(row["report_id"], row["subject"], Category(row["category"]), Channel(row["channel"]), day,
-                         at or midnight(day))
+    return ReportSummary(
+        row["report_id"], row["subject"], Category(row["category"]), Channel(row["channel"]), day, at or midnight(day)
+    )
 
 
 # ---- reputations -----------------------------------------------------------------
-REPUTATION_COLUMNS = ("subject", "score", "actions", "categories", "reporters", "weighted", "first_seen", "last_seen",
-                      "reasons", "protected", "updated_at", "flagged", "codes", "case_id")
+REPUTATION_COLUMNS = (
+    "subject",
+    "score",
+    "actions",
+    "categories",
+    "reporters",
+    "weighted",
+    "first_seen",
+    "last_seen",
+    "reasons",
+    "protected",
+    "updated_at",
+    "flagged",
+    "codes",
+    "case_id",
+)
 
 
 def reputation_fields(rep: Reputation) -> dict[str, Any]:
@@ -152,13 +194,33 @@ def reputation_from(row: Any) -> Reputation:
 
 
 # ---- rules and the rule log ---------------------------------------------------------
-RULE_COLUMNS = ("rule_id", "kind", "subject", "channel", "action", "category", "reason", "issued_at", "expires_at",
-                "code")
+RULE_COLUMNS = (
+    "rule_id",
+    "kind",
+    "subject",
+    "channel",
+    "action",
+    "category",
+    "reason",
+    "issued_at",
+    "expires_at",
+    "code",
+)
 
 
 def rule_values(r: Rule) -> tuple[Any, ...]:
-    return (r.rule_id, r.kind.value, r.subject, r.channel.value, r.action.value, r.category.value, r.reason,
-            to_micros(r.issued_at), to_micros(r.expires_at), r.code.value if r.code else "")
+    return (
+        r.rule_id,
+        r.kind.value,
+        r.subject,
+        r.channel.value,
+        r.action.value,
+        r.category.value,
+        r.reason,
+        to_micros(r.issued_at),
+        to_micros(r.expires_at),
+        r.code.value if r.code else "",
+    )
 
 
 def rule_from(row: Any) -> Rule:
@@ -191,8 +253,9 @@ class LogEntry:
 
 def log_values(version: int, upserts: Iterable[Rule], removed: Iterable[str]) -> list[tuple[Any, ...]]:
     """Rule-log rows (``LOG_COLUMNS`` order) for one version's changes."""
-    return ([(version, "add", *rule_values(r)) for r in upserts]
-            + [(version, "remove", rid, *([None] * (len(RULE_COLUMNS) - 1))) for rid in removed])
+    return [(version, "add", *rule_values(r)) for r in upserts] + [
+        (version, "remove", rid, *([None] * (len(RULE_COLUMNS) - 1))) for rid in removed
+    ]
 
 
 def log_entry_from(row: Any) -> LogEntry:
@@ -239,8 +302,13 @@ def api_key_values(k: ApiKey, scopes_as_text: bool = False) -> tuple[Any, ...]:
 def api_key_from(row: Any) -> ApiKey:
     raw = row["scopes"] or ()
     names = raw.split(",") if isinstance(raw, str) else raw
-    return ApiKey(row["key_hash"], row["operator"], frozenset(Scope(x) for x in names if x),
-                  _at(row["created_at"]), bool(row["revoked"]))
+    return ApiKey(
+        row["key_hash"],
+        row["operator"],
+        frozenset(Scope(x) for x in names if x),
+        _at(row["created_at"]),
+        bool(row["revoked"]),
+    )
 
 
 def allowlist_values(e: AllowlistEntry) -> tuple[Any, ...]:
@@ -253,8 +321,13 @@ def allowlist_from(row: Any) -> AllowlistEntry:
 
 def snapshot_from(row: Any) -> FilterSnapshotMeta:
     return FilterSnapshotMeta(
-        int(row["snapshot_id"]), int(row["version"]), int(row["count"]), int(row["capacity"]), float(row["error_rate"]),
-        _at(row["created_at"]), int(row["size_bytes"]),
+        int(row["snapshot_id"]),
+        int(row["version"]),
+        int(row["count"]),
+        int(row["capacity"]),
+        float(row["error_rate"]),
+        _at(row["created_at"]),
+        int(row["size_bytes"]),
     )
 
 
@@ -273,16 +346,36 @@ def at_micros(us: int) -> datetime:
 
 
 # ---- disputes ---------------------------------------------------------------------
-DISPUTE_COLUMNS = ("dispute_id", "subject", "proof", "holder", "statement", "owner_hash", "filed_at", "transitions",
-                   "authoritative", "state")
+DISPUTE_COLUMNS = (
+    "dispute_id",
+    "subject",
+    "proof",
+    "holder",
+    "statement",
+    "owner_hash",
+    "filed_at",
+    "transitions",
+    "authoritative",
+    "state",
+)
 
 
 def dispute_values(d: Dispute, list_column: bool = False) -> tuple[Any, ...]:
     """Values in ``DISPUTE_COLUMNS`` order; ``list_column``: authoritative as a list (Cassandra), else JSON text."""
     steps = transitions_text(d.transitions)
     auth: Any = list(d.authoritative) if list_column else json.dumps(list(d.authoritative), ensure_ascii=False)
-    return (d.dispute_id, d.subject, d.proof.value, d.holder, d.statement, d.owner_hash, to_micros(d.filed_at), steps,
-            auth, d.state.value)
+    return (
+        d.dispute_id,
+        d.subject,
+        d.proof.value,
+        d.holder,
+        d.statement,
+        d.owner_hash,
+        to_micros(d.filed_at),
+        steps,
+        auth,
+        d.state.value,
+    )
 
 
 def transitions_text(steps: Iterable[Transition]) -> str:
@@ -294,9 +387,15 @@ def dispute_from(row: Any) -> Dispute:
     if isinstance(auth, str):
         auth = json.loads(auth)
     return Dispute(
-        dispute_id=row["dispute_id"], subject=row["subject"], proof=Proof(row["proof"]), holder=row["holder"],
-        statement=row["statement"], owner_hash=row["owner_hash"], filed_at=_at(row["filed_at"]),
-        transitions=tuple(Transition(DisputeState(s), _at(at), actor, note)
-                          for s, at, actor, note in json.loads(row["transitions"])),
+        dispute_id=row["dispute_id"],
+        subject=row["subject"],
+        proof=Proof(row["proof"]),
+        holder=row["holder"],
+        statement=row["statement"],
+        owner_hash=row["owner_hash"],
+        filed_at=_at(row["filed_at"]),
+        transitions=tuple(
+            Transition(DisputeState(s), _at(at), actor, note) for s, at, actor, note in json.loads(row["transitions"])
+        ),
         authoritative=tuple(auth or ()),
     )

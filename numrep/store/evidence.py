@@ -23,8 +23,8 @@ from numrep.models import (
     CallAggregate,
     CallRecord,
     Complaint,
-    Contact,
     ConfirmedFraud,
+    Contact,
     Decision,
     Honeypot,
     Outcome,
@@ -45,8 +45,9 @@ class EvidenceStore(ABC):
         """
 
     @abstractmethod
-    def fold_call_records(self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str],
-                          contacts_cap: int) -> int:
+    def fold_call_records(
+        self, limit: int, honeypots: frozenset[str], caller_hash: Callable[[str], str], contacts_cap: int
+    ) -> int:
         """Fold stored records not yet folded (about ``limit`` of them) into their hourly aggregates (source
         ``records``, marking the callers dirty) and into the contacts; returns how many (0: none left).
 
@@ -71,8 +72,14 @@ class EvidenceStore(ABC):
         raise NotImplementedError(f"{type(self).__name__} does not prune call records")
 
     @abstractmethod
-    def contacts(self, caller: str, since: datetime, operator: str | None = None, after: tuple[str, str] | None = None,
-                 limit: int = 1000) -> list[Contact]:
+    def contacts(
+        self,
+        caller: str,
+        since: datetime,
+        operator: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[Contact]:
         """The subscribers ``caller`` reached and last called at or after ``since`` (for early warning), by
         (callee hash, operator), at most ``limit``, starting after ``after`` (the last one of the previous
         page); only through ``operator`` if given."""
@@ -99,14 +106,16 @@ class EvidenceStore(ABC):
 
     # ---- reporter trust -------------------------------------------------
     @abstractmethod
-    def complaints_for_subject(self, subject: str, since: datetime, limit: int,
-                               until: datetime | None = None) -> tuple[list[Complaint], int]:
+    def complaints_for_subject(
+        self, subject: str, since: datetime, limit: int, until: datetime | None = None
+    ) -> tuple[list[Complaint], int]:
         """The latest complaint per reporter about ``subject`` from ``since`` to ``until`` (unbounded if None),
         newest first, at most ``limit``; and how many more distinct reporters there are (counted, not
         returned). ``until`` keeps a replay at ``as_of`` from reading (and being crowded by) later ones."""
 
-    def complaints_for_subjects(self, subjects: Sequence[str], since: datetime, limit: int,
-                                until: datetime | None = None) -> dict[str, tuple[list[Complaint], int]]:
+    def complaints_for_subjects(
+        self, subjects: Sequence[str], since: datetime, limit: int, until: datetime | None = None
+    ) -> dict[str, tuple[list[Complaint], int]]:
         """``complaints_for_subject`` for a batch in one call (backends may read the subjects concurrently)."""
         return {s: self.complaints_for_subject(s, since, limit, until) for s in subjects}
 
@@ -156,8 +165,9 @@ class EvidenceStore(ABC):
         """Open a case unless one with its id is open already; True if opened."""
 
     @abstractmethod
-    def decide_case(self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime,
-                    expires_at: datetime | None) -> ReviewCase:
+    def decide_case(
+        self, case_id: str, decision: Decision, actor: str, reason: str, at: datetime, expires_at: datetime | None
+    ) -> ReviewCase:
         """Decide an open case (NotFound if absent, Conflict if decided) and mark its subject dirty.
         The decided case keeps its history under ``<case id>@<decided at>``; the id is free again."""
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReportKey:
     """What it takes to find every row of one report (``received_at`` None: unknown, in rows older than it)."""

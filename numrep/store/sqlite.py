@@ -19,12 +19,12 @@ from typing import Any
 from numrep.errors import NotFound, StoreUnavailable
 from numrep.models import (
     Allocation,
+    AllowlistEntry,
     ApiKey,
     CaseEvent,
-    AllowlistEntry,
     DirtyMark,
-    Lane,
     FilterSnapshotMeta,
+    Lane,
     PortBlacklistEntry,
     Report,
     ReportSummary,
@@ -33,12 +33,7 @@ from numrep.models import (
 )
 from numrep.rules import EMPTY_CHECKSUM
 from numrep.store.base import IMPORT_BATCH, Store, batches
-from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
-from numrep.store.sqlite_privacy import SQLitePrivacy
-from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
-from numrep.store.sqlite_cards import SQLiteCards, migrate_cards
 from numrep.store.codec import (
-    from_micros,
     LOG_COLUMNS,
     REPORT_COLUMNS,
     REPUTATION_COLUMNS,
@@ -52,6 +47,7 @@ from numrep.store.codec import (
     api_key_values,
     case_event_from,
     case_event_values,
+    from_micros,
     log_entry_from,
     log_values,
     midnight,
@@ -67,6 +63,10 @@ from numrep.store.codec import (
     summary_from,
     to_micros,
 )
+from numrep.store.sqlite_cards import SQLiteCards, migrate_cards
+from numrep.store.sqlite_evidence import SQLiteEvidence, migrate_evidence
+from numrep.store.sqlite_privacy import SQLitePrivacy
+from numrep.store.sqlite_redress import SQLiteRedress, migrate_redress
 
 SCHEMA_VERSION = 1
 LANES = (Lane.FRESH, Lane.BACKLOG)  # a subject's lane is its index here: the fresh lane sorts first
@@ -75,8 +75,14 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # a file that cannot be opened now): the call may succeed if retried, so they surface as StoreUnavailable
 # (UNAVAILABLE). Other OperationalErrors (no such table, a syntax error) are bugs and stay as they are.
 TRANSIENT_CODES = {
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL,
 }
 SYNCHRONOUS = "FULL"  # see _conn; scripts/bench_store.py compares it with NORMAL
 CHUNK_BYTES = 1 << 20
@@ -159,26 +165,31 @@ class _Connection(sqlite3.Connection):
         try:
             return super().execute(sql, parameters)
         except sqlite3.OperationalError as exc:
-            raise _translate(exc)  # the OperationalError stays as its __context__
+            raise _translate(exc)  # noqa: B904 -- may be exc itself; the OperationalError stays as __context__
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
         try:
             return super().executemany(sql, parameters)
         except sqlite3.OperationalError as exc:
-            raise _translate(exc)  # the OperationalError stays as its __context__
+            raise _translate(exc)  # noqa: B904 -- may be exc itself; the OperationalError stays as __context__
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         try:
             return super().executescript(sql_script)
         except sqlite3.OperationalError as exc:
-            raise _translate(exc)  # the OperationalError stays as its __context__
+            raise _translate(exc)  # noqa: B904 -- may be exc itself; the OperationalError stays as __context__
 
 
 class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Store):
     name = "sqlite"
 
-    def __init__(self, path: Path | str, rules_log_keep_versions: int = 10_000,
-                 busy_timeout: float = BUSY_TIMEOUT_SECONDS, synchronous: str = SYNCHRONOUS) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        rules_log_keep_versions: int = 10_000,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        synchronous: str = SYNCHRONOUS,
+    ) -> None:
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"synchronous: FULL, NORMAL or EXTRA, not {synchronous!r}")
         self.path = Path(path)
@@ -195,8 +206,13 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                       timeout=self.busy_timeout, factory=_Connection)
+                conn = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=self.busy_timeout,
+                    factory=_Connection,
+                )
             except (OSError, sqlite3.Error) as exc:
                 raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
@@ -267,8 +283,12 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
     def reports_for_subjects(self, subjects: Iterable[str], since: datetime) -> dict[str, list[Report]]:
         wanted = list(subjects)
         out: dict[str, list[Report]] = {s: [] for s in wanted}
-        rows = self._in("SELECT * FROM reports WHERE subject IN ({keys}) AND occurred_at >= ? "
-                        "ORDER BY subject, occurred_at, report_id", wanted, to_micros(since))
+        rows = self._in(
+            "SELECT * FROM reports WHERE subject IN ({keys}) AND occurred_at >= ? "
+            "ORDER BY subject, occurred_at, report_id",
+            wanted,
+            to_micros(since),
+        )
         for row in rows:
             out[row["subject"]].append(report_from(row))
         return out
@@ -303,9 +323,13 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
 
     def dirty_subjects(self, limit: int) -> list[DirtyMark]:
         rows = self._conn().execute(
-            "SELECT subject, token, marked_at, lane, attempts FROM dirty ORDER BY lane, marked_at, subject LIMIT ?", (limit,))
-        return [DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"]), LANES[row["lane"]], row["attempts"])
-                for row in rows]
+            "SELECT subject, token, marked_at, lane, attempts FROM dirty ORDER BY lane, marked_at, subject LIMIT ?",
+            (limit,),
+        )
+        return [
+            DirtyMark(row["subject"], row["token"], from_micros(row["marked_at"]), LANES[row["lane"]], row["attempts"])
+            for row in rows
+        ]
 
     def clear_dirty(self, marks: Iterable[DirtyMark]) -> None:
         with self._write() as conn:
@@ -319,12 +343,15 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
                 conn.execute(  # to the back of the backlog, unless re-marked meanwhile (then it keeps its lane)
                     "UPDATE dirty SET attempts = max(attempts, ?), lane = CASE WHEN token = ? THEN ? ELSE lane END, "
                     "marked_at = CASE WHEN token = ? THEN ? ELSE marked_at END WHERE subject = ?",
-                    (m.attempts + 1, m.token, backlog, m.token, now, m.subject))
+                    (m.attempts + 1, m.token, backlog, m.token, now, m.subject),
+                )
 
     # ---- reputations ----------------------------------------------------
     def put_reputations(self, reputations: Sequence[Reputation]) -> None:
-        sql = (f"INSERT OR REPLACE INTO reputations ({', '.join(REPUTATION_COLUMNS)}) "
-               f"VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})")
+        sql = (
+            f"INSERT OR REPLACE INTO reputations ({', '.join(REPUTATION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(REPUTATION_COLUMNS))})"
+        )
         with self._write() as conn:
             conn.executemany(sql, [reputation_values(r) for r in reputations])
 
@@ -365,11 +392,16 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
             conn.execute("COMMIT")
 
     def _latest_version(self) -> tuple[int, str]:
-        row = self._conn().execute("SELECT version, checksum FROM rule_versions ORDER BY version DESC LIMIT 1").fetchone()
+        row = (
+            self._conn().execute("SELECT version, checksum FROM rule_versions ORDER BY version DESC LIMIT 1").fetchone()
+        )
         return (int(row[0]), row[1]) if row else (0, EMPTY_CHECKSUM)
 
     def _read_rules(self) -> dict[str, Rule]:
-        return {row["rule_id"]: rule_from(row) for row in self._conn().execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")}
+        return {
+            row["rule_id"]: rule_from(row)
+            for row in self._conn().execute(f"SELECT {', '.join(RULE_COLUMNS)} FROM rules")
+        }
 
     def _append_log(self, version: int, upserts: Sequence[Rule], removed: Sequence[str]) -> None:
         self._conn().executemany(
@@ -386,8 +418,10 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
         conn.executemany("DELETE FROM rules WHERE rule_id = ?", [(r.rule_id,) for r in removed])
 
     def _write_version(self, version: int, created_at: datetime, checksum: str, added: int, removed: int) -> None:
-        self._conn().execute("INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?)",
-                             (version, to_micros(created_at), checksum, added, removed))
+        self._conn().execute(
+            "INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?)",
+            (version, to_micros(created_at), checksum, added, removed),
+        )
 
     def _prune_log(self, version: int) -> None:
         self._conn().execute("DELETE FROM rule_log WHERE version <= ?", (version - self.keep_versions,))
@@ -398,8 +432,9 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
         return latest if oldest is None else int(oldest) - 1
 
     def _read_log(self, since: int, until: int) -> list[LogEntry]:
-        rows = self._conn().execute("SELECT * FROM rule_log WHERE version > ? AND version <= ? ORDER BY version",
-                                    (since, until))
+        rows = self._conn().execute(
+            "SELECT * FROM rule_log WHERE version > ? AND version <= ? ORDER BY version", (since, until)
+        )
         return [log_entry_from(r) for r in rows]
 
     def _read_epoch(self) -> int | None:
@@ -419,8 +454,10 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
             for batch in batches(entries, IMPORT_BATCH):
                 existing = self.port_blacklist(e.port for e in batch)
                 fresh = {e.port: e for e in batch if existing.get(e.port) != e}
-                conn.executemany("INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
-                                 [port_values(e, iso_day=True) for e in fresh.values()])
+                conn.executemany(
+                    "INSERT OR REPLACE INTO port_blacklist VALUES (?, ?, ?, ?, ?)",
+                    [port_values(e, iso_day=True) for e in fresh.values()],
+                )
                 self._mark(conn, fresh)
                 changed += len(fresh)
         return changed
@@ -440,10 +477,14 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
         changed = 0
         with self._write() as conn:
             for batch in batches(allocations, IMPORT_BATCH):
-                existing = {r["prefix"]: allocation_from(r)
-                            for r in self._in("SELECT * FROM allocations WHERE prefix IN ({keys})", (a.prefix for a in batch))}
+                existing = {
+                    r["prefix"]: allocation_from(r)
+                    for r in self._in("SELECT * FROM allocations WHERE prefix IN ({keys})", (a.prefix for a in batch))
+                }
                 fresh = [a for a in {a.prefix: a for a in batch}.values() if existing.get(a.prefix) != a]
-                conn.executemany("INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in fresh])
+                conn.executemany(
+                    "INSERT OR REPLACE INTO allocations VALUES (?, ?, ?, ?)", [allocation_values(a) for a in fresh]
+                )
                 changed += len(fresh)
         return changed
 
@@ -454,23 +495,33 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
     def add_case_event(self, event: CaseEvent) -> CaseEvent:
         with self._write() as conn:
             conn.execute("INSERT OR IGNORE INTO case_events VALUES (?, ?, ?, ?, ?)", case_event_values(event))
-            row = conn.execute("SELECT * FROM case_events WHERE report_id = ? AND step = ?",
-                               (event.report_id, event.step.value)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM case_events WHERE report_id = ? AND step = ?", (event.report_id, event.step.value)
+            ).fetchone()
         return case_event_from(row)
 
     def case_events(self, report_ids: Iterable[str]) -> list[CaseEvent]:
-        return [case_event_from(r) for r in self._in("SELECT * FROM case_events WHERE report_id IN ({keys})", report_ids)]
+        return [
+            case_event_from(r) for r in self._in("SELECT * FROM case_events WHERE report_id IN ({keys})", report_ids)
+        ]
 
     def get_report(self, report_id: str) -> ReportSummary | None:
-        r = self._conn().execute(
-            "SELECT report_id, subject, category, channel, received_at FROM reports WHERE report_id = ?", (report_id,)
-        ).fetchone()
+        r = (
+            self._conn()
+            .execute(
+                "SELECT report_id, subject, category, channel, received_at FROM reports WHERE report_id = ?",
+                (report_id,),
+            )
+            .fetchone()
+        )
         return summary_from(r) if r is not None else None
 
     # ---- API keys ---------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?, ?, ?)", api_key_values(key, scopes_as_text=True))
+            conn.execute(
+                "INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?, ?, ?)", api_key_values(key, scopes_as_text=True)
+            )
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
         row = self._conn().execute("SELECT * FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
@@ -510,30 +561,40 @@ class SQLiteStore(SQLiteEvidence, SQLiteRedress, SQLiteCards, SQLitePrivacy, Sto
             sid = int(cur.lastrowid or 0)
             conn.executemany(
                 "INSERT INTO filter_chunks VALUES (?, ?, ?)",
-                [(sid, i, data[off : off + CHUNK_BYTES]) for i, off in enumerate(range(0, max(len(data), 1), CHUNK_BYTES))],
+                [
+                    (sid, i, data[off : off + CHUNK_BYTES])
+                    for i, off in enumerate(range(0, max(len(data), 1), CHUNK_BYTES))
+                ],
             )
         return FilterSnapshotMeta(sid, version, count, capacity, error_rate, created_at, len(data))
 
     def latest_filter_snapshot(self) -> FilterSnapshotMeta | None:
-        row = self._conn().execute(
-            "SELECT * FROM filter_snapshots ORDER BY version DESC, snapshot_id DESC LIMIT 1"
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM filter_snapshots ORDER BY version DESC, snapshot_id DESC LIMIT 1")
+            .fetchone()
+        )
         return snapshot_from(row) if row is not None else None
 
     def filter_snapshot_data(self, snapshot_id: int) -> bytes:
-        rows = self._conn().execute(
-            "SELECT data FROM filter_chunks WHERE snapshot_id = ? ORDER BY idx", (snapshot_id,)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute("SELECT data FROM filter_chunks WHERE snapshot_id = ? ORDER BY idx", (snapshot_id,))
+            .fetchall()
+        )
         if not rows:
             raise NotFound(f"filter snapshot {snapshot_id} not found")
         return b"".join(bytes(r[0]) for r in rows)
 
     def prune_filter_snapshots(self, keep: int) -> int:
         with self._write() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT snapshot_id FROM filter_snapshots ORDER BY version DESC, snapshot_id DESC LIMIT -1 OFFSET ?",
-                (keep,),
-            )]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT snapshot_id FROM filter_snapshots ORDER BY version DESC, snapshot_id DESC LIMIT -1 OFFSET ?",
+                    (keep,),
+                )
+            ]
             conn.executemany("DELETE FROM filter_chunks WHERE snapshot_id = ?", [(i,) for i in ids])
             conn.executemany("DELETE FROM filter_snapshots WHERE snapshot_id = ?", [(i,) for i in ids])
         return len(ids)

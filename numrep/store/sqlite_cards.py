@@ -22,14 +22,28 @@ READ_ROWS = 10_000  # rows fetched per step when streaming cards
 
 
 def card_values(c: Card) -> tuple[str, ...]:
-    return (c.operator, c.number, c.id_hash, c.registered_on.isoformat(), c.seller, c.status.value,
-            c.status_on.isoformat() if c.status_on else "")
+    return (
+        c.operator,
+        c.number,
+        c.id_hash,
+        c.registered_on.isoformat(),
+        c.seller,
+        c.status.value,
+        c.status_on.isoformat() if c.status_on else "",
+    )
 
 
 def card_from(row: sqlite3.Row | dict[str, object]) -> Card:
     status_on = str(row["status_on"] or "")
-    return Card(str(row["operator"]), str(row["number"]), str(row["id_hash"]), date.fromisoformat(str(row["registered_on"])),
-                str(row["seller"]), CardStatus(row["status"]), date.fromisoformat(status_on) if status_on else None)
+    return Card(
+        str(row["operator"]),
+        str(row["number"]),
+        str(row["id_hash"]),
+        date.fromisoformat(str(row["registered_on"])),
+        str(row["seller"]),
+        CardStatus(row["status"]),
+        date.fromisoformat(status_on) if status_on else None,
+    )
 
 
 def migrate_cards(conn: sqlite3.Connection) -> None:
@@ -74,9 +88,11 @@ class SQLiteCards(CardStore):
         for operator, numbers in sorted(by_operator.items()):
             wanted = sorted(numbers)
             for i in range(0, len(wanted), 500):  # operator = ? AND number IN (...): a search of the primary key
-                part = wanted[i:i + 500]
-                for row in conn.execute(f"SELECT * FROM cards WHERE operator = ? AND number IN ({', '.join('?' * len(part))})",
-                                        (operator, *part)):
+                part = wanted[i : i + 500]
+                for row in conn.execute(
+                    f"SELECT * FROM cards WHERE operator = ? AND number IN ({', '.join('?' * len(part))})",
+                    (operator, *part),
+                ):
                     c = card_from(row)
                     out[c.key] = c
         return out
@@ -88,8 +104,9 @@ class SQLiteCards(CardStore):
         where = "operator = ? AND number > ?" if operator is not None else "(operator, number) > (?, ?)"
         while True:
             args = (operator, last[1]) if operator is not None else last
-            rows = conn.execute(f"SELECT * FROM cards WHERE {where} ORDER BY operator, number LIMIT ?",
-                                (*args, READ_ROWS)).fetchall()
+            rows = conn.execute(
+                f"SELECT * FROM cards WHERE {where} ORDER BY operator, number LIMIT ?", (*args, READ_ROWS)
+            ).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -101,8 +118,9 @@ class SQLiteCards(CardStore):
         conn = self._conn()
         out: dict[str, list[Card]] = {}
         for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            for row in conn.execute(f"SELECT * FROM cards WHERE id_hash IN ({', '.join('?' * len(part))}) "
-                                    "ORDER BY operator, number", part):
+            part = wanted[i : i + 500]
+            for row in conn.execute(
+                f"SELECT * FROM cards WHERE id_hash IN ({', '.join('?' * len(part))}) ORDER BY operator, number", part
+            ):
                 out.setdefault(row["id_hash"], []).append(card_from(row))
         return out

@@ -16,7 +16,6 @@ from numrep.models import DisputeState
 from numrep.store.codec import from_micros, to_micros
 from numrep.store.privacy import PrivacyStore, ReportKey
 
-
 _FINAL = tuple(s.value for s in DisputeState if s.final)
 
 
@@ -40,13 +39,16 @@ class SQLitePrivacy(PrivacyStore):
     def _reports_of_reporter(self, reporter_hash: str, limit: int) -> list[ReportKey]:
         rows = self._conn().execute(
             "SELECT report_id, subject, occurred_at, received_at FROM reports WHERE reporter_hash = ? LIMIT ?",
-            (reporter_hash, limit))
+            (reporter_hash, limit),
+        )
         return [_key(r) for r in rows]
 
     def _reports_received_before(self, before: datetime, limit: int) -> list[tuple[str, ReportKey]]:
         rows = self._conn().execute(
             "SELECT report_id, subject, occurred_at, received_at, reporter_hash FROM reports WHERE received_at < ? "
-            "ORDER BY received_at LIMIT ?", (to_micros(before), limit))
+            "ORDER BY received_at LIMIT ?",
+            (to_micros(before), limit),
+        )
         return [(r["reporter_hash"], _key(r)) for r in rows]
 
     def _delete_reports(self, reports: Sequence[tuple[str, ReportKey]]) -> tuple[int, int, set[str]]:
@@ -64,14 +66,20 @@ class SQLitePrivacy(PrivacyStore):
 
     def prune_report_texts(self, before: datetime, limit: int) -> int:
         with self._write() as conn:
-            return int(conn.execute(
-                "UPDATE reports SET text = '' WHERE rowid IN "
-                "(SELECT rowid FROM reports WHERE received_at < ? AND text != '' LIMIT ?)",
-                (to_micros(before), limit)).rowcount)
+            return int(
+                conn.execute(
+                    "UPDATE reports SET text = '' WHERE rowid IN "
+                    "(SELECT rowid FROM reports WHERE received_at < ? AND text != '' LIMIT ?)",
+                    (to_micros(before), limit),
+                ).rowcount
+            )
 
     def prune_dispute_statements(self, before: datetime, limit: int) -> int:
         with self._write() as conn:
-            return int(conn.execute(
-                "UPDATE disputes SET statement = '' WHERE rowid IN (SELECT rowid FROM disputes WHERE filed_at < ? "
-                f"AND statement != '' AND state IN ({', '.join('?' * len(_FINAL))}) LIMIT ?)",
-                (to_micros(before), *_FINAL, limit)).rowcount)
+            return int(
+                conn.execute(
+                    "UPDATE disputes SET statement = '' WHERE rowid IN (SELECT rowid FROM disputes WHERE filed_at < ? "
+                    f"AND statement != '' AND state IN ({', '.join('?' * len(_FINAL))}) LIMIT ?)",
+                    (to_micros(before), *_FINAL, limit),
+                ).rowcount
+            )

@@ -52,12 +52,16 @@ class SQLiteRedress(RedressStore):
 
     def file_dispute(self, dispute: Dispute) -> Dispute | None:
         with self._write() as conn:  # one transaction: the duplicate check and the insert
-            row = conn.execute(f"SELECT * FROM disputes WHERE subject = ? AND state IN ({', '.join('?' * len(_OPEN))})",
-                               (dispute.subject, *_OPEN)).fetchone()
+            row = conn.execute(
+                f"SELECT * FROM disputes WHERE subject = ? AND state IN ({', '.join('?' * len(_OPEN))})",
+                (dispute.subject, *_OPEN),
+            ).fetchone()
             if row is not None:
                 return dispute_from(row)
-            conn.execute(f"INSERT INTO disputes ({', '.join(DISPUTE_COLUMNS)}) VALUES ({', '.join('?' * len(DISPUTE_COLUMNS))})",
-                         dispute_values(dispute))
+            conn.execute(
+                f"INSERT INTO disputes ({', '.join(DISPUTE_COLUMNS)}) VALUES ({', '.join('?' * len(DISPUTE_COLUMNS))})",
+                dispute_values(dispute),
+            )
         return None
 
     def get_dispute(self, dispute_id: str) -> Dispute | None:
@@ -66,34 +70,45 @@ class SQLiteRedress(RedressStore):
 
     def transition_dispute(self, dispute_id: str, expected: DisputeState, step: Transition) -> Dispute | None:
         with self._write() as conn:
-            row = conn.execute("SELECT * FROM disputes WHERE dispute_id = ? AND state = ?",
-                               (dispute_id, expected.value)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM disputes WHERE dispute_id = ? AND state = ?", (dispute_id, expected.value)
+            ).fetchone()
             if row is None:
                 return None
             d = dispute_from(row)
             steps = (*d.transitions, step)
-            conn.execute("UPDATE disputes SET transitions = ?, state = ? WHERE dispute_id = ?",
-                         (transitions_text(steps), step.state.value, dispute_id))
-        return Dispute(d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash, d.filed_at, steps,
-                       d.authoritative)
+            conn.execute(
+                "UPDATE disputes SET transitions = ?, state = ? WHERE dispute_id = ?",
+                (transitions_text(steps), step.state.value, dispute_id),
+            )
+        return Dispute(
+            d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash, d.filed_at, steps, d.authoritative
+        )
 
     def disputes_for_subjects(self, subjects: Iterable[str]) -> dict[str, list[Dispute]]:
         wanted = sorted(set(subjects))
         out: dict[str, list[Dispute]] = {}
         conn = self._conn()
         for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            for row in conn.execute(f"SELECT * FROM disputes WHERE subject IN ({', '.join('?' * len(part))}) "
-                                    "ORDER BY filed_at, dispute_id", part):
+            part = wanted[i : i + 500]
+            for row in conn.execute(
+                f"SELECT * FROM disputes WHERE subject IN ({', '.join('?' * len(part))}) ORDER BY filed_at, dispute_id",
+                part,
+            ):
                 out.setdefault(row["subject"], []).append(dispute_from(row))
         return out
 
     def open_disputes(self, limit: int) -> list[Dispute]:
-        rows = self._conn().execute(f"SELECT * FROM disputes WHERE state IN ({', '.join('?' * len(_OPEN))}) "
-                                    "ORDER BY filed_at, dispute_id LIMIT ?", (*_OPEN, limit))
+        rows = self._conn().execute(
+            f"SELECT * FROM disputes WHERE state IN ({', '.join('?' * len(_OPEN))}) "
+            "ORDER BY filed_at, dispute_id LIMIT ?",
+            (*_OPEN, limit),
+        )
         return [dispute_from(r) for r in rows]
 
     def disputes_filed(self, start: datetime, end: datetime) -> list[Dispute]:
-        rows = self._conn().execute("SELECT * FROM disputes WHERE filed_at >= ? AND filed_at < ? "
-                                    "ORDER BY filed_at, dispute_id", (to_micros(start), to_micros(end)))
+        rows = self._conn().execute(
+            "SELECT * FROM disputes WHERE filed_at >= ? AND filed_at < ? ORDER BY filed_at, dispute_id",
+            (to_micros(start), to_micros(end)),
+        )
         return [dispute_from(r) for r in rows]

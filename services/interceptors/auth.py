@@ -35,13 +35,17 @@ class AuthInterceptor(grpc.ServerInterceptor):
     def __init__(self, authenticator: Authenticator) -> None:
         self.auth = authenticator
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None or not allowed_scopes(details.method):
             return handler
         raw, method = api_key_in(details.invocation_metadata), details.method
 
-        def checked(behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
+        def checked(
+            behaviour: Callable[[Any, grpc.ServicerContext], Any],
+        ) -> Callable[[Any, grpc.ServicerContext], Any]:
             def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
                 try:
                     self.auth.check(raw, method, peer_label(context.peer()))

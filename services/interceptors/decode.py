@@ -108,7 +108,9 @@ def _checked(requests: Iterator[Any]) -> Iterator[Any]:
 class DecodeInterceptor(grpc.ServerInterceptor):
     """Decodes requests so that undecodable ones are INVALID_ARGUMENT (via ErrorInterceptor)."""
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None or handler.request_deserializer is None:
             return handler

@@ -37,7 +37,9 @@ def _handle(exc: BaseException, context: grpc.ServicerContext, method: str) -> N
 class ErrorInterceptor(grpc.ServerInterceptor):
     """Wraps every handler so that NumrepError becomes its gRPC status."""
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None:
             return None

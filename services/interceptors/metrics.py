@@ -20,8 +20,9 @@ from numrep.v1 import callrecords_pb2, common_pb2, report_pb2, reputation_pb2
 from services.interceptors import wrap_handler
 
 _ACTIONS = {v.number: v.name.removeprefix("ACTION_").lower() for v in common_pb2.Action.DESCRIPTOR.values}
-_SOURCES = {v.number: v.name.removeprefix("VERDICT_SOURCE_").lower()
-            for v in reputation_pb2.VerdictSource.DESCRIPTOR.values}
+_SOURCES = {
+    v.number: v.name.removeprefix("VERDICT_SOURCE_").lower() for v in reputation_pb2.VerdictSource.DESCRIPTOR.values
+}
 _FAILSAFE = reputation_pb2.VERDICT_SOURCE_PUBLISHED_RULES
 _REFUSED = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "resource_exhausted",
@@ -65,8 +66,14 @@ def observe_answer(method: str, answer: Any) -> None:
         metrics.REPORTS.labels("duplicate" if answer.duplicate else "accepted").inc()
     elif isinstance(answer, report_pb2.SubmitReportsResponse):
         _intake(answer.results, metrics.REPORTS)
-    elif isinstance(answer, callrecords_pb2.SubmitCallRecordsResponse):  # totals: errors_only answers list no accepted ones
-        for result, n in (("accepted", answer.accepted), ("duplicate", answer.duplicates), ("invalid", answer.rejected)):
+    elif isinstance(
+        answer, callrecords_pb2.SubmitCallRecordsResponse
+    ):  # totals: errors_only answers list no accepted ones
+        for result, n in (
+            ("accepted", answer.accepted),
+            ("duplicate", answer.duplicates),
+            ("invalid", answer.rejected),
+        ):
             if n:
                 metrics.CALL_RECORDS.labels(result).inc(n)
 
@@ -83,7 +90,9 @@ def _finished(method: str, context: grpc.ServicerContext, otherwise: grpc.Status
 
 
 class MetricsInterceptor(grpc.ServerInterceptor):
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None:
             return None

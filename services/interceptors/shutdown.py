@@ -23,7 +23,9 @@ class ShutdownInterceptor(grpc.ServerInterceptor):
     def __init__(self, refusing: threading.Event) -> None:
         self.refusing = refusing
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None or not self.refusing.is_set() or details.method.startswith(HEALTH):
             return handler

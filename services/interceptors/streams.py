@@ -69,8 +69,9 @@ def _cancel_with_status(context: grpc.ServicerContext, code: grpc.StatusCode, de
 class StreamLimits(grpc.ServerInterceptor):
     """Caps streaming calls, ends idle ones and bounds the requests one stream may send."""
 
-    def __init__(self, max_streams: int, idle_seconds: float, max_items: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_streams: int, idle_seconds: float, max_items: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_streams = max_streams
         self.idle_seconds = idle_seconds
         self.max_items = max_items
@@ -95,22 +96,30 @@ class StreamLimits(grpc.ServerInterceptor):
         while not self._closed.wait(period):
             now = self._clock()
             with self._lock:
-                idle = [c for c in self._calls.values()
-                        if c.waiting_since is not None and now - c.waiting_since > self.idle_seconds and not c.idled]
+                idle = [
+                    c
+                    for c in self._calls.values()
+                    if c.waiting_since is not None and now - c.waiting_since > self.idle_seconds and not c.idled
+                ]
                 for c in idle:
                     c.idled = True
             for c in idle:
                 log.info("idle stream ended", extra={"method": c.method, "idle_seconds": self.idle_seconds})
-                _cancel_with_status(c.context, grpc.StatusCode.DEADLINE_EXCEEDED,
-                                    f"stream idle for more than {self.idle_seconds:g} s (waiting on the client): "
-                                    "closed; open a new stream when there is more to send")
+                _cancel_with_status(
+                    c.context,
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"stream idle for more than {self.idle_seconds:g} s (waiting on the client): "
+                    "closed; open a new stream when there is more to send",
+                )
 
     # ---- wrapping -----------------------------------------------------------
     def _enter(self, context: grpc.ServicerContext, method: str, capped: bool) -> _Call:
         if capped and not self._slots.acquire(blocking=False):
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                          f"this server already serves {self.max_streams} streams; retry later or on another server "
-                          "(unary calls are still served)")
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this server already serves {self.max_streams} streams; retry later or on another server "
+                "(unary calls are still served)",
+            )
         call = _Call(context, method)
         with self._lock:
             self._calls[id(call)] = call
@@ -134,9 +143,11 @@ class StreamLimits(grpc.ServerInterceptor):
                 call.waiting_since = None
             call.items += 1
             if call.items > self.max_items:
-                call.context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                   f"a stream takes at most {self.max_items} requests (those before were "
-                                   "served): open a new stream for the rest")
+                call.context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"a stream takes at most {self.max_items} requests (those before were "
+                    "served): open a new stream for the rest",
+                )
             yield req
 
     def _responses(self, call: _Call, responses: Iterator[Any]) -> Iterator[Any]:
@@ -146,8 +157,9 @@ class StreamLimits(grpc.ServerInterceptor):
             yield resp
             call.waiting_since = None
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any],
-                          details: grpc.HandlerCallDetails) -> Any:
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
         handler = continuation(details)
         if handler is None or not (handler.request_streaming or handler.response_streaming):
             return handler

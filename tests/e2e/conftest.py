@@ -18,8 +18,12 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     extra: dict[str, str] = {}
     if request.param == "clustered":
         hosts = request.getfixturevalue("cassandra_hosts")
-        extra = {"NUMREP_STORE": "cassandra", "NUMREP_CASSANDRA_HOSTS": ",".join(hosts),
-                 "NUMREP_CASSANDRA_KEYSPACE": "numrep_e2e", "NUMREP_BROKER_URL": request.getfixturevalue("redis_url")}
+        extra = {
+            "NUMREP_STORE": "cassandra",
+            "NUMREP_CASSANDRA_HOSTS": ",".join(hosts),
+            "NUMREP_CASSANDRA_KEYSPACE": "numrep_e2e",
+            "NUMREP_BROKER_URL": request.getfixturevalue("redis_url"),
+        }
         from cassandra.cluster import Cluster
 
         cluster = Cluster(hosts)
@@ -58,6 +62,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):  # type:
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s" + (f" (last store error: {last_error})"
-                                                                             if last_error else ""))
+            raise AssertionError(
+                f"condition not met within {timeout}s" + (f" (last store error: {last_error})" if last_error else "")
+            )
         time.sleep(interval)

@@ -30,8 +30,23 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A tiny world through a fresh platform, by the command line, with its JSON figures."""
     tmp = tmp_path_factory.mktemp("eval")
     path = tmp / "eval.json"
-    assert main(["--seed", "11", "--scale", "0.02", "--live-timeout", "20", "--json", str(path),
-                 "--data-dir", str(tmp / "platform")]) == 0
+    assert (
+        main(
+            [
+                "--seed",
+                "11",
+                "--scale",
+                "0.02",
+                "--live-timeout",
+                "20",
+                "--json",
+                str(path),
+                "--data-dir",
+                str(tmp / "platform"),
+            ]
+        )
+        == 0
+    )
     data: dict[str, Any] = json.loads(path.read_text())
     data["by_name"] = {f["name"]: f for f in data["figures"]}
     return data
@@ -42,8 +57,13 @@ def test_every_number_is_looked_up_and_the_figures_computed(result: dict[str, An
     assert sum(verdicts.values()) == sum(world[k.value] for k in Kind)
     assert not any(v.startswith("ERROR") for v in verdicts)
     figures = result["by_name"]
-    for name in ("spammers flagged (LABEL or BLOCK)", "legitimate numbers flagged (not attack targets)",
-                 "protected numbers blocked", "attack targets blocked", "attack targets held at LABEL"):
+    for name in (
+        "spammers flagged (LABEL or BLOCK)",
+        "legitimate numbers flagged (not attack targets)",
+        "protected numbers blocked",
+        "attack targets blocked",
+        "attack targets held at LABEL",
+    ):
         assert figures[name]["value"] is not None, name
     assert "time to LABEL, median" in figures
 

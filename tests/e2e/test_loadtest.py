@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.e2e]
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """The platform on its embedded defaults, with the demo data loaded."""
     p = Platform(tmp_path_factory.mktemp("loadtest"))
-    subprocess.run([sys.executable, "-m", "numrep.cli", "demo-data"], env=p.env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "numrep.cli", "demo-data"], env=p.env, cwd=ROOT, check=True, capture_output=True
+    )
     p.start_server()
     p.start_worker()
     yield p
@@ -30,10 +32,34 @@ def test_locust_scenarios_run_and_report_every_rpc(embedded: Platform) -> None:
     prefix = ROOT / "artifacts" / "locust"
     prefix.parent.mkdir(exist_ok=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless", "-u", "6",
-         "-r", "6", "--run-time", "6s", "--stop-timeout", "2", "--host", platform.address, "--csv", str(prefix),
-         "--only-summary", "--loglevel", "WARNING"],
-        env=platform.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "loadtest" / "locustfile.py"),
+            "--headless",
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "--run-time",
+            "6s",
+            "--stop-timeout",
+            "2",
+            "--host",
+            platform.address,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=platform.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(f"{prefix}_stats.csv") as fh:

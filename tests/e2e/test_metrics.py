@@ -17,8 +17,11 @@ pytestmark = [pytest.mark.e2e]
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def total(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
@@ -29,8 +32,11 @@ def total(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, int, int]]:
     server_port, worker_port = free_port(), free_port()
-    p = Platform(tmp_path_factory.mktemp("metrics"), {"NUMREP_METRICS_PORT": str(server_port)},
-                 worker_env={"NUMREP_METRICS_PORT": str(worker_port)})
+    p = Platform(
+        tmp_path_factory.mktemp("metrics"),
+        {"NUMREP_METRICS_PORT": str(server_port)},
+        worker_env={"NUMREP_METRICS_PORT": str(worker_port)},
+    )
     p.migrate()
     p.start_server()
     p.start_worker()
@@ -46,13 +52,22 @@ def test_server_and_worker_counters_move_as_calls_are_made(observed: tuple[Platf
             c.lookup(f"1391234567{i}")
         c.report("17012345678", "metrics-reporter", "fraud")
     after = scrape(server_port)
-    assert total(after, "numrep_lookups_total", method="ReputationService/Lookup") - \
-        total(before, "numrep_lookups_total", method="ReputationService/Lookup") == 5
-    assert total(after, "numrep_reports_total", result="accepted") - total(before, "numrep_reports_total", result="accepted") == 1
+    assert (
+        total(after, "numrep_lookups_total", method="ReputationService/Lookup")
+        - total(before, "numrep_lookups_total", method="ReputationService/Lookup")
+        == 5
+    )
+    assert (
+        total(after, "numrep_reports_total", result="accepted")
+        - total(before, "numrep_reports_total", result="accepted")
+        == 1
+    )
     assert total(after, "numrep_rpc_duration_seconds_count", method="ReputationService/Lookup") >= 5
     # the report's nudge makes the worker rescore: its task metrics and the pipeline lag show it
-    wait_for(lambda: total(scrape(worker_port), "numrep_task_duration_seconds_count",
-                           task="numrep.rescore_dirty") >= 1, timeout=60)
+    wait_for(
+        lambda: total(scrape(worker_port), "numrep_task_duration_seconds_count", task="numrep.rescore_dirty") >= 1,
+        timeout=60,
+    )
     worker = scrape(worker_port)
     assert ("numrep_pipeline_lag_seconds", ()) in worker
     assert total(worker, "numrep_task_failures_total") == 0

@@ -20,8 +20,14 @@ pytestmark = [pytest.mark.e2e]
 def test_two_processes_share_the_port_and_stop_on_sigterm(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = Platform(tmp_path / "mp")
     p.data_dir.mkdir(parents=True)
-    proc = subprocess.Popen([sys.executable, "-m", "numrep.cli", "serve", "--processes", "2"], env=p.env, cwd=ROOT,
-                            stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "numrep.cli", "serve", "--processes", "2"],
+        env=p.env,
+        cwd=ROOT,
+        stdout=open(tmp_path / "serve.log", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         pids: set[int] = set()
         deadline = time.monotonic() + 60

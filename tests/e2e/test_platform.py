@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def victim(i: int) -> str:
 
 def calls_from(c: Client, subject: str, n: int, tag: str) -> None:
     """The operator's records: ``subject`` called ``n`` people an hour ago (each record sent twice)."""
-    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    at = datetime.now(UTC) - timedelta(hours=1)
     records = [c.call_record(f"{tag}-{i}", subject, victim(i), at) for i in range(n)]
     assert c.submit_call_records(records).accepted == n
     assert c.submit_call_records(records).duplicates == n
@@ -87,14 +87,15 @@ def test_same_report_id_three_times_counts_once(platform: Platform) -> None:
     with platform.client() as c:
         results = [c.report("13912345678", "carol", "retail", report_id=rid) for _ in range(3)]
     assert [r.duplicate for r in results] == [False, True, True]
-    reports = store_of(platform).reports_for_subject("tel:+8613912345678", datetime.now(timezone.utc) - timedelta(days=30))
+    reports = store_of(platform).reports_for_subject("tel:+8613912345678", datetime.now(UTC) - timedelta(days=30))
     assert [r.report_id for r in reports] == [rid]
 
 
 def test_protected_number_reported_by_hundreds_stays_allow(platform: Platform) -> None:
     reports = [
-        report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"crowd-{i}", subject="95588",
-                          category=common_pb2.CATEGORY_FRAUD)
+        report_pb2.Report(
+            report_id=str(uuid.uuid4()), reporter_id=f"crowd-{i}", subject="95588", category=common_pb2.CATEGORY_FRAUD
+        )
         for i in range(300)
     ]
     with platform.client() as c:
@@ -131,7 +132,9 @@ def test_imported_port_blacklist_blocks_on_sms(platform: Platform, tmp_path: Pat
     done = subprocess.run([*cli, str(ports)], env=platform.env, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "1 ports valid, 1 new or changed" in done.stdout
-    r = wait_for(lambda: (resp := platform.client().lookup("sms:10690000777")).action == common_pb2.ACTION_BLOCK and resp)
+    r = wait_for(
+        lambda: (resp := platform.client().lookup("sms:10690000777")).action == common_pb2.ACTION_BLOCK and resp
+    )
     latency = time.monotonic() - start
     assert r.reasons[0].startswith("SMS port shut down: fraud SMS")
     with open(ROOT / "artifacts" / "e2e-latency.txt", "a") as fh:
@@ -167,17 +170,31 @@ def test_deciding_report_reaches_watch_rules_subscribers(platform: Platform) -> 
 
 def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform, tmp_path: Path) -> None:
     """Everything the regulator publishes, end to end over gRPC with the real worker."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     ranges = tmp_path / "ranges.csv"
-    ranges.write_text("prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n"
-                      "1701,Virtual Mobile Co,reseller,10000\nsms:10690,China Unicom,operator,1000000\n")
+    ranges.write_text(
+        "prefix,holder,holder_type,size\n+86 170,China Telecom,operator,100000000\n"
+        "1701,Virtual Mobile Co,reseller,10000\nsms:10690,China Unicom,operator,1000000\n"
+    )
     ports = tmp_path / "ports.json"
-    ports.write_text(json.dumps([{"port": "10690000999", "enterprise": "Loan Blast Ltd", "reason": "illegal loan ads",
-                                  "source": "MIIT", "date": today.isoformat()}]))
+    ports.write_text(
+        json.dumps(
+            [
+                {
+                    "port": "10690000999",
+                    "enterprise": "Loan Blast Ltd",
+                    "reason": "illegal loan ads",
+                    "source": "MIIT",
+                    "date": today.isoformat(),
+                }
+            ]
+        )
+    )
     cli = [sys.executable, "-m", "numrep.cli"]
     for args in (["import-ranges", str(ranges)], ["import-ports", str(ports)]):
-        done = subprocess.run([*cli, *args, "--target", platform.address], env=platform.env, cwd=ROOT,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [*cli, *args, "--target", platform.address], env=platform.env, cwd=ROOT, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
     with platform.client() as c:
         calls_from(c, "17012345099", 10, "list-calls")
@@ -190,8 +207,13 @@ def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform,
 
     period = f"{today.year}-{today.month:02d}"
     out = tmp_path / "published"
-    done = subprocess.run([*cli, "publish", period, "--out", str(out), "--target", platform.address],
-                          env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [*cli, "publish", period, "--out", str(out), "--target", platform.address],
+        env=platform.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads((out / f"spam-list-{period}.json").read_text())
     top = {r["subject"]: r for r in doc["top_numbers"]}
@@ -199,8 +221,13 @@ def test_reports_ports_and_allocations_in_list_and_rules_out(platform: Platform,
     assert [p["port"] for p in doc["ports_shut_down"]] == ["sms:10690000999"]
     assert doc["holders"][0]["holder"] == "Virtual Mobile Co"
     assert (out / f"spam-list-{period}.html").read_bytes().startswith(b"<!DOCTYPE html>")
-    again = subprocess.run([*cli, "publish", period, "--out", str(tmp_path / "again"), "--target", platform.address],
-                           env=platform.env, cwd=ROOT, capture_output=True, text=True)
+    again = subprocess.run(
+        [*cli, "publish", period, "--out", str(tmp_path / "again"), "--target", platform.address],
+        env=platform.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0
     for suffix in ("json", "csv", "html"):
         name = f"spam-list-{period}.{suffix}"

@@ -32,9 +32,25 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         port = sock.getsockname()[1]
     workdir = tmp_path_factory.mktemp("redis-auth")
     proc = subprocess.Popen(  # as k8s/base/redis.yaml: the password on stdin, never on the command line
-        [str(exe), "-", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--protected-mode", "yes", "--dir", str(workdir)],
-        stdin=subprocess.PIPE, stdout=open(workdir / "redis.log", "wb"), stderr=subprocess.STDOUT,
+        [
+            str(exe),
+            "-",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--dir",
+            str(workdir),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=open(workdir / "redis.log", "wb"),
+        stderr=subprocess.STDOUT,
     )
     assert proc.stdin is not None
     proc.stdin.write(f'requirepass "{PASSWORD}"\n'.encode())
@@ -55,8 +71,9 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 def test_numrep_reaches_a_password_protected_broker(redis_port: int, tmp_path: Path) -> None:
     url = f"redis://127.0.0.1:{redis_port}/0"
-    settings = load_settings(environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_BROKER_URL": url,
-                                      "NUMREP_BROKER_PASSWORD": PASSWORD})
+    settings = load_settings(
+        environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_BROKER_URL": url, "NUMREP_BROKER_PASSWORD": PASSWORD}
+    )
     app = create_app(settings)
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)

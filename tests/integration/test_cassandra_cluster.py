@@ -11,16 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 
 from numrep import pipeline
-from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import StoreError
 from numrep.models import Category, Channel, Report, Source
+from numrep.sdk.client import Client
 from numrep.store.cassandra import CassandraStore
 from numrep.v1 import common_pb2, reputation_pb2
 from scripts.cassandra import LocalCluster
@@ -29,12 +29,14 @@ from tests.conftest import cassandra_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
 def rf3(settings: Settings, cassandra_cluster: LocalCluster) -> Iterator[tuple[CassandraStore, Settings]]:
-    s = cassandra_settings(settings, cassandra_cluster.contact_points, keyspace="numrep_rf3", replication="SimpleStrategy:3")
+    s = cassandra_settings(
+        settings, cassandra_cluster.contact_points, keyspace="numrep_rf3", replication="SimpleStrategy:3"
+    )
     s = s.model_copy(update={"refresh_interval_seconds": 0.2})
     store = CassandraStore(s)
     store.migrate()
@@ -72,13 +74,21 @@ def retrying(fn, attempts: int = 10):  # type: ignore[no-untyped-def]
 
 def report(i: int, subject: str = "tel:+8617012345678", reporter: str | None = None, attested_by: str = "") -> Report:
     return Report(
-        report_id=f"10000000-0000-4000-8000-{i:012d}", reporter_hash=reporter or f"h1:r{i}", subject=subject,
-        channel=Channel.VOICE, category=Category.FRAUD, occurred_at=NOW - timedelta(seconds=i % 600),
-        received_at=NOW, source=Source.APP, attested_by=attested_by,
+        report_id=f"10000000-0000-4000-8000-{i:012d}",
+        reporter_hash=reporter or f"h1:r{i}",
+        subject=subject,
+        channel=Channel.VOICE,
+        category=Category.FRAUD,
+        occurred_at=NOW - timedelta(seconds=i % 600),
+        received_at=NOW,
+        source=Source.APP,
+        attested_by=attested_by,
     )
 
 
-def test_acknowledged_writes_survive_a_node_kill(rf3: tuple[CassandraStore, Settings], cassandra_cluster: LocalCluster) -> None:
+def test_acknowledged_writes_survive_a_node_kill(
+    rf3: tuple[CassandraStore, Settings], cassandra_cluster: LocalCluster
+) -> None:
     store, _ = rf3
     victim = cassandra_cluster.nodes[2]
     acked: list[Report] = []
@@ -118,7 +128,9 @@ def test_acknowledged_writes_survive_a_node_kill(rf3: tuple[CassandraStore, Sett
     since = NOW - timedelta(days=1)
     stored = {r.report_id for s in {r.subject for r in acked} for r in store.reports_for_subject(s, since)}
     missing = {r.report_id for r in acked} - stored
-    print(f"\nacknowledged {len(acked)} reports, {failed} batches failed during the kill; missing after: {len(missing)}")
+    print(
+        f"\nacknowledged {len(acked)} reports, {failed} batches failed during the kill; missing after: {len(missing)}"
+    )
     assert not missing
     assert store.count_reports() >= len(acked)
 
@@ -129,7 +141,9 @@ def test_lookup_serves_from_filter_and_rules_with_every_node_down(
     store, settings = rf3
     spam = "tel:+8617198765432"
     # reports an operator vouched for: evidence scoring v2 blocks on
-    retrying(lambda: store.add_reports([report(100_000 + i, subject=spam, attested_by="China Telecom") for i in range(12)]))
+    retrying(
+        lambda: store.add_reports([report(100_000 + i, subject=spam, attested_by="China Telecom") for i in range(12)])
+    )
     retrying(lambda: pipeline.rescore_dirty(store, settings))
     server = Server(settings, store=store, nudge=lambda: None).start()
     try:

@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -31,7 +31,7 @@ from tests.conftest import cassandra_settings, missing_backend
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-AS_OF = datetime.now(timezone.utc).replace(microsecond=0)
+AS_OF = datetime.now(UTC).replace(microsecond=0)
 SUBJECTS = [f"1700555{i:04d}" for i in range(40)]
 PHASE = 8.0  # seconds each fault lasts, and between faults
 
@@ -56,9 +56,23 @@ class Redis:
     def start(self) -> None:
         import redis
 
-        self.proc = subprocess.Popen([self.exe, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.workdir)],
-                                     stdout=open(self.workdir / "redis.log", "ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                self.exe,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=open(self.workdir / "redis.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
         client = redis.Redis(host="127.0.0.1", port=self.port)
         deadline = time.monotonic() + 20
         while True:
@@ -85,19 +99,28 @@ def redis_server(tmp_path: Path) -> Iterator[Redis]:
 
 def stored_state(store: CassandraStore, subjects: list[str]) -> tuple[dict, str]:
     reps = store.get_reputations(subjects)
-    return ({s: (r.score, r.actions, r.reporters, r.reasons) for s, r in reps.items()},
-            canonical_checksum(store.active_rules().values()))
+    return (
+        {s: (r.score, r.actions, r.reporters, r.reasons) for s, r in reps.items()},
+        canonical_checksum(store.active_rules().values()),
+    )
 
 
 @pytest.mark.timeout(1500)
 def test_kill_worker_node_and_redis_in_turn_while_reports_and_lookups_flow(
-        cassandra_cluster: LocalCluster, redis_server: Redis, tmp_path: Path) -> None:
+    cassandra_cluster: LocalCluster, redis_server: Redis, tmp_path: Path
+) -> None:
     hosts = cassandra_cluster.contact_points
-    platform = Platform(tmp_path / "platform", {
-        "NUMREP_STORE": "cassandra", "NUMREP_CASSANDRA_HOSTS": ",".join(hosts), "NUMREP_CASSANDRA_KEYSPACE": "numrep_chaos",
-        "NUMREP_CASSANDRA_REPLICATION": "SimpleStrategy:3", "NUMREP_BROKER_URL": redis_server.url,
-        "NUMREP_HASH_KEY": "k" * 64,
-    })
+    platform = Platform(
+        tmp_path / "platform",
+        {
+            "NUMREP_STORE": "cassandra",
+            "NUMREP_CASSANDRA_HOSTS": ",".join(hosts),
+            "NUMREP_CASSANDRA_KEYSPACE": "numrep_chaos",
+            "NUMREP_CASSANDRA_REPLICATION": "SimpleStrategy:3",
+            "NUMREP_BROKER_URL": redis_server.url,
+            "NUMREP_HASH_KEY": "k" * 64,
+        },
+    )
     from cassandra.cluster import Cluster
 
     cluster = Cluster(hosts)
@@ -114,7 +137,6 @@ def test_kill_worker_node_and_redis_in_turn_while_reports_and_lookups_flow(
         platform.stop()  # idempotent; never leave the server or worker running
 
 
-
 def run_chaos(platform: Platform, cassandra_cluster: LocalCluster, redis_server: Redis) -> None:
     hosts = cassandra_cluster.contact_points
     platform.start_server()
@@ -128,9 +150,15 @@ def run_chaos(platform: Platform, cassandra_cluster: LocalCluster, redis_server:
         n = 0
         with Client(platform.address, timeout=5) as c:
             while not stop.is_set():
-                batch = [report_pb2.Report(report_id=f"20000000-0000-4000-8000-{n + k:012d}", reporter_id=f"chaos-{n + k}",
-                                           subject=SUBJECTS[(n + k) % len(SUBJECTS)],
-                                           category=common_pb2.CATEGORY_FRAUD) for k in range(20)]
+                batch = [
+                    report_pb2.Report(
+                        report_id=f"20000000-0000-4000-8000-{n + k:012d}",
+                        reporter_id=f"chaos-{n + k}",
+                        subject=SUBJECTS[(n + k) % len(SUBJECTS)],
+                        category=common_pb2.CATEGORY_FRAUD,
+                    )
+                    for k in range(20)
+                ]
                 for r in batch:
                     r.occurred_at.FromDatetime(AS_OF - timedelta(minutes=(n % 600)))
                 while not stop.is_set():  # a client retries a failed batch with the same ids
@@ -190,10 +218,12 @@ def run_chaos(platform: Platform, cassandra_cluster: LocalCluster, redis_server:
     # let the worker catch up (beat and nudges rescore at "now"), then stop the platform
     time.sleep(PHASE)
     platform.stop()
-    store = CassandraStore(cassandra_settings(platform.settings, hosts, keyspace="numrep_chaos",
-                                              replication="SimpleStrategy:3"))
-    clean = CassandraStore(cassandra_settings(platform.settings, hosts, keyspace="numrep_chaos_clean",
-                                              replication="SimpleStrategy:1"))
+    store = CassandraStore(
+        cassandra_settings(platform.settings, hosts, keyspace="numrep_chaos", replication="SimpleStrategy:3")
+    )
+    clean = CassandraStore(
+        cassandra_settings(platform.settings, hosts, keyspace="numrep_chaos_clean", replication="SimpleStrategy:1")
+    )
     try:
         # then: every acknowledged report is stored, once
         subjects = [f"tel:+86{s}" for s in SUBJECTS]
@@ -215,7 +245,9 @@ def run_chaos(platform: Platform, cassandra_cluster: LocalCluster, redis_server:
 
     share = len(answered) / max(1, len(answered) + len(unanswered))
     worst = max(answered, default=0.0)
-    print(f"\nchaos: {len(acked)} reports acknowledged; lookups answered {share:.4f} of "
-          f"{len(answered) + len(unanswered)}, worst latency {worst * 1000:.0f} ms; "
-          f"worker survived the Redis outage: {worker_survived_redis}; unanswered codes: {sorted(set(unanswered))}")
+    print(
+        f"\nchaos: {len(acked)} reports acknowledged; lookups answered {share:.4f} of "
+        f"{len(answered) + len(unanswered)}, worst latency {worst * 1000:.0f} ms; "
+        f"worker survived the Redis outage: {worker_survived_redis}; unanswered codes: {sorted(set(unanswered))}"
+    )
     assert share >= 0.99, f"lookups unanswered: {len(unanswered)} ({sorted(set(unanswered))})"

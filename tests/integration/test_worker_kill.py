@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from workers.conf import RESCORE_DIRTY, create_app
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-AS_OF = datetime.now(timezone.utc).replace(microsecond=0)
+AS_OF = datetime.now(UTC).replace(microsecond=0)
 SUBJECTS = 1500
 
 
@@ -38,29 +38,67 @@ def reports() -> list[Report]:
     for s in range(SUBJECTS):
         subject = f"tel:+86170{s:08d}"
         for r in range(3 + s % 10):  # 3..12 reporters, every other one attested: a mix of ALLOW, LABEL and BLOCK
-            out.append(Report(
-                report_id=f"00000000-0000-4000-8000-{s * 100 + r:012d}", reporter_hash=f"h1:r{s}-{r}", subject=subject,
-                channel=Channel.VOICE, category=list(Category)[r % 8], occurred_at=AS_OF - timedelta(hours=r),
-                received_at=AS_OF, source=Source.APP, attested_by="China Telecom" if r % 2 else "",
-            ))
+            out.append(
+                Report(
+                    report_id=f"00000000-0000-4000-8000-{s * 100 + r:012d}",
+                    reporter_hash=f"h1:r{s}-{r}",
+                    subject=subject,
+                    channel=Channel.VOICE,
+                    category=list(Category)[r % 8],
+                    occurred_at=AS_OF - timedelta(hours=r),
+                    received_at=AS_OF,
+                    source=Source.APP,
+                    attested_by="China Telecom" if r % 2 else "",
+                )
+            )
     return out
 
 
 def records() -> list[CallRecord]:
     """Call records for every fifth subject: its hours are aggregated in the same task, before scoring."""
-    return [CallRecord(record_id=f"rec-{s}-{k}", caller=f"tel:+86170{s:08d}", callee_hash=f"h1:callee{k}",
-                       channel=Channel.VOICE, start=AS_OF - timedelta(hours=k % 30, minutes=k % 50), ring_ms=2000,
-                       talk_seconds=0 if k % 3 else 5, international=False, operator="China Telecom",
-                       callee_reg=(s * 31 + k) % 4096 << 6 | 1 + k % 5, prefix_reg=(k // 7) % 4096 << 6 | 1,
-                       received_at=AS_OF)
-            for s in range(0, SUBJECTS, 5) for k in range(40)]
+    return [
+        CallRecord(
+            record_id=f"rec-{s}-{k}",
+            caller=f"tel:+86170{s:08d}",
+            callee_hash=f"h1:callee{k}",
+            channel=Channel.VOICE,
+            start=AS_OF - timedelta(hours=k % 30, minutes=k % 50),
+            ring_ms=2000,
+            talk_seconds=0 if k % 3 else 5,
+            international=False,
+            operator="China Telecom",
+            callee_reg=(s * 31 + k) % 4096 << 6 | 1 + k % 5,
+            prefix_reg=(k // 7) % 4096 << 6 | 1,
+            received_at=AS_OF,
+        )
+        for s in range(0, SUBJECTS, 5)
+        for k in range(40)
+    ]
 
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "solo", "-Q", "numrep",
-         "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
-        env=env, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            "numrep",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -80,9 +118,16 @@ def test_sigkill_mid_aggregation_then_new_worker_matches_a_clean_run(tmp_path: P
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMREP_")}
     # A short visibility timeout brings the killed worker's task back soon; the task budgets must be
     # shorter still (settings refuse otherwise), yet long enough for the second worker to finish in one go.
-    env.update(NUMREP_DATA_DIR=str(data), NUMREP_BROKER_URL=redis_url, NUMREP_RESCORE_BATCH="25",
-               NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS="30", NUMREP_RESCORE_BUDGET_SECONDS="20",
-               NUMREP_FULL_RESCORE_BUDGET_SECONDS="20", NUMREP_HASH_KEY="k" * 64, PYTHONPATH=str(ROOT))
+    env.update(
+        NUMREP_DATA_DIR=str(data),
+        NUMREP_BROKER_URL=redis_url,
+        NUMREP_RESCORE_BATCH="25",
+        NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS="30",
+        NUMREP_RESCORE_BUDGET_SECONDS="20",
+        NUMREP_FULL_RESCORE_BUDGET_SECONDS="20",
+        NUMREP_HASH_KEY="k" * 64,
+        PYTHONPATH=str(ROOT),
+    )
     settings: Settings = load_settings(environ=env)
     store = SQLiteStore(settings.sqlite_file)
     store.migrate()

@@ -20,8 +20,14 @@ def test_defaults_are_embedded(tmp_path: Path) -> None:
 def test_environment_and_file(tmp_path: Path) -> None:
     f = tmp_path / "numrep.toml"
     f.write_text('block_threshold = 90\ncassandra_hosts = ["10.0.0.1"]\n')
-    s = load_settings(environ={"NUMREP_CONFIG": str(f), "NUMREP_BLOCK_THRESHOLD": "85",
-                               "NUMREP_CASSANDRA_HOSTS": "127.0.0.1, 127.0.0.2", "NUMREP_SOURCE_WEIGHTS": "web=0.5"})
+    s = load_settings(
+        environ={
+            "NUMREP_CONFIG": str(f),
+            "NUMREP_BLOCK_THRESHOLD": "85",
+            "NUMREP_CASSANDRA_HOSTS": "127.0.0.1, 127.0.0.2",
+            "NUMREP_SOURCE_WEIGHTS": "web=0.5",
+        }
+    )
     assert s.block_threshold == 85  # the environment wins over the file
     assert s.cassandra_hosts == ["127.0.0.1", "127.0.0.2"]
     assert s.source_weights == {"web": 0.5}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from numrep import demo, pipeline
@@ -22,7 +22,7 @@ from tests.conftest import _sqlite
 from tests.unit.regulator.test_spam_list import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)  # mid Q4: the current quarter 2026-Q4, the previous 2026-Q3
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)  # mid Q4: the current quarter 2026-Q4, the previous 2026-Q3
 CURRENT, PREVIOUS = Period.parse("2026-Q4"), Period.parse("2026-Q3")
 BANK = "tel:+8695588"
 
@@ -44,10 +44,15 @@ def test_demo_verdicts_rest_on_trusted_evidence(sqlite_store: Store, settings: S
     assert [c.subject for c in sqlite_store.review_cases()] == ["tel:+8613800138000"]
     # the background complaints (fresh app ids, at most 14 a subject, over days) label some numbers, block none:
     # what blocks is the featured subjects that say so and the shut-down ports
-    blocked = {s for s in sqlite_store.flagged_subjects()
-               if (r := sqlite_store.get_reputation(s)) is not None and Action.BLOCK in r.actions.values()}
-    assert blocked == ({normalize(s.number) for s in demo.SUBJECTS if "→ BLOCK" in s.note}
-                       | {e.port for e in sqlite_store.list_port_blacklist()})
+    blocked = {
+        s
+        for s in sqlite_store.flagged_subjects()
+        if (r := sqlite_store.get_reputation(s)) is not None and Action.BLOCK in r.actions.values()
+    }
+    assert blocked == (
+        {normalize(s.number) for s in demo.SUBJECTS if "→ BLOCK" in s.note}
+        | {e.port for e in sqlite_store.list_port_blacklist()}
+    )
     assert len(sqlite_store.flagged_subjects()) > len(blocked) + 10
 
 
@@ -56,13 +61,16 @@ def load_demo(store: Store, settings: Settings) -> None:
     pipeline.rescore_dirty(store, settings, time_budget=300, as_of=NOW)
 
 
-def test_demo_loads_registry_blacklist_category_mix_two_quarters_and_late_handling(sqlite_store: Store,
-                                                                                  settings: Settings) -> None:
+def test_demo_loads_registry_blacklist_category_mix_two_quarters_and_late_handling(
+    sqlite_store: Store, settings: Settings
+) -> None:
     load_demo(sqlite_store, settings)
     kinds = {(a.holder, a.holder_type) for a in sqlite_store.allocations()}
     assert sum(t is HolderType.OPERATOR for _, t in kinds) >= 2 and sum(t is HolderType.RESELLER for _, t in kinds) >= 2
     listed = [e.listed_on for e in sqlite_store.list_port_blacklist()]
-    assert any(CURRENT.start <= d < CURRENT.end for d in listed) and any(PREVIOUS.start <= d < PREVIOUS.end for d in listed)
+    assert any(CURRENT.start <= d < CURRENT.end for d in listed) and any(
+        PREVIOUS.start <= d < PREVIOUS.end for d in listed
+    )
     doc = spam_list.build(sqlite_store, CURRENT, protected=pipeline.load_protected(sqlite_store, settings))
     # the complaint center's mix (fraud counted under "other"), within a point
     share = {c["category"]: c["share"] for c in doc.categories}
@@ -86,7 +94,9 @@ def test_demo_loads_registry_blacklist_category_mix_two_quarters_and_late_handli
     assert [(r["subject"], r["complaints"]) for r in doc.protected["top"]] == [(BANK, 200), ("tel:+8610086", 15)]
     assert doc.protected["complaints"] == doc.totals["protected_complaints"] == 215
     assert BANK not in {r["subject"] for r in doc.top_numbers}
-    assert Counter(e.step for e in sqlite_store.case_events([c.report_id for c in late]))[CaseStep.RESOLVED] == len(late)
+    assert Counter(e.step for e in sqlite_store.case_events([c.report_id for c in late]))[CaseStep.RESOLVED] == len(
+        late
+    )
 
 
 def test_the_demo_list_is_byte_identical_for_the_same_data(store: Store, settings: Settings, tmp_path: Path) -> None:
@@ -108,18 +118,36 @@ def test_the_demo_list_is_byte_identical_for_the_same_data(store: Store, setting
     assert json.loads(first["json"])["totals"]["protected_complaints"] == 215
 
 
-SECTIONS = ["categories", "top-numbers", "top-ports", "ports-shut-down", "holders", "sla", "disputes", "operators",
-            "protected"]
+SECTIONS = [
+    "categories",
+    "top-numbers",
+    "top-ports",
+    "ports-shut-down",
+    "holders",
+    "sla",
+    "disputes",
+    "operators",
+    "protected",
+]
 
 
-def test_the_demo_list_draws_every_section_with_content_in_headless_chromium(sqlite_store: Store, settings: Settings,
-                                                                            tmp_path: Path) -> None:
+def test_the_demo_list_draws_every_section_with_content_in_headless_chromium(
+    sqlite_store: Store, settings: Settings, tmp_path: Path
+) -> None:
     load_demo(sqlite_store, settings)
     files = spam_list.publish(sqlite_store, settings, CURRENT)
     [html_path] = [p for p in spam_list.publish_to(tmp_path, files, CURRENT.label) if p.suffix == ".html"]
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([chromium(), *flags, "--dump-dom", html_path.as_uri()], capture_output=True, text=True, timeout=120)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [chromium(), *flags, "--dump-dom", html_path.as_uri()], capture_output=True, text=True, timeout=120
+    )
     assert f'data-sections="{len(SECTIONS)}"' in dom.stdout, dom.stderr[-2000:]
     assert 'data-empty-sections=""' in dom.stdout  # every section has rows, none says "none"
     assert 'data-charts-drawn="3"' in dom.stdout
@@ -127,6 +155,17 @@ def test_the_demo_list_draws_every_section_with_content_in_headless_chromium(sql
         assert f'<section id="{section}">' in dom.stdout
     shot = ROOT / "artifacts" / "spam-list-demo.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run([chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,4000", "--hide-scrollbars",
-                    html_path.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium(),
+            *flags,
+            f"--screenshot={shot}",
+            "--window-size=1100,4000",
+            "--hide-scrollbars",
+            html_path.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert shot.stat().st_size > 50_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 import pytest
 
@@ -80,8 +80,9 @@ def test_raw_reporter_ids_never_reach_storage_or_logs(
 ) -> None:
     secret = "ID-110101199003074518"
     caplog.set_level(logging.DEBUG)
-    report = intake.validate(inp(reporter_id=secret, text=f"loan offer, my ID is {secret[3:]}"), settings.hmac_key, "CN",
-                             NOW, keep_text=True)
+    report = intake.validate(
+        inp(reporter_id=secret, text=f"loan offer, my ID is {secret[3:]}"), settings.hmac_key, "CN", NOW, keep_text=True
+    )
     assert intake.accept(sqlite_store, [report])[0].duplicate is False
     sqlite_store.close()
     dump = "\n".join(sqlite3.connect(settings.sqlite_file).iterdump())
@@ -99,4 +100,4 @@ def test_accept_is_idempotent(settings: Settings, store: Store) -> None:
 def test_occurred_at_is_stored_in_utc(settings: Settings) -> None:
     cst = timezone(timedelta(hours=8))
     r = validate(settings, occurred_at=NOW.astimezone(cst))
-    assert r.occurred_at == NOW and r.occurred_at.tzinfo == timezone.utc
+    assert r.occurred_at == NOW and r.occurred_at.tzinfo == UTC

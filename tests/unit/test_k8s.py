@@ -32,8 +32,9 @@ def kustomize() -> str:
 
 
 def render(overlay: str) -> list[dict[str, Any]]:
-    out = subprocess.run([kustomize(), "build", str(ROOT / "k8s" / "overlays" / overlay)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [kustomize(), "build", str(ROOT / "k8s" / "overlays" / overlay)], capture_output=True, text=True, check=True
+    ).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
@@ -223,8 +224,11 @@ def test_dev_pods_start_with_their_rendered_settings(tmp_path: Path) -> None:
     for name in NUMREP_WORKLOADS:
         spec = pod_spec(workloads(docs)[name])
         for c in spec["containers"]:
-            env = {k: v.replace("/etc/numrep/tls", str(tmp_path)).replace("/etc/numrep/signing", str(tmp_path))
-                   for k, v in values_of(c).items() if k.startswith("NUMREP_")}
+            env = {
+                k: v.replace("/etc/numrep/tls", str(tmp_path)).replace("/etc/numrep/signing", str(tmp_path))
+                for k, v in values_of(c).items()
+                if k.startswith("NUMREP_")
+            }
             settings = load_settings(environ={**cm["data"], **secrets, **env, "NUMREP_DATA_DIR": str(tmp_path)})
             assert settings.celery_broker_url == f"redis://:{secrets['NUMREP_BROKER_PASSWORD']}@redis:6379/0"
             assert settings.cassandra_username == "numrep"
@@ -251,13 +255,16 @@ def test_cassandra_requires_authentication_and_numrep_has_a_role(docs: list[dict
     # the rewrite works on either form of the image's setting
     awk = re.search(r"(awk '.*?') \"\$conf\"", script, re.S)
     assert awk is not None
-    for before in ("authenticator: AllowAllAuthenticator\nauthorizer: AllowAllAuthorizer\n",
-                   "authenticator:\n  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\n"
-                   "# a comment\nauthorizer: AllowAllAuthorizer\n"):
+    for before in (
+        "authenticator: AllowAllAuthenticator\nauthorizer: AllowAllAuthorizer\n",
+        "authenticator:\n  class_name : org.apache.cassandra.auth.AllowAllAuthenticator\n"
+        "# a comment\nauthorizer: AllowAllAuthorizer\n",
+    ):
         conf = tmp_path / "cassandra.yaml"
         conf.write_text(before)
-        after = subprocess.run(["sh", "-c", f'{awk.group(1)} "$0"', str(conf)], capture_output=True, text=True,
-                               check=True).stdout
+        after = subprocess.run(
+            ["sh", "-c", f'{awk.group(1)} "$0"', str(conf)], capture_output=True, text=True, check=True
+        ).stdout
         assert yaml.safe_load(after) == {"authenticator": "PasswordAuthenticator", "authorizer": "AllowAllAuthorizer"}
     [init] = pod_spec(workloads(docs)["numrep-migrate"])["initContainers"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in init["env"] if "valueFrom" in e}
@@ -284,9 +291,16 @@ def test_only_numrep_pods_reach_the_stores(docs: list[dict[str, Any]]) -> None:
             for peer in rule["from"]:
                 assert set(peer) == {"podSelector"}, "no namespace or address may come in"
                 admitted |= {name for name, labels in pods.items() if _selects(peer["podSelector"], labels)}
-        clients = {name for name, labels in pods.items()
-                   if any(_selects(peer["podSelector"], labels) for rule in policy["spec"]["ingress"]
-                          if {"protocol": "TCP", "port": port} in rule["ports"] for peer in rule["from"])}
+        clients = {
+            name
+            for name, labels in pods.items()
+            if any(
+                _selects(peer["podSelector"], labels)
+                for rule in policy["spec"]["ingress"]
+                if {"protocol": "TCP", "port": port} in rule["ports"]
+                for peer in rule["from"]
+            )
+        }
         numrep_clients = set(NUMREP_WORKLOADS) - ({"numrep-migrate"} if store == "redis" else set())
         assert clients - {"cassandra"} == numrep_clients, store
         assert admitted <= set(NUMREP_WORKLOADS) | {"cassandra"}, store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ from numrep.rules import RuleIndex
 from numrep.store.base import Store
 from tests.conftest import make_report
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 SPAM = "tel:+8617012345678"
 
 
@@ -37,8 +37,10 @@ class CountingStore:
     def __getattr__(self, name: str) -> object:
         attr = getattr(self.inner, name)
         if self.fail and callable(attr):
+
             def failing(*a: object, **k: object) -> object:
                 raise StoreUnavailable("store down")
+
             return failing
         return attr
 
@@ -78,8 +80,22 @@ def test_hit_is_confirmed_against_the_store(flagged: Store, settings: Settings) 
 def test_false_positive_costs_one_read_never_a_block(store: Store, settings: Settings) -> None:
     loose = settings.model_copy(update={"filter_error_rate": 0.3, "filter_min_capacity": 100})
     store.publish_rules(
-        [Rule(f"tel:+86170{i:08d}#voice", RuleKind.EXACT, f"tel:+86170{i:08d}", Channel.VOICE, Action.BLOCK,
-              Category.FRAUD, "test", NOW) for i in range(80)], [], NOW)
+        [
+            Rule(
+                f"tel:+86170{i:08d}#voice",
+                RuleKind.EXACT,
+                f"tel:+86170{i:08d}",
+                Channel.VOICE,
+                Action.BLOCK,
+                Category.FRAUD,
+                "test",
+                NOW,
+            )
+            for i in range(80)
+        ],
+        [],
+        NOW,
+    )
     pipeline.sync_filter(store, loose)
     counting = CountingStore(store)
     e = engine_for(counting, loose)
@@ -111,8 +127,26 @@ def test_store_down_answers_from_published_rules(flagged: Store, settings: Setti
 
 def test_range_rules_longest_prefix(store: Store, settings: Settings) -> None:
     rules = [
-        Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.FRAUD, "170 range", NOW),
-        Rule("tel:+861701#voice", RuleKind.RANGE, "tel:+861701", Channel.VOICE, Action.BLOCK, Category.FRAUD, "1701 block", NOW),
+        Rule(
+            "tel:+86170#voice",
+            RuleKind.RANGE,
+            "tel:+86170",
+            Channel.VOICE,
+            Action.LABEL,
+            Category.FRAUD,
+            "170 range",
+            NOW,
+        ),
+        Rule(
+            "tel:+861701#voice",
+            RuleKind.RANGE,
+            "tel:+861701",
+            Channel.VOICE,
+            Action.BLOCK,
+            Category.FRAUD,
+            "1701 block",
+            NOW,
+        ),
     ]
     store.publish_rules(rules, [], NOW)
     e = engine_for(store, settings)
@@ -183,9 +217,25 @@ def test_decide_falls_back_to_the_published_rules_when_confirm_cannot_answer() -
     protected, index = ProtectedSet(), _index()
     v = decide(SPAM, None, protected, index, set(), _confirm_fails)
     assert (v.action, v.source, v.reasons) == (Action.BLOCK, VerdictSource.PUBLISHED_RULES, ("exact",))
-    v = decide("tel:+8613900000000", None, protected, index, {"tel:+8613900000000"}, _confirm_fails,
-               VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+    v = decide(
+        "tel:+8613900000000",
+        None,
+        protected,
+        index,
+        {"tel:+8613900000000"},
+        _confirm_fails,
+        VerdictSource.LOCAL_MISS,
+        VerdictSource.LOCAL_RULES,
+    )
     assert (v.action, v.source) == (Action.ALLOW, VerdictSource.LOCAL_RULES)
-    v = decide("tel:+8613800138000", None, protected, index, set(), _confirm_fails,
-               VerdictSource.LOCAL_MISS, VerdictSource.LOCAL_RULES)
+    v = decide(
+        "tel:+8613800138000",
+        None,
+        protected,
+        index,
+        set(),
+        _confirm_fails,
+        VerdictSource.LOCAL_MISS,
+        VerdictSource.LOCAL_RULES,
+    )
     assert (v.action, v.source) == (Action.ALLOW, VerdictSource.LOCAL_MISS)

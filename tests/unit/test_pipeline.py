@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from numrep.models import Action, AllowlistEntry, CaseKind, Channel, Lane
 from numrep.store.base import Store
 from tests.conftest import make_report
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 SPAM = "tel:+8617012345678"
 
 
@@ -28,7 +28,9 @@ def loaded_filter(store: Store) -> FilterSnapshot:
     return FilterSnapshot.from_bytes(meta.version, meta.error_rate, store.filter_snapshot_data(meta.snapshot_id))
 
 
-def test_given_enough_reporters_when_rescored_then_blocked_ruled_and_in_filter(store: Store, settings: Settings) -> None:
+def test_given_enough_reporters_when_rescored_then_blocked_ruled_and_in_filter(
+    store: Store, settings: Settings
+) -> None:
     store.add_reports(reports(10))
     result = pipeline.rescore_dirty(store, settings)
     assert result.scored == 1 and result.rules_version == 1 and result.filter_version == 1
@@ -96,7 +98,8 @@ def test_batch_path_delists_decayed_subjects(store: Store, settings: Settings) -
 
 
 def test_a_subject_that_fails_to_score_is_set_aside_for_review_and_the_queue_moves_on(
-        store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings.model_copy(update={"rescore_attempts": 2, "rescore_batch": 3})
     poison = "tel:+8617000000666"
     others = [f"tel:+861700000070{i}" for i in range(4)]
@@ -119,7 +122,9 @@ def test_a_subject_that_fails_to_score_is_set_aside_for_review_and_the_queue_mov
     assert {r.subject for r in store.active_rules().values()} == set(others)
     assert store.dirty_subjects(10) == []
     [case] = [c for c in store.review_cases("open") if c.subject == poison]
-    assert case.kind is CaseKind.RESCORE_FAILED and "failed 2 times" in case.summary and "ArithmeticError" in case.summary
+    assert (
+        case.kind is CaseKind.RESCORE_FAILED and "failed 2 times" in case.summary and "ArithmeticError" in case.summary
+    )
     assert store.get_reputation(poison) is None
 
 
@@ -164,11 +169,14 @@ class CallCounter:
         def counted(*a: object, **k: object) -> object:
             self.calls[name] = self.calls.get(name, 0) + 1
             return attr(*a, **k)
+
         return counted
 
 
 @pytest.mark.parametrize("scoring", ["v1", "v2"])
-def test_rescoring_and_reconciling_read_per_batch_not_per_subject(store: Store, settings: Settings, scoring: str) -> None:
+def test_rescoring_and_reconciling_read_per_batch_not_per_subject(
+    store: Store, settings: Settings, scoring: str
+) -> None:
     subjects = [f"tel:+86170{i:08d}" for i in range(60)]
     store.add_reports([r for n, s in enumerate(subjects) for r in reports(6, subject=s, start=n * 10)])
     counter = CallCounter(store)
@@ -178,7 +186,13 @@ def test_rescoring_and_reconciling_read_per_batch_not_per_subject(store: Store, 
     if scoring == "v1":
         assert counter.calls.get("reports_for_subjects") == 3 and "reports_for_subject" not in counter.calls
     else:  # scoring v2 reads bounded complaints, reporter stats and call aggregates per batch
-        for batched in ("complaints_for_subjects", "reporter_stats", "call_aggregates", "confirmed_fraud", "case_decisions"):
+        for batched in (
+            "complaints_for_subjects",
+            "reporter_stats",
+            "call_aggregates",
+            "confirmed_fraud",
+            "case_decisions",
+        ):
             assert counter.calls.get(batched) == 3, batched
         assert "reports_for_subjects" not in counter.calls
     assert counter.calls.get("port_blacklist") == 3 and counter.calls.get("active_rules") == 3
@@ -201,7 +215,11 @@ def test_shadow_mode_v1_decides_and_v2_differences_are_recorded(store: Store, se
     assert (diff.subject, diff.v1, diff.v2) == (SPAM, Action.BLOCK, Action.LABEL)
     assert any("BLOCK withheld" in r for r in diff.v2_reasons)
     if store.name == "sqlite":
-        env = {"NUMREP_SQLITE_PATH": str(settings.sqlite_file), "NUMREP_DATA_DIR": str(settings.data_dir), "COLUMNS": "200"}
+        env = {
+            "NUMREP_SQLITE_PATH": str(settings.sqlite_file),
+            "NUMREP_DATA_DIR": str(settings.data_dir),
+            "COLUMNS": "200",
+        }
         out = CliRunner().invoke(main, ["shadow"], env=env, catch_exceptions=False).output
         assert "BLOCK → LABEL: 1" in out and SPAM in out
     # when v2 comes round to v1's view (an operator attests three more reporters), the difference is forgotten

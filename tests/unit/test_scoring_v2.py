@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from numrep.evidence.records import Behaviour
 from numrep.models import Action, Category, Channel, Complaint, ReporterStats
 from numrep.scoring_v2 import Evidence, ParamsV2, score_v2
 
-NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SUBJECT = "tel:+8613800138000"
 
 
@@ -21,18 +21,35 @@ def params(settings: Settings) -> ParamsV2:
     return ParamsV2.from_settings(settings)
 
 
-def complaints(n: int, *, ago: timedelta = timedelta(hours=2), spread: timedelta = timedelta(0),
-               number: bool = False, attested: str = "", start: int = 0) -> list[Complaint]:
-    return [Complaint(report_id=f"r{start + i}", reporter_hash=f"h1:rep{start + i}", channel=Channel.VOICE,
-                      category=Category.LOANS_FINANCE, occurred_at=NOW - ago - spread * i / max(n, 1),
-                      reporter_number_hash=f"h1:num{start + i}" if number else "", attested_by=attested)
-            for i in range(n)]
+def complaints(
+    n: int,
+    *,
+    ago: timedelta = timedelta(hours=2),
+    spread: timedelta = timedelta(0),
+    number: bool = False,
+    attested: str = "",
+    start: int = 0,
+) -> list[Complaint]:
+    return [
+        Complaint(
+            report_id=f"r{start + i}",
+            reporter_hash=f"h1:rep{start + i}",
+            channel=Channel.VOICE,
+            category=Category.LOANS_FINANCE,
+            occurred_at=NOW - ago - spread * i / max(n, 1),
+            reporter_number_hash=f"h1:num{start + i}" if number else "",
+            attested_by=attested,
+        )
+        for i in range(n)
+    ]
 
 
-SPAMMER = Behaviour(calls=3000, answered=450, short_calls=360, ring_once_calls=300, distinct_callees=2800,
-                    distinct_prefixes=120)
-COURIER = Behaviour(calls=900, answered=700, short_calls=200, ring_once_calls=40, distinct_callees=650,
-                    distinct_prefixes=640)
+SPAMMER = Behaviour(
+    calls=3000, answered=450, short_calls=360, ring_once_calls=300, distinct_callees=2800, distinct_prefixes=120
+)
+COURIER = Behaviour(
+    calls=900, answered=700, short_calls=200, ring_once_calls=40, distinct_callees=650, distinct_prefixes=640
+)
 
 
 def test_eight_invented_ids_never_block(params: ParamsV2) -> None:
@@ -46,8 +63,12 @@ def test_eight_invented_ids_never_block(params: ParamsV2) -> None:
 
 @pytest.mark.parametrize("n, action", [(2, Action.ALLOW), (3, Action.LABEL)])
 def test_three_distinct_victims_label_a_number(params: ParamsV2, n: int, action: Action) -> None:
-    assert score_v2(Evidence(SUBJECT, complaints(n, spread=timedelta(days=3))), NOW, params).reputation.action(
-        Channel.VOICE) is action
+    assert (
+        score_v2(Evidence(SUBJECT, complaints(n, spread=timedelta(days=3))), NOW, params).reputation.action(
+            Channel.VOICE
+        )
+        is action
+    )
 
 
 def test_corroborated_complaints_block(params: ParamsV2) -> None:
@@ -58,16 +79,21 @@ def test_corroborated_complaints_block(params: ParamsV2) -> None:
 
 
 def test_attested_complaints_block_but_one_attested_among_a_mob_does_not(params: ParamsV2) -> None:
-    assert score_v2(Evidence(SUBJECT, complaints(3, attested="China Mobile")), NOW, params).reputation.action(
-        Channel.VOICE) is Action.BLOCK
+    assert (
+        score_v2(Evidence(SUBJECT, complaints(3, attested="China Mobile")), NOW, params).reputation.action(
+            Channel.VOICE
+        )
+        is Action.BLOCK
+    )
     mob = complaints(1, attested="China Mobile") + complaints(50, start=1)
     assert score_v2(Evidence(SUBJECT, mob), NOW, params).reputation.action(Channel.VOICE) is Action.LABEL
 
 
 def test_a_bombing_surge_is_held_and_flagged_for_review(params: ParamsV2) -> None:
     # given 2,000 fresh accounts within an hour on a legitimate line
-    scored = score_v2(Evidence(SUBJECT, complaints(2000, spread=timedelta(hours=1)), behaviour={Channel.VOICE: COURIER}),
-                      NOW, params)
+    scored = score_v2(
+        Evidence(SUBJECT, complaints(2000, spread=timedelta(hours=1)), behaviour={Channel.VOICE: COURIER}), NOW, params
+    )
     assert scored.reputation.action(Channel.VOICE) is Action.LABEL
     assert scored.surge is not None and "2000 of 2000" in scored.surge
     assert any(r.startswith("held for review") for r in scored.reputation.reasons)
@@ -89,8 +115,12 @@ def test_behaviour_blocks_a_spammer_and_passes_a_courier(params: ParamsV2) -> No
 
 @pytest.mark.parametrize("hits, action", [(1, Action.LABEL), (2, Action.BLOCK)])
 def test_one_honeypot_hit_never_blocks_alone(params: ParamsV2, hits: int, action: Action) -> None:
-    b = Behaviour(calls=hits, distinct_callees=hits, distinct_prefixes=hits,
-                  honeypots=frozenset(f"h1:pot{i}" for i in range(hits)))
+    b = Behaviour(
+        calls=hits,
+        distinct_callees=hits,
+        distinct_prefixes=hits,
+        honeypots=frozenset(f"h1:pot{i}" for i in range(hits)),
+    )
     rep = score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: b}), NOW, params).reputation
     assert rep.action(Channel.VOICE) is action
 
@@ -138,11 +168,15 @@ def test_trust_follows_outcomes(params: ParamsV2) -> None:
     wrong = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), cleared=1) for c in cs}
     base = score_v2(Evidence(SUBJECT, cs), NOW, params).reputation
     assert score_v2(Evidence(SUBJECT, cs, reporters=proven), NOW, params).reputation.score > base.score
-    assert score_v2(Evidence(SUBJECT, cs, reporters=wrong), NOW, params).reputation.action(Channel.VOICE) is Action.ALLOW
+    assert (
+        score_v2(Evidence(SUBJECT, cs, reporters=wrong), NOW, params).reputation.action(Channel.VOICE) is Action.ALLOW
+    )
     # reporters with a record of confirmed reports are still unverified: they never block alone
     many = complaints(40)
     best = {c.reporter_hash: ReporterStats(c.reporter_hash, NOW - timedelta(days=1), confirmed=9) for c in many}
-    assert score_v2(Evidence(SUBJECT, many, reporters=best), NOW, params).reputation.action(Channel.VOICE) is Action.LABEL
+    assert (
+        score_v2(Evidence(SUBJECT, many, reporters=best), NOW, params).reputation.action(Channel.VOICE) is Action.LABEL
+    )
 
 
 # A busy honest line that looks half like a spammer (few answered, short calls), and a ring-once fraudster.
@@ -170,8 +204,10 @@ def test_a_few_callbacks_or_few_people_reached_change_nothing(params: ParamsV2) 
 
 def test_ring_once_fraud_stays_blocked_however_many_call_back(params: ParamsV2) -> None:
     b = dataclasses.replace(WANGIRI, reached=900, called_back=450)
-    assert score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: b}), NOW, params).reputation.action(Channel.VOICE) \
+    assert (
+        score_v2(Evidence(SUBJECT, behaviour={Channel.VOICE: b}), NOW, params).reputation.action(Channel.VOICE)
         is Action.BLOCK
+    )
 
 
 @pytest.mark.parametrize("behaviour", [SPAMMER, COURIER, BUSY, WANGIRI])

@@ -23,8 +23,11 @@ CLEAR = ("s3cret-api-key", "s3cret-hash", "s3cret-redis-pw", "s3cret-cassandra-p
 
 
 def test_every_secret_setting_has_a_secret_type() -> None:
-    secretish = [n for n in Settings.model_fields
-                 if n in ("api_key", "hash_key", "broker_url") or n.endswith(("_password", "_secret", "_token"))]
+    secretish = [
+        n
+        for n in Settings.model_fields
+        if n in ("api_key", "hash_key", "broker_url") or n.endswith(("_password", "_secret", "_token"))
+    ]
     assert {"api_key", "hash_key", "broker_url", "cassandra_password"} <= set(secretish)
     for name in secretish:
         assert "SecretStr" in str(Settings.model_fields[name].annotation), name
@@ -59,7 +62,9 @@ def test_url_redaction() -> None:
     assert redacted_url("redis://:pw@redis:6379/0") == "redis://:********@redis:6379/0"
     assert redacted_url("redis://user:pw@redis/0") == "redis://user:********@redis/0"
     assert redacted_url("redis://redis:6379/0") == "redis://redis:6379/0"
-    assert redacted_url("sqla+sqlite:////var/lib/numrep/broker.sqlite3") == "sqla+sqlite:////var/lib/numrep/broker.sqlite3"
+    assert (
+        redacted_url("sqla+sqlite:////var/lib/numrep/broker.sqlite3") == "sqla+sqlite:////var/lib/numrep/broker.sqlite3"
+    )
 
 
 def test_cassandra_credentials_go_together() -> None:
@@ -69,8 +74,9 @@ def test_cassandra_credentials_go_together() -> None:
         load_settings(environ={"NUMREP_CASSANDRA_USERNAME": "numrep"})
 
 
-def test_the_cli_sends_the_secret_api_key(settings: Settings, sqlite_store: object,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_sends_the_secret_api_key(
+    settings: Settings, sqlite_store: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from numrep import auth
     from numrep.cli import main
     from numrep.models import Scope
@@ -86,8 +92,9 @@ def test_the_cli_sends_the_secret_api_key(settings: Settings, sqlite_store: obje
         ok = CliRunner().invoke(main, ["lookup", "110", "--target", srv.address, "--json"], env=env)
         assert ok.exit_code == 0, ok.output
         assert '"protected": true' in ok.output
-        no_key = CliRunner().invoke(main, ["lookup", "110", "--target", srv.address],
-                                    env={"NUMREP_DATA_DIR": str(settings.data_dir)})
+        no_key = CliRunner().invoke(
+            main, ["lookup", "110", "--target", srv.address], env={"NUMREP_DATA_DIR": str(settings.data_dir)}
+        )
         assert no_key.exit_code != 0 and "UNAUTHENTICATED" in no_key.output
     finally:
         srv.stop(grace=0)
@@ -110,8 +117,13 @@ def test_the_cassandra_store_authenticates_with_the_configured_user(tmp_path: Pa
 def test_the_broker_password_goes_into_the_broker_url(tmp_path: Path) -> None:
     from numrep.errors import ConfigError
 
-    s = load_settings(environ={"NUMREP_DATA_DIR": str(tmp_path), "NUMREP_BROKER_URL": "redis://redis:6379/0",
-                               "NUMREP_BROKER_PASSWORD": "p@ss/word"})
+    s = load_settings(
+        environ={
+            "NUMREP_DATA_DIR": str(tmp_path),
+            "NUMREP_BROKER_URL": "redis://redis:6379/0",
+            "NUMREP_BROKER_PASSWORD": "p@ss/word",
+        }
+    )
     assert s.celery_broker_url == "redis://:p%40ss%2Fword@redis:6379/0"
     assert s.shown("broker_url") == "redis://redis:6379/0" and s.shown("broker_password") == "********"
     with pytest.raises(ConfigError, match="NUMREP_BROKER_PASSWORD needs a NUMREP_BROKER_URL"):

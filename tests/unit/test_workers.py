@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from numrep.config import Settings
 from workers import conf
@@ -11,8 +11,15 @@ from workers import conf
 def test_every_periodic_job_is_scheduled(settings: Settings) -> None:
     schedule = conf.beat_schedule(settings)
     assert {e["task"] for e in schedule.values()} == {
-        conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER, conf.PUBLISH_RANGE_RULES,
-        conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES, conf.PRUNE_REPORTS,
+        conf.RESCORE_DIRTY,
+        conf.RESCORE_FLAGGED,
+        conf.PUBLISH_RULES,
+        conf.REBUILD_FILTER,
+        conf.PUBLISH_RANGE_RULES,
+        conf.PUBLISH_SPAM_LIST,
+        conf.PRUNE_CALL_RECORDS,
+        conf.EXPIRE_DISPUTES,
+        conf.PRUNE_REPORTS,
     }
     kinds = {e["kwargs"]["kind"] for e in schedule.values() if e["task"] == conf.PUBLISH_SPAM_LIST}
     assert kinds == {"week", "month", "quarter"}
@@ -28,18 +35,29 @@ def test_every_task_module_registers_its_tasks(settings: Settings, monkeypatch) 
         importlib.import_module(name)
 
     names = set(module_app.tasks)
-    assert {conf.RESCORE_DIRTY, conf.RESCORE_FLAGGED, conf.PUBLISH_RULES, conf.REBUILD_FILTER,
-            conf.PUBLISH_RANGE_RULES, conf.PUBLISH_SPAM_LIST, conf.PRUNE_CALL_RECORDS, conf.EXPIRE_DISPUTES,
-            conf.PRUNE_REPORTS} <= names
+    assert {
+        conf.RESCORE_DIRTY,
+        conf.RESCORE_FLAGGED,
+        conf.PUBLISH_RULES,
+        conf.REBUILD_FILTER,
+        conf.PUBLISH_RANGE_RULES,
+        conf.PUBLISH_SPAM_LIST,
+        conf.PRUNE_CALL_RECORDS,
+        conf.EXPIRE_DISPUTES,
+        conf.PRUNE_REPORTS,
+    } <= names
     assert module_app.conf.task_acks_late and module_app.conf.task_reject_on_worker_lost
 
 
 def test_last_complete_period() -> None:
     from workers.publication_tasks import last_complete
 
-    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
-    assert (last_complete("week", now).label, last_complete("month", now).label, last_complete("quarter", now).label) == (
-        "2026-W46", "2026-10", "2026-Q3")
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    assert (
+        last_complete("week", now).label,
+        last_complete("month", now).label,
+        last_complete("quarter", now).label,
+    ) == ("2026-W46", "2026-10", "2026-Q3")
 
 
 def test_redis_visibility_timeout_outlasts_the_longest_task(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -57,5 +75,11 @@ def test_redis_visibility_timeout_outlasts_the_longest_task(settings: Settings, 
     with pytest.raises(ConfigError, match="NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS=3600 is too short"):
         load_settings(environ={"NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS": "3600", "NUMREP_DATA_DIR": str(tmp_path)})
     # and a shorter budget lets a short timeout through (tests that kill workers use one)
-    load_settings(environ={"NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS": "30", "NUMREP_RESCORE_BUDGET_SECONDS": "20",
-                           "NUMREP_FULL_RESCORE_BUDGET_SECONDS": "20", "NUMREP_DATA_DIR": str(tmp_path)})
+    load_settings(
+        environ={
+            "NUMREP_BROKER_VISIBILITY_TIMEOUT_SECONDS": "30",
+            "NUMREP_RESCORE_BUDGET_SECONDS": "20",
+            "NUMREP_FULL_RESCORE_BUDGET_SECONDS": "20",
+            "NUMREP_DATA_DIR": str(tmp_path),
+        }
+    )

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numrep.errors import ValidationError
-from numrep.evidence.sketch import M, HyperLogLog, callee_prefix, position, public_hash
+from numrep.evidence.sketch import HyperLogLog, M, callee_prefix, position, public_hash
 
 
 def _numbers(start: int, n: int) -> list[str]:
@@ -53,14 +53,17 @@ def test_encoding_round_trips(values: set[int]) -> None:
     assert len(data) <= M + 1
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x03abc", "unknown encoding"),
-    (b"\x01" + bytes(10), "dense sketch has 4096"),
-    (b"\x02\x00\x01", "3-byte"),
-    (b"\x02\x00\x05\x01\x00\x04\x01", "ascending"),
-    (b"\x02\x10\x00\x01", "below 4096"),
-    (b"\x02\x00\x01\x40", "register values"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x03abc", "unknown encoding"),
+        (b"\x01" + bytes(10), "dense sketch has 4096"),
+        (b"\x02\x00\x01", "3-byte"),
+        (b"\x02\x00\x05\x01\x00\x04\x01", "ascending"),
+        (b"\x02\x10\x00\x01", "below 4096"),
+        (b"\x02\x00\x01\x40", "register values"),
+    ],
+)
 def test_malformed_sketches_are_rejected_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         HyperLogLog.from_bytes(data)

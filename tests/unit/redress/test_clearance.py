@@ -4,7 +4,7 @@ honeypot hits (authoritative) stay, and evidence after it counts as usual."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from numrep.config import Settings
 from numrep.evidence.records import merge
@@ -15,7 +15,7 @@ from numrep.scoring_v2 import Evidence
 from numrep.store.base import Store
 
 SUBJECT = "tel:+8617012345678"
-FILED = datetime(2026, 11, 10, 8, tzinfo=timezone.utc)
+FILED = datetime(2026, 11, 10, 8, tzinfo=UTC)
 UPHELD = FILED + timedelta(hours=30)
 
 
@@ -23,20 +23,41 @@ def hour(at: datetime, calls: int, honeypots: tuple[str, ...] = ()) -> CallAggre
     callees = HyperLogLog()
     for i in range(calls):
         callees.add(f"tel:+86139{i:08d}")
-    return CallAggregate(SUBJECT, Channel.VOICE, at.replace(minute=0, second=0, microsecond=0), "records", calls,
-                         calls // 10, calls // 20, calls // 2, 0, callees.to_bytes(), callees.to_bytes(), honeypots)
+    return CallAggregate(
+        SUBJECT,
+        Channel.VOICE,
+        at.replace(minute=0, second=0, microsecond=0),
+        "records",
+        calls,
+        calls // 10,
+        calls // 20,
+        calls // 2,
+        0,
+        callees.to_bytes(),
+        callees.to_bytes(),
+        honeypots,
+    )
 
 
 def uphold(store: Store) -> None:
-    d = Dispute("dsp_1", SUBJECT, Proof.ATTESTATION, "Virtual Mobile Co", "mine", "h1:o", FILED,
-                (Transition(DisputeState.FILED, FILED, "operator:Virtual Mobile Co"),))
+    d = Dispute(
+        "dsp_1",
+        SUBJECT,
+        Proof.ATTESTATION,
+        "Virtual Mobile Co",
+        "mine",
+        "h1:o",
+        FILED,
+        (Transition(DisputeState.FILED, FILED, "operator:Virtual Mobile Co"),),
+    )
     store.file_dispute(d)
     store.transition_dispute("dsp_1", DisputeState.FILED, Transition(DisputeState.UNDER_REVIEW, FILED, "ana"))
     store.transition_dispute("dsp_1", DisputeState.UNDER_REVIEW, Transition(DisputeState.UPHELD, UPHELD, "ana", "ok"))
 
 
 def test_an_upheld_dispute_clears_complaints_and_behaviour_before_it_but_keeps_honeypot_hits(
-        sqlite_store: Store, settings: Settings) -> None:
+    sqlite_store: Store, settings: Settings
+) -> None:
     uphold(sqlite_store)
     before = [hour(UPHELD - timedelta(hours=5), 400, honeypots=("h2:pot",)), hour(UPHELD - timedelta(hours=2), 300)]
     after = [hour(UPHELD + timedelta(hours=1), 50)]
@@ -51,9 +72,19 @@ def test_an_upheld_dispute_clears_complaints_and_behaviour_before_it_but_keeps_h
     assert got.dispute_hold == "" and got.case_id == ""  # decided: no hold, and no open dispute to name
 
 
-def test_before_the_decision_the_evidence_is_untouched_and_review_holds(sqlite_store: Store, settings: Settings) -> None:
-    d = Dispute("dsp_2", SUBJECT, Proof.CODE, "Virtual Mobile Co", "mine", "h1:o", FILED,
-                (Transition(DisputeState.FILED, FILED, "owner"),))
+def test_before_the_decision_the_evidence_is_untouched_and_review_holds(
+    sqlite_store: Store, settings: Settings
+) -> None:
+    d = Dispute(
+        "dsp_2",
+        SUBJECT,
+        Proof.CODE,
+        "Virtual Mobile Co",
+        "mine",
+        "h1:o",
+        FILED,
+        (Transition(DisputeState.FILED, FILED, "owner"),),
+    )
     sqlite_store.file_dispute(d)
     ev = Evidence(SUBJECT, behaviour={Channel.VOICE: merge([hour(FILED, 400)], Channel.VOICE)})
     [filed] = disputes.apply(sqlite_store, settings, {SUBJECT: ev}, {}, FILED + timedelta(hours=1)).values()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ NOV = Period.parse("2026-11")
 
 
 def at(day: int, hour: int = 0, month: int = 10) -> datetime:
-    return datetime(2026, month, day, hour, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
 def dispute(n: int, filed: datetime, *steps: tuple[DisputeState, datetime]) -> Dispute:
@@ -29,11 +29,21 @@ def dispute(n: int, filed: datetime, *steps: tuple[DisputeState, datetime]) -> D
 
 
 # Filed at 23:00 on 31 October: acknowledged 10 h later (1 November), decided 70 h later (3 November): on time.
-ON_TIME_ACROSS_MONTHS = dispute(1, at(31, 23), (DisputeState.ACKNOWLEDGED, at(1, 9, 11)),
-                                (DisputeState.UNDER_REVIEW, at(2, 9, 11)), (DisputeState.UPHELD, at(3, 21, 11)))
+ON_TIME_ACROSS_MONTHS = dispute(
+    1,
+    at(31, 23),
+    (DisputeState.ACKNOWLEDGED, at(1, 9, 11)),
+    (DisputeState.UNDER_REVIEW, at(2, 9, 11)),
+    (DisputeState.UPHELD, at(3, 21, 11)),
+)
 # Filed 30 October 12:00, acknowledged 25 h later (late), rejected at 60 h (in time).
-LATE_ACK = dispute(2, at(30, 12), (DisputeState.ACKNOWLEDGED, at(31, 13)), (DisputeState.UNDER_REVIEW, at(31, 14)),
-                   (DisputeState.REJECTED, at(2, 0, 11)))
+LATE_ACK = dispute(
+    2,
+    at(30, 12),
+    (DisputeState.ACKNOWLEDGED, at(31, 13)),
+    (DisputeState.UNDER_REVIEW, at(31, 14)),
+    (DisputeState.REJECTED, at(2, 0, 11)),
+)
 # Filed 31 October 06:00 and never touched.
 IGNORED = dispute(3, at(31, 6))
 # Filed 29 October, withdrawn by its owner two hours later: nothing was due.
@@ -44,8 +54,14 @@ ALL = [ON_TIME_ACROSS_MONTHS, LATE_ACK, IGNORED, WITHDRAWN]
 def store_all(store: Store) -> None:
     """File each dispute, then write its later steps through the compare-and-set path."""
     for d in ALL:
-        assert store.file_dispute(Dispute(d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash,
-                                          d.filed_at, d.transitions[:1])) is None
+        assert (
+            store.file_dispute(
+                Dispute(
+                    d.dispute_id, d.subject, d.proof, d.holder, d.statement, d.owner_hash, d.filed_at, d.transitions[:1]
+                )
+            )
+            is None
+        )
         for before, step in zip(d.transitions, d.transitions[1:]):
             assert store.transition_dispute(d.dispute_id, before.state, step) is not None
 
@@ -56,17 +72,31 @@ def test_deadlines_count_from_the_filing() -> None:
     assert SLA.next_deadline(LATE_ACK) == SLA.decide_due(LATE_ACK)
 
 
-@pytest.mark.parametrize("now, expected", [
-    # the last instant of October: nothing is due yet but the late acknowledgement (due 31 Oct 12:00, done 13:00)
-    (at(31, 23) + timedelta(minutes=59), dict(ack_met=1, ack_breached=1, decide_met=1, decide_breached=0, pending=3)),
-    # 1 November 06:01: the ignored dispute's acknowledgement is now late
-    (at(1, 6, 11) + timedelta(minutes=1), dict(ack_met=1, ack_breached=2, decide_met=1, decide_breached=0, pending=3)),
-    # 1 November 09:30: the one filed at 23:00 on 31 October was acknowledged in time, in the next month
-    (at(1, 9, 11) + timedelta(minutes=30), dict(ack_met=2, ack_breached=2, decide_met=1, decide_breached=0, pending=3)),
-    # when everything is due: the ignored one breached both steps
-    (at(4, 0, 11), dict(ack_met=2, ack_breached=2, decide_met=3, decide_breached=1, pending=0)),
-])
-def test_breaches_are_counted_correctly_at_any_moment_across_the_month_boundary(now: datetime, expected: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        # the last instant of October: nothing is due yet but the late acknowledgement (due 31 Oct 12:00, done 13:00)
+        (
+            at(31, 23) + timedelta(minutes=59),
+            dict(ack_met=1, ack_breached=1, decide_met=1, decide_breached=0, pending=3),
+        ),
+        # 1 November 06:01: the ignored dispute's acknowledgement is now late
+        (
+            at(1, 6, 11) + timedelta(minutes=1),
+            dict(ack_met=1, ack_breached=2, decide_met=1, decide_breached=0, pending=3),
+        ),
+        # 1 November 09:30: the one filed at 23:00 on 31 October was acknowledged in time, in the next month
+        (
+            at(1, 9, 11) + timedelta(minutes=30),
+            dict(ack_met=2, ack_breached=2, decide_met=1, decide_breached=0, pending=3),
+        ),
+        # when everything is due: the ignored one breached both steps
+        (at(4, 0, 11), dict(ack_met=2, ack_breached=2, decide_met=3, decide_breached=1, pending=0)),
+    ],
+)
+def test_breaches_are_counted_correctly_at_any_moment_across_the_month_boundary(
+    now: datetime, expected: dict[str, int]
+) -> None:
     t = count(ALL, SLA, now)
     assert {k: getattr(t, k) for k in expected} == expected
     assert t.filed == 4
@@ -91,7 +121,8 @@ def test_the_spam_list_publishes_dispute_timeliness(sqlite_store: Store, setting
 
 
 def test_the_queue_puts_the_most_urgent_deadline_first_and_moot_disputes_expire(
-        sqlite_store: Store, settings: Settings) -> None:
+    sqlite_store: Store, settings: Settings
+) -> None:
     sqlite_store.file_dispute(IGNORED)
     later = dispute(6, at(31, 12))
     acked = dispute(7, at(30, 0), (DisputeState.ACKNOWLEDGED, at(30, 1)))

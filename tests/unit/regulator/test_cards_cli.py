@@ -39,14 +39,18 @@ def test_cards_cli_direct(settings: Settings, tmp_path: Path) -> None:
     assert "7 cards valid, 0 new or changed" in run(settings, "cards", "import", "--direct", str(regs))
     # a bad ID: the line and the field, exit 1, never the ID
     bad_id = _id(2)[:17] + ("0" if _id(2)[17] != "0" else "1")
-    bad = write(tmp_path / "bad.csv", f"id_number,operator,number,date,seller\n{bad_id},China Mobile,+8613900000000,2026-10-01,S\n")
+    bad = write(
+        tmp_path / "bad.csv",
+        f"id_number,operator,number,date,seller\n{bad_id},China Mobile,+8613900000000,2026-10-01,S\n",
+    )
     out = run(settings, "cards", "import", "--direct", str(bad), code=1)
     assert "id_number: check character does not match" in out and bad_id[:17] not in out
     st = write(tmp_path / "st.csv", "operator,number,status,date\nChina Mobile,+8613800000000,cancelled,2026-10-05\n")
     assert "1 outcomes valid, 1 new or changed" in run(settings, "cards", "status", "--direct", str(st))
     listed = tmp_path / "list.csv"
-    assert "6 cards to re-verify" in run(settings, "cards", "reverify", "--operator", "China Mobile", "--out", str(listed),
-                                          "--direct")
+    assert "6 cards to re-verify" in run(
+        settings, "cards", "reverify", "--operator", "China Mobile", "--out", str(listed), "--direct"
+    )
     rows_out = list(csv.reader(io.StringIO(listed.read_text())))
     assert rows_out[0] == list(cards.REVERIFY_COLUMNS) and len(rows_out) == 7
     assert {r[6] for r in rows_out[1:]} == {"over_limit"}

@@ -10,7 +10,7 @@ the same store — including settings that differ from the defaults.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from numrep.v1 import admin_pb2
 from services.admin import AdminServicer
 
 PERIOD = Period.parse("2026-10")
-T0 = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
 SLA_ENV = {"NUMREP_SLA_ACK_HOURS": "2", "NUMREP_SLA_RESOLVE_HOURS": "10", "NUMREP_SLA_TARGET_SHARE": "0.5"}
 
 
@@ -40,8 +40,21 @@ def tuned(settings: Settings) -> Settings:
 def load(store: Store, sla: timeliness.SLA) -> None:
     """Complaints a holder acknowledged after 3 h and resolved after 20 h: on time only under the default SLA."""
     store.put_allocations([Allocation("tel:+861700", "Virtual Mobile Co", HolderType.RESELLER, 100_000)])
-    store.add_reports([Report(f"60000000-0000-4000-8000-{i:012d}", f"h1:{i}", f"tel:+8617001{i:06d}", Channel.VOICE,
-                              Category.LOANS_FINANCE, T0, T0, Source.APP) for i in range(6)])
+    store.add_reports(
+        [
+            Report(
+                f"60000000-0000-4000-8000-{i:012d}",
+                f"h1:{i}",
+                f"tel:+8617001{i:06d}",
+                Channel.VOICE,
+                Category.LOANS_FINANCE,
+                T0,
+                T0,
+                Source.APP,
+            )
+            for i in range(6)
+        ]
+    )
     for i in range(6):
         rid = f"60000000-0000-4000-8000-{i:012d}"
         timeliness.record(store, rid, "Virtual Mobile Co", CaseStep.ACKNOWLEDGED, T0 + timedelta(hours=3), sla)
@@ -62,16 +75,19 @@ def files_in(directory: Path) -> dict[str, bytes]:
 @pytest.fixture
 def worker_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run the publication task as a function on the test's store and settings."""
+
     def use(store: Store, settings: Settings) -> None:
         from workers import publication_tasks
 
         monkeypatch.setattr(publication_tasks, "store", lambda: store)
         monkeypatch.setattr(publication_tasks, "settings", lambda: settings)
+
     yield use  # type: ignore[misc]
 
 
 def test_every_spam_list_entry_point_honours_the_sla_setting_alike(
-        sqlite_store: Store, tuned: Settings, tmp_path: Path, worker_on) -> None:  # type: ignore[no-untyped-def]
+    sqlite_store: Store, tuned: Settings, tmp_path: Path, worker_on
+) -> None:  # type: ignore[no-untyped-def]
     # given: complaints handled late under the configured SLA, on time under the default one
     load(sqlite_store, timeliness.SLA.from_settings(tuned))
     expected = spam_list.render(spam_list.build(sqlite_store, PERIOD, sla=timeliness.SLA.from_settings(tuned)))
@@ -97,9 +113,12 @@ def test_every_spam_list_entry_point_honours_the_sla_setting_alike(
 
 
 def test_unmasked_publication_is_the_same_through_the_cli_and_the_servicer(
-        sqlite_store: Store, tuned: Settings, tmp_path: Path) -> None:
+    sqlite_store: Store, tuned: Settings, tmp_path: Path
+) -> None:
     load(sqlite_store, timeliness.SLA.from_settings(tuned))
-    expected = spam_list.render(spam_list.build(sqlite_store, PERIOD, masked=False, sla=timeliness.SLA.from_settings(tuned)))
+    expected = spam_list.render(
+        spam_list.build(sqlite_store, PERIOD, masked=False, sla=timeliness.SLA.from_settings(tuned))
+    )
     assert b"tel:+8617001000000" in expected["json"]
     servicer = AdminServicer(sqlite_store, LookupEngine(sqlite_store, tuned))
     r = servicer.PublishSpamList(admin_pb2.PublishSpamListRequest(period=PERIOD.label, unmasked=True), None)  # type: ignore[arg-type]
@@ -116,9 +135,12 @@ def _chunks(name: str, data: bytes) -> Iterator[admin_pb2.ImportChunk]:
         yield admin_pb2.ImportChunk(filename=name if i == 0 else "", data=data[i : i + 32])
 
 
-@pytest.mark.parametrize("command, name, data", [("import-ports", "ports.csv", PORTS), ("import-ranges", "ranges.csv", RANGES)])
+@pytest.mark.parametrize(
+    "command, name, data", [("import-ports", "ports.csv", PORTS), ("import-ranges", "ranges.csv", RANGES)]
+)
 def test_imports_through_the_cli_and_the_servicer_change_the_store_alike(
-        settings: Settings, tmp_path: Path, command: str, name: str, data: bytes) -> None:
+    settings: Settings, tmp_path: Path, command: str, name: str, data: bytes
+) -> None:
     # given: a region other than the default, which national prefixes depend on
     from numrep.store.sqlite import SQLiteStore
 
@@ -140,7 +162,10 @@ def test_imports_through_the_cli_and_the_servicer_change_the_store_alike(
     assert f"{r.rows} {command.removeprefix('import-')} valid, {r.changed} new or changed" in done.output
     direct = SQLiteStore(via_cli.sqlite_file)
     try:
-        assert direct.allocations() == served.allocations() and direct.list_port_blacklist() == served.list_port_blacklist()
+        assert (
+            direct.allocations() == served.allocations()
+            and direct.list_port_blacklist() == served.list_port_blacklist()
+        )
         if command == "import-ranges":
             assert "tel:+441700" in {a.prefix for a in served.allocations()}
     finally:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from numrep import pipeline
 from numrep.config import Settings
-from numrep.regulator.holders import range_rules, score_holders
 from numrep.lookup import LookupEngine, VerdictSource
 from numrep.models import Action, Allocation, Category, Channel, HolderType, Report, Source
+from numrep.regulator.holders import range_rules, score_holders
 from numrep.regulator.periods import Period
 from numrep.store.base import Store
 
 PERIOD = Period.parse("2026-10")
-IN_PERIOD = datetime(2026, 10, 10, 12, tzinfo=timezone.utc)
-BEFORE = datetime(2026, 9, 10, 12, tzinfo=timezone.utc)
+IN_PERIOD = datetime(2026, 10, 10, 12, tzinfo=UTC)
+BEFORE = datetime(2026, 9, 10, 12, tzinfo=UTC)
 
 ALLOCATIONS = [
     Allocation("tel:+86170", "China Telecom", HolderType.OPERATOR, 10_000_000),
@@ -62,7 +62,9 @@ def test_range_rules_for_abusive_ranges_only(store: Store, settings: Settings) -
     rules = range_rules(store, settings, ["tel:+86110"], flagged=flagged)
     assert set(rules) == {"tel:+8617001#voice", "tel:+8617001#sms"}
     assert rules["tel:+8617001#voice"].action is Action.LABEL
-    assert rules["tel:+8617001#voice"].reason.startswith("range tel:+8617001 of Virtual Mobile Co (reseller): 60 of 1,000")
+    assert rules["tel:+8617001#voice"].reason.startswith(
+        "range tel:+8617001 of Virtual Mobile Co (reseller): 60 of 1,000"
+    )
     # a range that would cover a protected subject never gets a rule
     assert range_rules(store, settings, ["tel:+86170011"], flagged=flagged) == {}
     assert range_rules(store, settings, [], flagged=flagged[:10]) == {}  # too few
@@ -70,9 +72,14 @@ def test_range_rules_for_abusive_ranges_only(store: Store, settings: Settings) -
 
 def test_published_range_rules_answer_lookups(store: Store, settings: Settings) -> None:
     load(store)
-    now = datetime.now(timezone.utc)
-    store.add_reports([report(1000 + i * 10 + k, f"tel:+8617001{i:06d}", now - timedelta(hours=1))
-                       for i in range(60) for k in range(9)])
+    now = datetime.now(UTC)
+    store.add_reports(
+        [
+            report(1000 + i * 10 + k, f"tel:+8617001{i:06d}", now - timedelta(hours=1))
+            for i in range(60)
+            for k in range(9)
+        ]
+    )
     pipeline.rescore_dirty(store, settings.model_copy(update={"range_rule_min_flagged": 20}))
     assert len([s for s in store.flagged_subjects() if s.startswith("tel:+8617001")]) >= 50
     assert pipeline.publish_range_rules(store, settings) is not None

@@ -33,7 +33,13 @@ def rows_json(n: int, **override: object) -> list[dict[str, object]]:
 
 def test_a_huge_json_number_is_a_row_problem(tmp_path: Path) -> None:
     big = "7" * 5000
-    body = "[\n" + json.dumps(ROW) + ',\n{"port": ' + big + ', "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"}\n]'
+    body = (
+        "[\n"
+        + json.dumps(ROW)
+        + ',\n{"port": '
+        + big
+        + ', "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"}\n]'
+    )
     assert rejected(write(tmp_path, "n.json", body)) == ["line 3: a number of 5000 digits (at most 30)"]
     lines = json.dumps(ROW) + '\n{"port": -' + big + "}\n"
     assert rejected(write(tmp_path, "n.jsonl", lines)) == ["line 2: a number of 5000 digits (at most 30)"]
@@ -42,25 +48,35 @@ def test_a_huge_json_number_is_a_row_problem(tmp_path: Path) -> None:
 @pytest.mark.parametrize("depth", [5_000, 200_000])
 def test_deep_nesting_is_a_row_problem(tmp_path: Path, depth: int) -> None:
     body = "[\n" + json.dumps(ROW) + ',\n{"port": ' + "[" * depth + "]" * depth + "}\n]"
-    assert rejected(write(tmp_path, "deep.json", body)) in (["line 3: nested too deeply"],
-                                                             [f"line 3: a row longer than {MAX_ROW_CHARS} characters"])
+    assert rejected(write(tmp_path, "deep.json", body)) in (
+        ["line 3: nested too deeply"],
+        [f"line 3: a row longer than {MAX_ROW_CHARS} characters"],
+    )
     assert rejected(write(tmp_path, "deep.jsonl", '{"port": ' + "[" * depth + "]" * depth + "}\n")) in (
-        ["line 1: nested too deeply"], [f"line 1: a line longer than {MAX_ROW_CHARS} characters"])
+        ["line 1: nested too deeply"],
+        [f"line 1: a line longer than {MAX_ROW_CHARS} characters"],
+    )
 
 
 def test_overlong_rows_are_rejected_with_their_line(tmp_path: Path) -> None:
-    long_csv = HEADER + "10657000123456,Acme,x,MIIT,2026-01-01\n" + "10657000123457," + "x" * (MAX_ROW_CHARS + 10) + "\n"
+    long_csv = (
+        HEADER + "10657000123456,Acme,x,MIIT,2026-01-01\n" + "10657000123457," + "x" * (MAX_ROW_CHARS + 10) + "\n"
+    )
     assert rejected(write(tmp_path, "long.csv", long_csv)) == [f"line 3: a line longer than {MAX_ROW_CHARS} characters"]
     long_json = "[" + json.dumps(ROW) + ",\n\n" + json.dumps({**ROW, "reason": "x" * (3 * MAX_ROW_CHARS)}) + "]"
-    assert rejected(write(tmp_path, "long.json", long_json)) == [f"line 3: a row longer than {MAX_ROW_CHARS} characters"]
+    assert rejected(write(tmp_path, "long.json", long_json)) == [
+        f"line 3: a row longer than {MAX_ROW_CHARS} characters"
+    ]
 
 
 def test_json_array_structure_errors_name_their_line(tmp_path: Path) -> None:
     assert rejected(write(tmp_path, "a.json", "[\n" + json.dumps(ROW) + "\n" + json.dumps(ROW) + "]")) == [
-        "line 3: invalid JSON: Expecting ',' delimiter"]
+        "line 3: invalid JSON: Expecting ',' delimiter"
+    ]
     assert rejected(write(tmp_path, "b.json", "[\n" + json.dumps(ROW) + ",\n")) == ["line 3: unterminated JSON array"]
     assert rejected(write(tmp_path, "c.json", "[" + json.dumps(ROW) + "]\n\n{}")) == [
-        "line 3: unexpected text after the JSON array"]
+        "line 3: unexpected text after the JSON array"
+    ]
 
 
 def test_rows_split_across_read_blocks_keep_their_lines(tmp_path: Path) -> None:
@@ -73,7 +89,8 @@ def test_rows_split_across_read_blocks_keep_their_lines(tmp_path: Path) -> None:
     # and an error far into the file is reported on its own line
     rows[2500]["date"] = "yesterday"
     assert rejected(write(tmp_path, "bad.json", "[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]")) == [
-        "line 2502: date 'yesterday': expected YYYY-MM-DD"]
+        "line 2502: date 'yesterday': expected YYYY-MM-DD"
+    ]
 
 
 def test_duplicates_name_the_first_line_and_are_counted_beyond_the_limit(tmp_path: Path) -> None:

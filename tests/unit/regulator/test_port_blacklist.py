@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from numrep import pipeline
-from numrep.regulator import port_blacklist
 from numrep.config import Settings
 from numrep.models import Action, Channel
+from numrep.regulator import port_blacklist
 from numrep.store.base import Store
 
 HEADER = "port,enterprise,reason,source,date\n"
@@ -52,11 +52,28 @@ def test_bom_and_header_case_are_fine(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("port,enterprise,reason,date\n" + GOOD[0], ["line 1: missing column(s) source (expected port,enterprise,reason,source,date)"]),
-        ("port,enterprise,reason,source,date,extra\n", ["line 1: unexpected column(s) extra (expected port,enterprise,reason,source,date)"]),
-        (HEADER + GOOD[0] + "\n13800138000,X,y,z,2026-01-01\n", ["line 3: port '13800138000': SMS ports start with 106"]),
-        (HEADER + GOOD[0] + "\nabc,X,y,z,2026-01-01\n", ["line 3: port 'abc': contains letters (only digits, spaces, dashes, dots, brackets and a leading + are accepted)"]),
-        (HEADER + GOOD[0] + "\n" + GOOD[1] + "\n" + GOOD[0] + "\n", ["line 4: duplicate port sms:10657000123456 (first on line 2)"]),
+        (
+            "port,enterprise,reason,date\n" + GOOD[0],
+            ["line 1: missing column(s) source (expected port,enterprise,reason,source,date)"],
+        ),
+        (
+            "port,enterprise,reason,source,date,extra\n",
+            ["line 1: unexpected column(s) extra (expected port,enterprise,reason,source,date)"],
+        ),
+        (
+            HEADER + GOOD[0] + "\n13800138000,X,y,z,2026-01-01\n",
+            ["line 3: port '13800138000': SMS ports start with 106"],
+        ),
+        (
+            HEADER + GOOD[0] + "\nabc,X,y,z,2026-01-01\n",
+            [
+                "line 3: port 'abc': contains letters (only digits, spaces, dashes, dots, brackets and a leading + are accepted)"
+            ],
+        ),
+        (
+            HEADER + GOOD[0] + "\n" + GOOD[1] + "\n" + GOOD[0] + "\n",
+            ["line 4: duplicate port sms:10657000123456 (first on line 2)"],
+        ),
         (HEADER + "10657000123456,,loans,MIIT,2026-01-01\n", ["line 2: enterprise: required"]),
         (HEADER + "10657000123456,X,loans,MIIT,30/09/2026\n", ["line 2: date '30/09/2026': expected YYYY-MM-DD"]),
         (HEADER + "10657000123456,X,loans,MIIT,2999-01-01\n", ["line 2: date 2999-01-01: lies in the future"]),
@@ -81,13 +98,22 @@ def test_every_bad_row_is_listed(tmp_path: Path) -> None:
     "name, body, expected",
     [
         ("bad.json", '{"port": "10657"}', ["line 1: expected a JSON array of objects"]),
-        ("bad.json", '[\n {"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"},\n {"port": 5\n]',
-         ["line 4: invalid JSON: Expecting ',' delimiter"]),
-        ("bad.json", '[\n {"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s"}\n]',
-         ["line 2: missing field(s) date"]),
-        ("bad.json", '[\n 42\n]', ["line 2: expected an object, got int"]),
-        ("bad.jsonl", '{"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"}\nnot json\n',
-         ["line 2: invalid JSON: Expecting value"]),
+        (
+            "bad.json",
+            '[\n {"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"},\n {"port": 5\n]',
+            ["line 4: invalid JSON: Expecting ',' delimiter"],
+        ),
+        (
+            "bad.json",
+            '[\n {"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s"}\n]',
+            ["line 2: missing field(s) date"],
+        ),
+        ("bad.json", "[\n 42\n]", ["line 2: expected an object, got int"]),
+        (
+            "bad.jsonl",
+            '{"port": "10657000123456", "enterprise": "X", "reason": "r", "source": "s", "date": "2026-01-01"}\nnot json\n',
+            ["line 2: invalid JSON: Expecting value"],
+        ),
         ("bad.json", "[]", ["the file has no rows"]),
     ],
 )
@@ -98,7 +124,7 @@ def test_bad_json_files_get_precise_errors(tmp_path: Path, name: str, body: str,
 def test_huge_and_binary_files_are_rejected(tmp_path: Path) -> None:
     body = HEADER + "".join(f"10657{i:09d},X,y,z,2026-01-01\n" for i in range(20))
     assert rejected(write(tmp_path, "big.csv", body), max_rows=10) == ["line 12: more than 10 rows"]
-    assert rejected(write(tmp_path, "bin.csv", b"\xff\xfe\x00garbage\x00")) [0].startswith("not UTF-8 text")
+    assert rejected(write(tmp_path, "bin.csv", b"\xff\xfe\x00garbage\x00"))[0].startswith("not UTF-8 text")
     with pytest.raises(port_blacklist.ValidationError, match="unknown format 'xlsx'"):
         port_blacklist.parse_file(write(tmp_path, "ports.xlsx", "x"))
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from numrep.models import Allocation, HolderType
 from numrep.regulator import registry
 from numrep.regulator.imports import ImportRejected, ImportResult
-from numrep.models import Allocation, HolderType
 from numrep.store.base import Store
 
 HEADER = "prefix,holder,holder_type,size\n"
@@ -33,11 +33,13 @@ def test_parses_every_prefix_notation(tmp_path: Path) -> None:
 
 
 def test_longest_prefix_wins() -> None:
-    reg = registry.Registry([
-        Allocation("tel:+86170", "China Telecom", HolderType.OPERATOR, 10**8),
-        Allocation("tel:+861700", "Virtual Mobile Co", HolderType.RESELLER, 10**6),
-        Allocation("sms:10657", "China Mobile", HolderType.OPERATOR, 10**9),
-    ])
+    reg = registry.Registry(
+        [
+            Allocation("tel:+86170", "China Telecom", HolderType.OPERATOR, 10**8),
+            Allocation("tel:+861700", "Virtual Mobile Co", HolderType.RESELLER, 10**6),
+            Allocation("sms:10657", "China Mobile", HolderType.OPERATOR, 10**9),
+        ]
+    )
     assert reg.holder_of("tel:+8617001234567").holder == "Virtual Mobile Co"  # type: ignore[union-attr]
     assert reg.holder_of("tel:+8617091234567").holder == "China Telecom"  # type: ignore[union-attr]
     assert reg.holder_of("sms:10657000123456").holder == "China Mobile"  # type: ignore[union-attr]

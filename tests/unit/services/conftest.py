@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from numrep.sdk.client import Client
 from numrep.config import Settings
+from numrep.sdk.client import Client
 from numrep.store.base import Store
 from services.server import Server
 

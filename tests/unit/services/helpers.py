@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from numrep import pipeline
 from numrep.sdk.client import Client
@@ -17,10 +17,12 @@ def victim(i: int) -> str:
 
 def block(client: Client, server: Server, subject: str = SPAM, n: int = 10) -> None:
     """Evidence scoring v2 blocks on: the operator's records show ``subject`` called n people, who report it."""
-    called = datetime.now(timezone.utc) - timedelta(hours=1)
+    called = datetime.now(UTC) - timedelta(hours=1)
     for start in range(0, n, 50):
-        resp = client.submit_call_records(client.call_record(f"rec-{subject}-{i}", subject, victim(i), called)
-                                          for i in range(start, min(n, start + 50)))
+        resp = client.submit_call_records(
+            client.call_record(f"rec-{subject}-{i}", subject, victim(i), called)
+            for i in range(start, min(n, start + 50))
+        )
         assert resp.rejected == 0
     for i in range(n):
         client.report(subject, f"reporter-{i}", "loans_finance", reporter_number=victim(i))

@@ -28,8 +28,10 @@ class FlakyStore(SQLiteStore):
     def __getattribute__(self, name: str) -> Any:
         attr = super().__getattribute__(name)
         if name in Store.__abstractmethods__ and object.__getattribute__(self, "down"):
+
             def unreachable(*_args: Any, **_kwargs: Any) -> Any:
                 raise StoreUnavailable(f"the store is down ({name})")
+
             return unreachable
         return attr
 

@@ -26,9 +26,13 @@ def test_periods_at_the_edge_of_the_calendar_are_invalid_argument(client: Client
 
 
 def _report(subject: str) -> report_pb2.Report:
-    return report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id="reporter-1", subject=subject,
-                             category=common_pb2.CATEGORY_FRAUD,
-                             source=report_pb2.REPORT_SOURCE_APP)
+    return report_pb2.Report(
+        report_id=str(uuid.uuid4()),
+        reporter_id="reporter-1",
+        subject=subject,
+        category=common_pb2.CATEGORY_FRAUD,
+        source=report_pb2.REPORT_SOURCE_APP,
+    )
 
 
 @pytest.mark.parametrize("seconds, nanos", [(2**40, 0), (-(2**40), 0), (0, -1), (0, 10**9)])
@@ -78,4 +82,6 @@ def test_bad_utf8_field_walks_the_wire_format() -> None:
     ok = reputation_pb2.LookupRequest(subject="ü", request_id="r").SerializeToString()
     assert bad_utf8_field(ok, reputation_pb2.LookupRequest.DESCRIPTOR) is None
     assert bad_utf8_field(ok + b"\x0a\x01\xff", reputation_pb2.LookupRequest.DESCRIPTOR) == "subject"
-    assert bad_utf8_field(b"\x0a\x05ab", reputation_pb2.LookupRequest.DESCRIPTOR) is None  # truncated: not UTF-8's fault
+    assert (
+        bad_utf8_field(b"\x0a\x05ab", reputation_pb2.LookupRequest.DESCRIPTOR) is None
+    )  # truncated: not UTF-8's fault

@@ -31,7 +31,9 @@ def test_dispute_commands_end_to_end(client: Client, server: Server) -> None:
     looked = cli(server, "lookup", SPAM)
     assert f"reason code corroborated_complaints; dispute at {server.settings.redress_url}" in looked
     # no proof of control: refused, saying why
-    assert "PERMISSION_DENIED: no proof of control" in cli(server, "dispute", "file", SPAM, "--statement", "mine", code=1)
+    assert "PERMISSION_DENIED: no proof of control" in cli(
+        server, "dispute", "file", SPAM, "--statement", "mine", code=1
+    )
     # the holder operator attests with its key
     out = cli(server, "dispute", "file", SPAM, "--statement", "our courier line", api_key=holder)
     dispute_id = re.search(r"dsp_[0-9a-f]{16}", out).group(0)  # type: ignore[union-attr]

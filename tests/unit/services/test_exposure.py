@@ -52,14 +52,16 @@ def test_the_image_refuses_to_serve_publicly_without_auth(tmp_path: Path) -> Non
     assert not (tmp_path / "worker.log").exists()  # refused before a worker was started
 
 
-def test_public_without_auth_only_when_asked_and_with_a_warning(settings: Settings, sqlite_store: Store,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_public_without_auth_only_when_asked_and_with_a_warning(
+    settings: Settings, sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     public = settings.model_copy(update={"grpc_host": "0.0.0.0"})
     with pytest.raises(ConfigError, match="NUMREP_GRPC_HOST=0.0.0.0: refusing"):
         Server(public, store=sqlite_store, nudge=lambda: None)
     with caplog.at_level(logging.WARNING):
-        srv = Server(public.model_copy(update={"insecure_allow_public": True}), store=sqlite_store,
-                     nudge=lambda: None).start()
+        srv = Server(
+            public.model_copy(update={"insecure_allow_public": True}), store=sqlite_store, nudge=lambda: None
+        ).start()
     try:
         with Client(f"127.0.0.1:{srv.port}", timeout=5) as c:
             assert c.lookup("110").protected
@@ -69,23 +71,31 @@ def test_public_without_auth_only_when_asked_and_with_a_warning(settings: Settin
     assert "WITHOUT AUTH" in warnings and "PLAINTEXT" in warnings
 
 
-def test_public_with_auth_starts_and_warns_about_plaintext(settings: Settings, sqlite_store: Store,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_public_with_auth_starts_and_warns_about_plaintext(
+    settings: Settings, sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
-        srv = Server(settings.model_copy(update={"grpc_host": "0.0.0.0", "auth_required": True}), store=sqlite_store,
-                     nudge=lambda: None).start()
+        srv = Server(
+            settings.model_copy(update={"grpc_host": "0.0.0.0", "auth_required": True}),
+            store=sqlite_store,
+            nudge=lambda: None,
+        ).start()
     srv.stop(grace=0)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("PLAINTEXT" in w for w in warnings) and not any("WITHOUT AUTH" in w for w in warnings)
 
 
-def test_tls_with_a_self_signed_certificate_and_a_plaintext_health_port(settings: Settings, sqlite_store: Store,
-                                                                        tmp_path: Path) -> None:
+def test_tls_with_a_self_signed_certificate_and_a_plaintext_health_port(
+    settings: Settings, sqlite_store: Store, tmp_path: Path
+) -> None:
     """Given a server with a self-signed certificate and a health port, a client trusting that certificate looks
     up over TLS; the kubelet's plaintext probe reaches health on the health port, and nothing else there."""
     tls = self_signed(tmp_path / "tls", ["localhost", "127.0.0.1"])
-    srv = Server(settings.model_copy(update={"tls_cert_file": tls["cert"], "tls_key_file": tls["key"],
-                                             "grpc_health_port": 0}), store=sqlite_store, nudge=lambda: None).start()
+    srv = Server(
+        settings.model_copy(update={"tls_cert_file": tls["cert"], "tls_key_file": tls["key"], "grpc_health_port": 0}),
+        store=sqlite_store,
+        nudge=lambda: None,
+    ).start()
     try:
         with Client(srv.address, timeout=5, root_ca=tls["ca"].read_bytes()) as c:
             assert c.lookup("110").protected
@@ -98,18 +108,24 @@ def test_tls_with_a_self_signed_certificate_and_a_plaintext_health_port(settings
         assert srv.health_port not in (0, srv.port)
         with grpc.insecure_channel(probe) as ch:
             health = health_pb2_grpc.HealthStub(ch)
-            assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == \
-                health_pb2.HealthCheckResponse.SERVING
-            assert health.Check(health_pb2.HealthCheckRequest(service="numrep.v1.ReputationService"),
-                                timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+            assert (
+                health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
+                == health_pb2.HealthCheckResponse.SERVING
+            )
+            assert (
+                health.Check(health_pb2.HealthCheckRequest(service="numrep.v1.ReputationService"), timeout=5).status
+                == health_pb2.HealthCheckResponse.SERVING
+            )
         with Client(probe, timeout=3) as only_health:
             with pytest.raises(grpc.RpcError) as exc:
                 only_health.lookup("110")
             assert exc.value.code() is grpc.StatusCode.UNIMPLEMENTED
         srv.health.enter_graceful_shutdown()  # on SIGTERM the probe port tells the kubelet too
         with grpc.insecure_channel(probe) as ch:
-            assert health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5).status == \
-                health_pb2.HealthCheckResponse.NOT_SERVING
+            assert (
+                health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5).status
+                == health_pb2.HealthCheckResponse.NOT_SERVING
+            )
     finally:
         srv.stop(grace=0)
 

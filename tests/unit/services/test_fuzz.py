@@ -27,7 +27,9 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 import numrep.v1
 from numrep import auth
@@ -65,23 +67,70 @@ def all_rpcs() -> list[Rpc]:
 
 
 INT_RANGES = {
-    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1), FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
-    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1), FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
-    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1), FieldDescriptor.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
-    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1), FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1),
-    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1), FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
 }
 ODD_STRINGS = [
-    "", " ", "\t\n", "0", "-1", "+86 170 1234 5678", "13800138000", "tel:+8613800138000", "sms:106575551234",
-    "106575551234", "tel:+", "sms:", "+", "１３８００１３８０００", "٠١٢٣٤٥٦٧٨٩", "\x00", "\ud7ff\ue000", "💥" * 50,
-    "x" * 10_000, "9" * 5000, "2026-11", "9999-12", "9999-W52", "0001-01", "2026-Q4", "..", ".", "a/../b",
-    "open", "all", "decided", "block", "label", "allow", "00000000-0000-4000-8000-000000000001", "'; DROP TABLE reports; --",
+    "",
+    " ",
+    "\t\n",
+    "0",
+    "-1",
+    "+86 170 1234 5678",
+    "13800138000",
+    "tel:+8613800138000",
+    "sms:106575551234",
+    "106575551234",
+    "tel:+",
+    "sms:",
+    "+",
+    "１３８００１３８０００",
+    "٠١٢٣٤٥٦٧٨٩",
+    "\x00",
+    "\ud7ff\ue000",
+    "💥" * 50,
+    "x" * 10_000,
+    "9" * 5000,
+    "2026-11",
+    "9999-12",
+    "9999-W52",
+    "0001-01",
+    "2026-Q4",
+    "..",
+    ".",
+    "a/../b",
+    "open",
+    "all",
+    "decided",
+    "block",
+    "label",
+    "allow",
+    "00000000-0000-4000-8000-000000000001",
+    "'; DROP TABLE reports; --",
 ]
 
 
 NOW = int(time.time())
-NUMBERS = ["+86 170 1234 5678", "13800138000", "tel:+8613800138000", "106575551234", "sms:10657", "+44 20 7946 0958",
-           "110", "120", "+8612345", "17012345678"]
+NUMBERS = [
+    "+86 170 1234 5678",
+    "13800138000",
+    "tel:+8613800138000",
+    "106575551234",
+    "sms:10657",
+    "+44 20 7946 0958",
+    "110",
+    "120",
+    "+8612345",
+    "17012345678",
+]
 CSV_PORTS = b"port,enterprise,reason,source,date\n10657000123456,Acme,loan ads,MIIT,2026-09-30\n"
 CSV_RANGES = b"prefix,holder,holder_type,size\n1700,Virtual Mobile Co,reseller,1000000\n"
 JSON_PORTS = b'[{"port": "10657000123457", "enterprise": "A", "reason": "r", "source": "s", "date": "2026-01-01"}]'
@@ -108,7 +157,9 @@ HINTS: dict[str, list[Any]] = {  # plausible values by field name, so that calls
 def scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     generic = _generic(field)
     hints = HINTS.get(field.name, [])
-    if hints and field.type != FieldDescriptor.TYPE_ENUM:  # an enum of a hinted name (a dispute's decision) draws numbers
+    if (
+        hints and field.type != FieldDescriptor.TYPE_ENUM
+    ):  # an enum of a hinted name (a dispute's decision) draws numbers
         return weighted(st.sampled_from(HINTS[field.name]), generic, 0.25)
     return generic
 
@@ -123,7 +174,9 @@ def _generic(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     t = field.type
     if t in INT_RANGES:
         lo, hi = INT_RANGES[t]
-        return st.one_of(st.sampled_from([0, 1, -1 if lo else 2, lo, hi, 2**40 if hi > 2**40 else hi]), st.integers(lo, hi))
+        return st.one_of(
+            st.sampled_from([0, 1, -1 if lo else 2, lo, hi, 2**40 if hi > 2**40 else hi]), st.integers(lo, hi)
+        )
     if t == FieldDescriptor.TYPE_ENUM:
         known = st.sampled_from([v.number for v in field.enum_type.values])
         return weighted(known, st.integers(-(2**31), 2**31 - 1), 0.2)
@@ -179,20 +232,26 @@ def bad_utf8(descriptor: Descriptor) -> st.SearchStrategy[bytes]:
     if not strings:
         return st.just(b"")
     junk = st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"ok\x80", b"\xf8\x88\x80\x80\x80"])
-    return weighted(st.just(b""), st.tuples(st.sampled_from(strings), junk).map(
-        lambda t: bytes([(t[0] << 3) | 2]) + bytes([len(t[1])]) + t[1]), 0.1)
+    return weighted(
+        st.just(b""),
+        st.tuples(st.sampled_from(strings), junk).map(lambda t: bytes([(t[0] << 3) | 2]) + bytes([len(t[1])]) + t[1]),
+        0.1,
+    )
 
 
 def requests(rpc: Rpc) -> st.SearchStrategy[list[bytes]]:
     cls = message_factory.GetMessageClass(rpc.method.input_type)
     one = st.tuples(message(rpc.method.input_type), bad_utf8(rpc.method.input_type)).map(
-        lambda t: fill(cls(), t[0]).SerializeToString() + t[1])
+        lambda t: fill(cls(), t[0]).SerializeToString() + t[1]
+    )
     if rpc.method.client_streaming:
         return st.lists(one, min_size=0, max_size=3)
     return one.map(lambda b: [b])
 
 
-def status_of(channel: grpc.Channel, rpc: Rpc, payload: list[bytes], metadata: tuple[tuple[str, str], ...]) -> grpc.StatusCode:
+def status_of(
+    channel: grpc.Channel, rpc: Rpc, payload: list[bytes], metadata: tuple[tuple[str, str], ...]
+) -> grpc.StatusCode:
     m = rpc.method
     try:
         if not m.client_streaming and not m.server_streaming:
@@ -200,8 +259,11 @@ def status_of(channel: grpc.Channel, rpc: Rpc, payload: list[bytes], metadata: t
         elif m.client_streaming and not m.server_streaming:
             channel.stream_unary(rpc.path)(iter(payload), timeout=CALL_SECONDS, metadata=metadata)
         else:
-            call = (channel.stream_stream(rpc.path)(iter(payload), timeout=CALL_SECONDS, metadata=metadata)
-                    if m.client_streaming else channel.unary_stream(rpc.path)(payload[0], timeout=CALL_SECONDS, metadata=metadata))
+            call = (
+                channel.stream_stream(rpc.path)(iter(payload), timeout=CALL_SECONDS, metadata=metadata)
+                if m.client_streaming
+                else channel.unary_stream(rpc.path)(payload[0], timeout=CALL_SECONDS, metadata=metadata)
+            )
             timer = threading.Timer(STREAM_SECONDS, call.cancel)  # a long-lived stream: we hang up
             timer.start()
             try:
@@ -217,7 +279,9 @@ def status_of(channel: grpc.Channel, rpc: Rpc, payload: list[bytes], metadata: t
 
 
 @pytest.fixture(params=["auth off", "auth on"])
-def fuzzed(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[Server, list[tuple[tuple[str, str], ...]]]]:
+def fuzzed(
+    request: pytest.FixtureRequest, settings: Settings
+) -> Iterator[tuple[Server, list[tuple[tuple[str, str], ...]]]]:
     on = request.param == "auth on"
     tuned = settings.model_copy(update={"auth_required": on, "max_batch": 50})
     store = SQLiteStore(tuned.sqlite_file, busy_timeout=5)
@@ -225,7 +289,13 @@ def fuzzed(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple
     keys: list[tuple[tuple[str, str], ...]] = [()]
     if on:
         token, _ = auth.create_key(store, tuned, "fuzzer", list(Scope))
-        keys = [(("x-api-key", token),), (("x-api-key", token),), (("x-api-key", token),), (), (("x-api-key", "nrk_bogus"),)]
+        keys = [
+            (("x-api-key", token),),
+            (("x-api-key", token),),
+            (("x-api-key", token),),
+            (),
+            (("x-api-key", "nrk_bogus"),),
+        ]
     srv = Server(tuned, store=store, nudge=lambda: None).start()
     yield srv, keys
     srv.stop(grace=1)
@@ -238,15 +308,22 @@ def test_every_rpc_is_found() -> None:
     assert len(RPCS) >= 30 and "/numrep.v1.ReputationService/StreamLookup" in {r.path for r in RPCS}
 
 
-def test_no_rpc_answers_internal_and_the_server_keeps_serving(fuzzed: tuple[Server, list[tuple[tuple[str, str], ...]]]) -> None:
+def test_no_rpc_answers_internal_and_the_server_keeps_serving(
+    fuzzed: tuple[Server, list[tuple[tuple[str, str], ...]]],
+) -> None:
     server, keys = fuzzed
     failures: list[str] = []
     with grpc.insecure_channel(server.address, options=[("grpc.max_send_message_length", 64 << 20)]) as channel:
         for rpc in RPCS:
             examples = 8 if rpc.method.server_streaming and not rpc.method.client_streaming else 40
 
-            @hsettings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                       suppress_health_check=list(HealthCheck))
+            @hsettings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(payload=requests(rpc), key=st.sampled_from(keys))
             def run(payload: list[bytes], key: tuple[tuple[str, str], ...]) -> None:
                 code = status_of(channel, rpc, payload, key)

@@ -19,7 +19,9 @@ HEADER = "port,enterprise,reason,source,date\n"
 
 def _chunks(name: str, data: bytes, fmt: str = "") -> Iterator[admin_pb2.ImportChunk]:
     for i in range(0, max(len(data), 1), 1 << 16):
-        yield admin_pb2.ImportChunk(filename=name if i == 0 else "", format=fmt if i == 0 else "", data=data[i : i + (1 << 16)])
+        yield admin_pb2.ImportChunk(
+            filename=name if i == 0 else "", format=fmt if i == 0 else "", data=data[i : i + (1 << 16)]
+        )
 
 
 @pytest.mark.parametrize("name", [".", "..", "../../etc/passwd", "a/b/", ""])

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from numrep.sdk.client import Client
 from numrep.errors import InvalidSubject
 from numrep.lookup import VerdictSource
 from numrep.models import Action, Channel
 from numrep.sdk import LocalListClient
+from numrep.sdk.client import Client
 from numrep.v1 import rules_pb2
 from services.server import Server
 from tests.unit.services.helpers import block
@@ -34,7 +34,11 @@ def test_local_list_answers_misses_locally_and_confirms_hits(client: Client, ser
         assert hit.reasons[0].startswith("10 corroborated reporters")
         again = local.lookup("17012345678")  # the confirmed answer is cached while the rules version holds
         assert (again.action, again.source, again.reasons, local.service_calls) == (
-            Action.BLOCK, VerdictSource.SERVICE_CACHED, hit.reasons, 1)
+            Action.BLOCK,
+            VerdictSource.SERVICE_CACHED,
+            hit.reasons,
+            1,
+        )
         local.mirror._held = dataclasses.replace(local.mirror.index, version=local.mirror.version + 1)  # a new version
         assert local.lookup("17012345678").source is VerdictSource.SERVICE and local.service_calls == 2
 

@@ -7,7 +7,7 @@ import logging
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -27,8 +27,11 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
         assert resp.status == 200
         text = resp.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
@@ -44,7 +47,9 @@ def metrics_port(settings: Settings) -> int:
 
 @pytest.fixture
 def served(sqlite_store: Store, settings: Settings) -> Iterator[tuple[Server, Client]]:
-    srv = Server(settings.model_copy(update={"refresh_interval_seconds": 0.05}), store=sqlite_store, nudge=lambda: None).start()
+    srv = Server(
+        settings.model_copy(update={"refresh_interval_seconds": 0.05}), store=sqlite_store, nudge=lambda: None
+    ).start()
     with Client(srv.address, timeout=10) as c:
         c.wait_ready()
         yield srv, c
@@ -69,14 +74,17 @@ def test_counters_move_as_calls_are_made(served: tuple[Server, Client], metrics_
     rid = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"metrics/{i}")) for i in range(3)]
     c.report("17012345678", "reporter-a", "fraud", report_id=rid[0])
     c.report("17012345678", "reporter-a", "fraud", report_id=rid[0])  # the same id again
-    results = c.submit_reports([
-        report_pb2.Report(report_id=rid[1], reporter_id="reporter-b", subject="17012345679"),
-        report_pb2.Report(report_id=rid[2], reporter_id="reporter-c", subject="not a number"),
-    ])
+    results = c.submit_reports(
+        [
+            report_pb2.Report(report_id=rid[1], reporter_id="reporter-b", subject="17012345679"),
+            report_pb2.Report(report_id=rid[2], reporter_id="reporter-c", subject="not a number"),
+        ]
+    )
     assert [r.accepted for r in results] == [True, False]
-    at = datetime.now(timezone.utc) - timedelta(hours=1)
-    c.submit_call_records([c.call_record("cr-1", "17012345678", "13900001111", at),
-                           c.call_record("cr-2", "bad", "13900001111", at)])
+    at = datetime.now(UTC) - timedelta(hours=1)
+    c.submit_call_records(
+        [c.call_record("cr-1", "17012345678", "13900001111", at), c.call_record("cr-2", "bad", "13900001111", at)]
+    )
 
     after = scrape(metrics_port)
 
@@ -111,9 +119,14 @@ def test_store_errors_and_failsafe_answers_are_counted(served: tuple[Server, Cli
     answer = c.lookup("17012345678")
     after = scrape(metrics_port)
     assert answer.source == reputation_pb2.VERDICT_SOURCE_PUBLISHED_RULES
-    assert value(after, "numrep_failsafe_answers_total", method="ReputationService/Lookup") - \
-        value(before, "numrep_failsafe_answers_total", method="ReputationService/Lookup") == 1
-    assert value(after, "numrep_store_errors_total", component="lookup") > value(before, "numrep_store_errors_total", component="lookup")
+    assert (
+        value(after, "numrep_failsafe_answers_total", method="ReputationService/Lookup")
+        - value(before, "numrep_failsafe_answers_total", method="ReputationService/Lookup")
+        == 1
+    )
+    assert value(after, "numrep_store_errors_total", component="lookup") > value(
+        before, "numrep_store_errors_total", component="lookup"
+    )
 
 
 def test_json_logs_are_one_object_a_line_with_the_fields() -> None:
@@ -121,5 +134,10 @@ def test_json_logs_are_one_object_a_line_with_the_fields() -> None:
     record.version = 7
     line = JsonFormatter().format(record)
     out = json.loads(line)
-    assert out["msg"] == "rules loaded" and out["level"] == "WARNING" and out["version"] == 7 and out["logger"] == "numrep.x"
+    assert (
+        out["msg"] == "rules loaded"
+        and out["level"] == "WARNING"
+        and out["version"] == 7
+        and out["logger"] == "numrep.x"
+    )
     assert "\n" not in line

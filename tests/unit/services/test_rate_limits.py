@@ -9,11 +9,11 @@ import grpc
 import pytest
 
 from numrep import auth
-from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import RateLimited
 from numrep.models import Scope
 from numrep.ratelimit import TokenBuckets
+from numrep.sdk.client import Client
 from numrep.store.base import Store
 from numrep.v1 import report_pb2
 from services.server import Server
@@ -60,8 +60,14 @@ def test_idle_buckets_are_swept() -> None:
 
 @pytest.fixture
 def limited(settings: Settings, store: Store) -> Iterator[Server]:
-    s = settings.model_copy(update={"reporter_reports_per_minute": 1.0, "reporter_report_burst": 2,
-                                    "operator_reports_per_second": 0.01, "operator_report_burst": 8})
+    s = settings.model_copy(
+        update={
+            "reporter_reports_per_minute": 1.0,
+            "reporter_report_burst": 2,
+            "operator_reports_per_second": 0.01,
+            "operator_report_burst": 8,
+        }
+    )
     srv = Server(s, store=store, nudge=lambda: None).start()
     yield srv
     srv.stop(grace=1)
@@ -85,13 +91,16 @@ def test_a_reporter_over_its_limit_gets_resource_exhausted_and_nothing_is_stored
 
 def test_an_operator_over_its_limit_is_refused_whole(limited: Server) -> None:
     store = limited.store
-    msgs = [report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"r{i}", subject=f"1380013{i:04d}")
-            for i in range(6)]
+    msgs = [
+        report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"r{i}", subject=f"1380013{i:04d}") for i in range(6)
+    ]
     with Client(limited.address, timeout=5) as c:
         assert all(r.accepted for r in c.submit_reports(msgs))
         before = store.count_reports()
-        more = [report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"s{i}", subject=f"1390013{i:04d}")
-                for i in range(3)]
+        more = [
+            report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=f"s{i}", subject=f"1390013{i:04d}")
+            for i in range(3)
+        ]
         with pytest.raises(grpc.RpcError) as exc:  # 6 + 3 > the operator's burst of 8: none of the 3 is taken
             c.submit_reports(more)
         assert exc.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -104,8 +113,9 @@ def test_an_operator_over_its_limit_is_refused_whole(limited: Server) -> None:
 
 
 def test_in_a_batch_a_reporter_over_its_limit_is_rejected_as_retryable(limited: Server) -> None:
-    msgs = [report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id="busy", subject=f"1380013{i:04d}")
-            for i in range(3)]
+    msgs = [
+        report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id="busy", subject=f"1380013{i:04d}") for i in range(3)
+    ]
     msgs.append(report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id="calm", subject="not a number"))
     with Client(limited.address, timeout=5) as c:
         results = c.submit_reports(msgs)

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -31,13 +31,14 @@ from numrep.v1 import common_pb2, rules_pb2
 from services.rules import max_page_size
 from services.server import Server
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def exact(n: int, action: Action = Action.BLOCK, expires_at: datetime | None = None, reason: str = "x") -> Rule:
     subject = f"tel:+86138{n:08d}"
-    return Rule(f"{subject}#voice", RuleKind.EXACT, subject, Channel.VOICE, action, Category.FRAUD, reason, NOW,
-                expires_at)
+    return Rule(
+        f"{subject}#voice", RuleKind.EXACT, subject, Channel.VOICE, action, Category.FRAUD, reason, NOW, expires_at
+    )
 
 
 def key_of(client: Client) -> bytes:
@@ -66,7 +67,9 @@ class Relay:
     def WatchRules(self, request: rules_pb2.GetRulesRequest, **kw: Any) -> Any:
         return self.stub.WatchRules(request, **kw)
 
-    def GetFilterSnapshot(self, request: rules_pb2.GetFilterSnapshotRequest, timeout: float | None = None) -> Iterator[rules_pb2.FilterChunk]:
+    def GetFilterSnapshot(
+        self, request: rules_pb2.GetFilterSnapshotRequest, timeout: float | None = None
+    ) -> Iterator[rules_pb2.FilterChunk]:
         chunks = list(self.stub.GetFilterSnapshot(request, timeout=timeout))
         if self.edit_filter is not None and chunks:
             self.edit_filter(chunks)
@@ -89,7 +92,9 @@ def test_a_replayed_older_snapshot_is_refused_and_the_newer_set_kept(client: Cli
 
 
 def _server_on(settings: Settings, store: Store) -> Server:
-    return Server(settings.model_copy(update={"refresh_interval_seconds": 0.05}), store=store, nudge=lambda: None).start()
+    return Server(
+        settings.model_copy(update={"refresh_interval_seconds": 0.05}), store=store, nudge=lambda: None
+    ).start()
 
 
 def test_a_store_restored_from_backup_is_taken_after_a_new_epoch(settings: Settings, tmp_path: Any) -> None:
@@ -119,7 +124,7 @@ def test_a_store_restored_from_backup_is_taken_after_a_new_epoch(settings: Setti
             with pytest.raises(RulesRollbackError):  # without a new epoch the restored feed looks like a rollback
                 mirror.sync()
             assert mirror.version == 3
-            restored.start_feed_epoch(datetime.now(timezone.utc))  # `numrep epoch new`, the restore runbook's step
+            restored.start_feed_epoch(datetime.now(UTC))  # `numrep epoch new`, the restore runbook's step
             time.sleep(0.1)  # servers read the epoch again each refresh interval
             assert mirror.sync() == 1
             assert mirror.epoch > first_epoch and set(mirror.rules) == {exact(1).rule_id}
@@ -139,6 +144,7 @@ def _tamper(field: str) -> Any:
                 r.action = common_pb2.ACTION_LABEL
             elif field == "category":
                 r.category = common_pb2.CATEGORY_RETAIL
+
     return edit
 
 
@@ -169,9 +175,9 @@ def test_reasons_are_unsigned_display_text(client: Client, store: Store) -> None
 
 
 def test_a_rule_with_an_expiry_lapses_at_match_time_without_changing_the_set(client: Client, store: Store) -> None:
-    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(hours=1)
     store.publish_rules([exact(1, expires_at=soon)], [], NOW)
-    clock = [datetime.now(timezone.utc)]
+    clock = [datetime.now(UTC)]
     mirror = RulesMirror(client.rules, key_of(client), clock=lambda: clock[0], max_age=timedelta(days=1))
     mirror.sync()
     assert mirror.match("tel:+8613800000001", Channel.VOICE) == exact(1, expires_at=soon)
@@ -180,7 +186,9 @@ def test_a_rule_with_an_expiry_lapses_at_match_time_without_changing_the_set(cli
     assert mirror.checksum == store.rules_since(0).checksum  # the set is unchanged; expiry is applied when matching
 
 
-def test_a_tampered_filter_snapshot_is_refused(client: Client, server: Server, store: Store, settings: Settings) -> None:
+def test_a_tampered_filter_snapshot_is_refused(
+    client: Client, server: Server, store: Store, settings: Settings
+) -> None:
     import hashlib
 
     store.publish_rules([exact(1)], [], NOW)
@@ -215,7 +223,7 @@ def test_a_tampered_filter_snapshot_is_refused(client: Client, server: Server, s
 
 def test_a_frozen_feed_is_detected_and_the_last_good_set_keeps_answering(client: Client, store: Store) -> None:
     store.publish_rules([exact(1)], [], NOW)
-    clock = [datetime.now(timezone.utc)]
+    clock = [datetime.now(UTC)]
     relay = Relay(client.rules)
     mirror = RulesMirror(relay, key_of(client), max_age=timedelta(minutes=10), clock=lambda: clock[0])  # type: ignore[arg-type]
     assert mirror.stale  # nothing verified yet
@@ -230,15 +238,18 @@ def test_a_frozen_feed_is_detected_and_the_last_good_set_keeps_answering(client:
         mirror.sync()
     assert mirror.stale and mirror.match("tel:+8613800000001", Channel.VOICE) == exact(1)  # last good still answers
     relay.replay = None  # the real feed again: a fresh signed poll clears it
-    clock[0] = datetime.now(timezone.utc)
+    clock[0] = datetime.now(UTC)
     mirror.sync()
     assert not mirror.stale
 
 
 def test_watch_rules_heartbeats_renew_freshness_without_new_versions(settings: Settings, sqlite_store: Store) -> None:
     sqlite_store.publish_rules([exact(1)], [], NOW)
-    server = Server(settings.model_copy(update={"refresh_interval_seconds": 0.05, "rules_heartbeat_seconds": 0.2}),
-                    store=sqlite_store, nudge=lambda: None).start()
+    server = Server(
+        settings.model_copy(update={"refresh_interval_seconds": 0.05, "rules_heartbeat_seconds": 0.2}),
+        store=sqlite_store,
+        nudge=lambda: None,
+    ).start()
     stop = threading.Event()
     try:
         with Client(server.address, timeout=5) as c:
@@ -262,16 +273,18 @@ def test_watch_rules_heartbeats_renew_freshness_without_new_versions(settings: S
         server.stop(grace=0)
 
 
-def test_the_mirror_trusts_a_set_of_keys_during_rotation(client: Client, store: Store, settings: Settings,
-                                                         tmp_path: Any) -> None:
+def test_the_mirror_trusts_a_set_of_keys_during_rotation(
+    client: Client, store: Store, settings: Settings, tmp_path: Any
+) -> None:
     store.publish_rules([exact(1)], [], NOW)
     current = key_of(client)
     upcoming = raw_public(Ed25519PrivateKey.generate().public_key())
     assert RulesMirror(client.rules, [upcoming, current]).sync() == 1  # both trusted during the overlap
     with pytest.raises(RulesIntegrityError, match="trusted key"):
         RulesMirror(client.rules, [upcoming]).sync()  # only the next key: the current one's updates are refused
-    rotated = Server(settings.model_copy(update={"data_dir": tmp_path / "rotated"}), store=store,
-                     nudge=lambda: None).start()  # another key file: the platform after the switch
+    rotated = Server(
+        settings.model_copy(update={"data_dir": tmp_path / "rotated"}), store=store, nudge=lambda: None
+    ).start()  # another key file: the platform after the switch
     try:
         with Client(rotated.address, timeout=5) as c:
             new_key = key_of(c)
@@ -285,8 +298,9 @@ def test_the_mirror_trusts_a_set_of_keys_during_rotation(client: Client, store: 
 
 
 # ---- item 6: the filter is fetched when its version changes, from one shared copy ---------------------------------
-def test_the_filter_is_downloaded_only_when_its_version_changes(client: Client, server: Server, store: Store,
-                                                                settings: Settings) -> None:
+def test_the_filter_is_downloaded_only_when_its_version_changes(
+    client: Client, server: Server, store: Store, settings: Settings
+) -> None:
     store.publish_rules([exact(1)], [], NOW)
     pipeline.sync_filter(store, settings)
     local = LocalListClient(server.address, public_key=key_of(client), deadline=1.0)
@@ -306,8 +320,9 @@ def test_the_filter_is_downloaded_only_when_its_version_changes(client: Client, 
         local.close()
 
 
-def test_concurrent_filter_downloads_share_one_serialized_copy(client: Client, server: Server, store: Store,
-                                                               settings: Settings) -> None:
+def test_concurrent_filter_downloads_share_one_serialized_copy(
+    client: Client, server: Server, store: Store, settings: Settings
+) -> None:
     from services.rules import FILTER_CHUNK_BYTES
 
     store.publish_rules([exact(n) for n in range(2000)], [], NOW)
@@ -334,7 +349,9 @@ def test_concurrent_filter_downloads_share_one_serialized_copy(client: Client, s
 
 
 # ---- item 8: cheap calls cost bounded work ------------------------------------------------------------------------
-def test_a_stale_page_token_is_refused_without_reading_the_rule_set(client: Client, server: Server, store: Store) -> None:
+def test_a_stale_page_token_is_refused_without_reading_the_rule_set(
+    client: Client, server: Server, store: Store
+) -> None:
     store.publish_rules([exact(n) for n in range(12)], [], NOW)
     first = client.rules.GetRules(rules_pb2.GetRulesRequest(page_size=5), timeout=5)
     store.publish_rules([exact(100)], [], NOW)
@@ -354,8 +371,9 @@ def test_a_stale_page_token_is_refused_without_reading_the_rule_set(client: Clie
     assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "page_token" in (bad.value.details() or "")
 
 
-def test_a_client_far_behind_gets_the_shared_snapshot_not_a_long_delta(client: Client, server: Server,
-                                                                     store: Store) -> None:
+def test_a_client_far_behind_gets_the_shared_snapshot_not_a_long_delta(
+    client: Client, server: Server, store: Store
+) -> None:
     store.max_delta_versions = 3
     for n in range(10):
         store.publish_rules([exact(n)], [], NOW)
@@ -370,8 +388,9 @@ def test_a_client_far_behind_gets_the_shared_snapshot_not_a_long_delta(client: C
 
 def test_page_size_is_capped_by_the_message_limit_and_pages_fit(settings: Settings, sqlite_store: Store) -> None:
     limit = 256 * 1024
-    server = Server(settings.model_copy(update={"grpc_max_message_bytes": limit}), store=sqlite_store,
-                    nudge=lambda: None).start()
+    server = Server(
+        settings.model_copy(update={"grpc_max_message_bytes": limit}), store=sqlite_store, nudge=lambda: None
+    ).start()
     try:
         with Client(server.address, timeout=5) as c:
             with pytest.raises(grpc.RpcError) as err:
@@ -389,10 +408,12 @@ def test_page_size_is_capped_by_the_message_limit_and_pages_fit(settings: Settin
 
 
 # ---- item 14: the allowlist travels in the feed ---------------------------------------------------------------------
-def test_an_allowlisted_number_inside_a_range_rule_passes_in_the_sdk_at_once(client: Client, server: Server,
-                                                                           store: Store) -> None:
-    rng = Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.BLOCK, Category.FRAUD, "range",
-               NOW)
+def test_an_allowlisted_number_inside_a_range_rule_passes_in_the_sdk_at_once(
+    client: Client, server: Server, store: Store
+) -> None:
+    rng = Rule(
+        "tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.BLOCK, Category.FRAUD, "range", NOW
+    )
     store.publish_rules([rng], [], NOW)
     local = LocalListClient(server.address, public_key=key_of(client), deadline=1.0)
     try:

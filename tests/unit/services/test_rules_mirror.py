@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from numrep import convert
-from numrep.sdk.client import Client
 from numrep.models import Action, Category, Channel, Rule, RuleKind
 from numrep.sdk import RulesIntegrityError, RulesMirror
+from numrep.sdk.client import Client
 from numrep.store.base import Store
 from numrep.v1 import common_pb2, rules_pb2
 from services.server import Server
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def public_key(client: Client) -> bytes:
@@ -40,12 +40,32 @@ def random_change(rnd: random.Random, active: dict[str, Rule]) -> tuple[list[Rul
         else:
             subject, kind = f"tel:+8613{rnd.randint(0, 40):09d}", RuleKind.EXACT
         channel = rnd.choice(list(Channel))
-        upserts.append(Rule(f"{subject}#{channel.value}", kind, subject, channel, rnd.choice([Action.LABEL, Action.BLOCK]),
-                            rnd.choice(list(Category)), "random", NOW))
+        upserts.append(
+            Rule(
+                f"{subject}#{channel.value}",
+                kind,
+                subject,
+                channel,
+                rnd.choice([Action.LABEL, Action.BLOCK]),
+                rnd.choice(list(Category)),
+                "random",
+                NOW,
+            )
+        )
     removed = rnd.sample(sorted(active), k=min(len(active), rnd.randint(0, 2)))
     if not upserts and not removed:
-        upserts.append(Rule("tel:+8613999999999#voice", RuleKind.EXACT, "tel:+8613999999999", Channel.VOICE,
-                            rnd.choice([Action.LABEL, Action.BLOCK]), Category.OTHER, "filler", NOW))
+        upserts.append(
+            Rule(
+                "tel:+8613999999999#voice",
+                RuleKind.EXACT,
+                "tel:+8613999999999",
+                Channel.VOICE,
+                rnd.choice([Action.LABEL, Action.BLOCK]),
+                Category.OTHER,
+                "filler",
+                NOW,
+            )
+        )
     return upserts, removed
 
 
@@ -59,10 +79,16 @@ class Relay:
     def GetRules(self, request: rules_pb2.GetRulesRequest, timeout: float | None = None) -> rules_pb2.RulesUpdate:
         mode, self.mode = self.mode, ""
         if mode == "wrong-base" and request.since_version > 1:
-            return self.stub.GetRules(rules_pb2.GetRulesRequest(since_version=request.since_version - 1), timeout=timeout)
+            return self.stub.GetRules(
+                rules_pb2.GetRulesRequest(since_version=request.since_version - 1), timeout=timeout
+            )
         update = self.stub.GetRules(request, timeout=timeout)
         if mode == "corrupt" and update.added:
-            update.added[0].action = common_pb2.ACTION_ALLOW if update.added[0].action != common_pb2.ACTION_ALLOW else common_pb2.ACTION_BLOCK
+            update.added[0].action = (
+                common_pb2.ACTION_ALLOW
+                if update.added[0].action != common_pb2.ACTION_ALLOW
+                else common_pb2.ACTION_BLOCK
+            )
         if mode == "corrupt" and not update.added:
             update.removed.append("tel:+8600000000000#voice")
             update.checksum = "0" * 64
@@ -97,7 +123,9 @@ def test_mirror_follows_100_random_changes_through_gaps_and_corruption(
         mirror.sync()
         expected = store.active_rules()
         assert mirror.version == store.rules_version(), f"step {step}"
-        assert {k: r.canonical() for k, r in mirror.rules.items()} == {k: r.canonical() for k, r in expected.items()}, f"step {step}"
+        assert {k: r.canonical() for k, r in mirror.rules.items()} == {k: r.canonical() for k, r in expected.items()}, (
+            f"step {step}"
+        )
         assert mirror.checksum == store.rules_since(0).checksum
     assert mirror.rejected == 3  # the wrong base, the corrupted delta and the forged signature
     assert mirror.resyncs == 3
@@ -106,8 +134,16 @@ def test_mirror_follows_100_random_changes_through_gaps_and_corruption(
 def test_a_forged_snapshot_raises_and_keeps_the_verified_set(client: Client, store: Store) -> None:
     relay = Relay(client.rules)
     mirror = RulesMirror(relay, public_key(client))  # type: ignore[arg-type]
-    rule = Rule("tel:+8613800000001#voice", RuleKind.EXACT, "tel:+8613800000001", Channel.VOICE, Action.BLOCK,
-                Category.FRAUD, "x", NOW)
+    rule = Rule(
+        "tel:+8613800000001#voice",
+        RuleKind.EXACT,
+        "tel:+8613800000001",
+        Channel.VOICE,
+        Action.BLOCK,
+        Category.FRAUD,
+        "x",
+        NOW,
+    )
     store.publish_rules([rule], [], NOW)
     mirror.sync()
     store.publish_rules([], [rule.rule_id], NOW)
@@ -118,8 +154,22 @@ def test_a_forged_snapshot_raises_and_keeps_the_verified_set(client: Client, sto
 
 
 def test_wrong_public_key_is_never_trusted(client: Client, store: Store) -> None:
-    store.publish_rules([Rule("tel:+8613800000001#voice", RuleKind.EXACT, "tel:+8613800000001", Channel.VOICE,
-                              Action.BLOCK, Category.FRAUD, "x", NOW)], [], NOW)
+    store.publish_rules(
+        [
+            Rule(
+                "tel:+8613800000001#voice",
+                RuleKind.EXACT,
+                "tel:+8613800000001",
+                Channel.VOICE,
+                Action.BLOCK,
+                Category.FRAUD,
+                "x",
+                NOW,
+            )
+        ],
+        [],
+        NOW,
+    )
     mirror = RulesMirror(client.rules, bytes(range(32)))
     with pytest.raises(RulesIntegrityError):
         mirror.sync()
@@ -131,9 +181,19 @@ def test_watch_applies_streamed_updates_and_match_uses_ranges(client: Client, st
     stop = threading.Event()
     t = threading.Thread(target=mirror.watch, args=(stop,), daemon=True)
     t.start()
-    rng = Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.FRAUD, "range", NOW)
-    exact = Rule("tel:+8617012345678#voice", RuleKind.EXACT, "tel:+8617012345678", Channel.VOICE, Action.BLOCK,
-                 Category.LOANS_FINANCE, "exact", NOW)
+    rng = Rule(
+        "tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.FRAUD, "range", NOW
+    )
+    exact = Rule(
+        "tel:+8617012345678#voice",
+        RuleKind.EXACT,
+        "tel:+8617012345678",
+        Channel.VOICE,
+        Action.BLOCK,
+        Category.LOANS_FINANCE,
+        "exact",
+        NOW,
+    )
     store.publish_rules([rng, exact], [], NOW)
     import time
 
@@ -149,8 +209,19 @@ def test_watch_applies_streamed_updates_and_match_uses_ranges(client: Client, st
 
 
 def _exact_rules(n: int, prefix: str = "13") -> list[Rule]:
-    return [Rule(f"tel:+86{prefix}{i:09d}#voice", RuleKind.EXACT, f"tel:+86{prefix}{i:09d}", Channel.VOICE,
-                 Action.BLOCK, Category.FRAUD, "paged", NOW) for i in range(n)]
+    return [
+        Rule(
+            f"tel:+86{prefix}{i:09d}#voice",
+            RuleKind.EXACT,
+            f"tel:+86{prefix}{i:09d}",
+            Channel.VOICE,
+            Action.BLOCK,
+            Category.FRAUD,
+            "paged",
+            NOW,
+        )
+        for i in range(n)
+    ]
 
 
 def test_large_snapshots_come_in_pages_and_assemble(client: Client, store: Store) -> None:
@@ -159,8 +230,11 @@ def test_large_snapshots_come_in_pages_and_assemble(client: Client, store: Store
     assert first.full_snapshot and len(first.added) == 10 and first.next_page_token
     pages = [first]
     while pages[-1].next_page_token:
-        pages.append(client.rules.GetRules(rules_pb2.GetRulesRequest(page_token=pages[-1].next_page_token, page_size=10),
-                                           timeout=5))
+        pages.append(
+            client.rules.GetRules(
+                rules_pb2.GetRulesRequest(page_token=pages[-1].next_page_token, page_size=10), timeout=5
+            )
+        )
     assert [len(p.added) for p in pages] == [10, 10, 3]
     assert len({r.rule_id for p in pages for r in p.added}) == 23
     mirror = RulesMirror(client.rules, public_key(client), page_size=10)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from numrep import pipeline
-from numrep.sdk.client import Client
+from numrep import convert, pipeline
 from numrep.config import Settings
 from numrep.rules import canonical_checksum
+from numrep.sdk.client import Client
 from numrep.store.base import Store
 from numrep.v1 import admin_pb2, common_pb2, report_pb2, reputation_pb2, rules_pb2
-from numrep import convert
 from services.server import SERVICE_NAMES, Server
 from tests.unit.services.helpers import SPAM, block, nudged
-
 
 
 def test_lookup_unknown_number_allows(client: Client) -> None:
@@ -28,7 +27,9 @@ def test_lookup_unknown_number_allows(client: Client) -> None:
     assert r.source == reputation_pb2.VERDICT_SOURCE_FILTER and r.channel == common_pb2.CHANNEL_VOICE
 
 
-@pytest.mark.parametrize("bad, reason", [("", "empty"), ("abc", "contains letters"), ("1380013800012345", "too many digits: 16")])
+@pytest.mark.parametrize(
+    "bad, reason", [("", "empty"), ("abc", "contains letters"), ("1380013800012345", "too many digits: 16")]
+)
 def test_malformed_number_is_invalid_argument_with_reason(client: Client, bad: str, reason: str) -> None:
     with pytest.raises(grpc.RpcError) as exc:
         client.lookup(bad)
@@ -89,10 +90,16 @@ def test_bulk_submit_accepts_each_on_its_own(client: Client, server: Server) -> 
 def test_batch_and_stream_lookup_report_item_errors(client: Client, server: Server) -> None:
     block(client, server)
     batch = client.batch_lookup([SPAM, "abc", "95588"])
-    assert [r.action for r in batch] == [common_pb2.ACTION_BLOCK, common_pb2.ACTION_UNSPECIFIED, common_pb2.ACTION_ALLOW]
+    assert [r.action for r in batch] == [
+        common_pb2.ACTION_BLOCK,
+        common_pb2.ACTION_UNSPECIFIED,
+        common_pb2.ACTION_ALLOW,
+    ]
     assert batch[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0] and "letters" in batch[1].error.message
     assert batch[2].protected
-    reqs = [reputation_pb2.LookupRequest(subject=s, request_id=str(i)) for i, s in enumerate([SPAM, "+", "13800138000"])]
+    reqs = [
+        reputation_pb2.LookupRequest(subject=s, request_id=str(i)) for i, s in enumerate([SPAM, "+", "13800138000"])
+    ]
     streamed = list(client.stream_lookup(reqs, timeout=5))
     assert [r.request_id for r in streamed] == ["0", "1", "2"]
     assert streamed[0].action == common_pb2.ACTION_BLOCK and streamed[1].error.message == "invalid subject: no digits"
@@ -149,9 +156,14 @@ def test_watch_rules_streams_new_versions(client: Client, server: Server) -> Non
 def test_health_and_reflection(server: Server, client: Client) -> None:
     health = health_pb2_grpc.HealthStub(client.channel)
     for name in ("", *SERVICE_NAMES):
-        assert health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+        assert (
+            health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+            == health_pb2.HealthCheckResponse.SERVING
+        )
     refl = reflection_pb2_grpc.ServerReflectionStub(client.channel)
-    [resp] = list(refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5))
+    [resp] = list(
+        refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+    )
     names = {s.name for s in resp.list_services_response.service}
     assert set(SERVICE_NAMES) <= names and "grpc.health.v1.Health" in names
     assert {"grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"} <= names
@@ -161,8 +173,10 @@ def test_health_and_reflection(server: Server, client: Client) -> None:
         request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
         response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
     )
-    asks = [reflection_pb2.ServerReflectionRequest(list_services=""),
-            reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAMES[0])]
+    asks = [
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAMES[0]),
+    ]
     listed, described = list(v1(iter(asks), timeout=5))
     assert {s.name for s in listed.list_services_response.service} == names
     assert described.file_descriptor_response.file_descriptor_proto
@@ -171,7 +185,13 @@ def test_health_and_reflection(server: Server, client: Client) -> None:
 def test_status(client: Client, server: Server) -> None:
     block(client, server)
     s = client.status()
-    assert (s.rules_version, s.filter_version, s.rules_count, s.store, s.store_healthy) == (1, 1, 1, server.store.name, True)
+    assert (s.rules_version, s.filter_version, s.rules_count, s.store, s.store_healthy) == (
+        1,
+        1,
+        1,
+        server.store.name,
+        True,
+    )
 
 
 def test_oversized_message_is_rejected(settings: Settings, store: Store) -> None:
@@ -201,7 +221,9 @@ def test_port_blacklist_import_over_grpc(client: Client, server: Server, nudges:
     good = b"port,enterprise,reason,source,date\n10657000123456,Acme,illegal loan ads,MIIT,2026-09-30\n"
     bad = good + b"13800138000,X,y,z,2026-01-01\n"
     r = client.admin.ImportPortBlacklist(_chunks("ports.csv", bad), timeout=10)
-    assert not r.applied and [(p.line, p.message) for p in r.problems] == [(3, "port '13800138000': SMS ports start with 106")]
+    assert not r.applied and [(p.line, p.message) for p in r.problems] == [
+        (3, "port '13800138000': SMS ports start with 106")
+    ]
     assert server.store.count_port_blacklist() == 0
     r = client.admin.ImportPortBlacklist(_chunks("ports.csv", good), timeout=10)
     assert (r.applied, r.rows, r.changed) == (True, 1, 1) and nudged(nudges)
@@ -227,18 +249,21 @@ def test_registry_import_and_holder_resolution_over_grpc(client: Client) -> None
 
 def test_publish_spam_list_over_grpc(client: Client, server: Server) -> None:
     block(client, server)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from numrep.regulator.periods import Period
 
-    period = Period.containing(datetime.now(timezone.utc).date(), "month").label
+    period = Period.containing(datetime.now(UTC).date(), "month").label
     r = client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period=period), timeout=30)
     again = client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period=period), timeout=30)
     assert r.period == period and (r.json, r.csv, r.html) == (again.json, again.csv, again.html)
     assert b'"complaints": 10' in r.json and b"tel:+86170****5678" in r.json
     with pytest.raises(grpc.RpcError) as exc:
         client.admin.PublishSpamList(admin_pb2.PublishSpamListRequest(period="last week"), timeout=5)
-    assert exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "expected YYYY-Www, YYYY-MM or YYYY-Qn" in exc.value.details()
+    assert (
+        exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        and "expected YYYY-Www, YYYY-MM or YYYY-Qn" in exc.value.details()
+    )
 
 
 def test_complaint_handling_over_grpc(client: Client, server: Server) -> None:
@@ -246,17 +271,23 @@ def test_complaint_handling_over_grpc(client: Client, server: Server) -> None:
     client.admin.ImportAllocations(_chunks("ranges.csv", data), timeout=10)
     rid = str(uuid.uuid4())
     client.report(SPAM, "alice", "fraud", report_id=rid)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from numrep.regulator.periods import Period
 
-    period = Period.containing(datetime.now(timezone.utc).date(), "month").label
-    [c] = client.admin.ListComplaints(admin_pb2.ListComplaintsRequest(holder="China Telecom", period=period), timeout=5).complaints
+    period = Period.containing(datetime.now(UTC).date(), "month").label
+    [c] = client.admin.ListComplaints(
+        admin_pb2.ListComplaintsRequest(holder="China Telecom", period=period), timeout=5
+    ).complaints
     assert (c.report_id, c.state, c.subject) == (rid, "open", "tel:+8617012345678")
     with pytest.raises(grpc.RpcError) as exc:
-        client.admin.AcknowledgeComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, holder="Someone Else"), timeout=5)
+        client.admin.AcknowledgeComplaint(
+            admin_pb2.ComplaintStepRequest(report_id=rid, holder="Someone Else"), timeout=5
+        )
     assert exc.value.code() is grpc.StatusCode.PERMISSION_DENIED
-    done = client.admin.ResolveComplaint(admin_pb2.ComplaintStepRequest(report_id=rid, holder="China Telecom", note="number suspended"), timeout=5)
+    done = client.admin.ResolveComplaint(
+        admin_pb2.ComplaintStepRequest(report_id=rid, holder="China Telecom", note="number suspended"), timeout=5
+    )
     assert done.state == "resolved" and done.resolution == "number suspended" and done.HasField("acknowledged_at")
     [t] = client.admin.GetTimeliness(admin_pb2.GetTimelinessRequest(period=period), timeout=5).holders
     assert (t.holder, t.due, t.on_time, t.failed) == ("China Telecom", 1, 1, False)

@@ -6,6 +6,7 @@ import logging
 import queue
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import grpc
@@ -24,7 +25,7 @@ def started(settings: Settings, store: Store, **update: object) -> Server:
     return Server(settings.model_copy(update=update), store=store, nudge=lambda: None).start()
 
 
-def held_open(feed: "queue.Queue[Any]") -> Iterator[Any]:
+def held_open(feed: queue.Queue[Any]) -> Iterator[Any]:
     """Requests as the test puts them; None ends the stream. Until then the client stays silent (idle)."""
     return iter(feed.get, None)
 
@@ -62,8 +63,10 @@ def test_idle_streams_cannot_starve_lookups_or_health(settings: Settings, sqlite
             for i in range(3 * workers):  # more calls than threads: each one must finish quickly, none queue
                 t0 = time.monotonic()
                 assert c.reputation.Lookup(lookup_req(f"138001380{i:02d}"), timeout=2).action
-                assert health.Check(health_pb2.HealthCheckRequest(), timeout=2).status == \
-                    health_pb2.HealthCheckResponse.SERVING
+                assert (
+                    health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                    == health_pb2.HealthCheckResponse.SERVING
+                )
                 assert time.monotonic() - t0 < 2
             for call in served:  # the held streams still work
                 call.cancel()
@@ -145,8 +148,9 @@ def test_stream_caps_must_leave_threads_for_unary_calls() -> None:
     assert load_settings(environ={}).streams_limit == 4  # a quarter of the 16 default threads
 
 
-def test_a_cancelled_stream_is_not_logged_as_an_error(settings: Settings, sqlite_store: Store,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_cancelled_stream_is_not_logged_as_an_error(
+    settings: Settings, sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     srv = started(settings, sqlite_store)
     feeds: list[queue.Queue[Any]] = [queue.Queue() for _ in range(3)]
     try:
@@ -173,14 +177,14 @@ def test_a_cancelled_stream_is_not_logged_as_an_error(settings: Settings, sqlite
 def test_a_filter_download_the_client_stops_reading_is_ended(settings: Settings, sqlite_store: Store) -> None:
     """Given a filter snapshot of ~5 MB (6 chunks), when the client takes one chunk and then stops reading,
     the server's send blocks on flow control: that is waiting on the client, so the stream is ended."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from numrep import filter as subject_filter
     from numrep.v1 import rules_pb2
 
     snap = subject_filter.build([], 1, 0.001, 3_000_000)
     data = snap.to_bytes()
-    sqlite_store.put_filter_snapshot(1, 0, snap.capacity, 0.001, data, datetime.now(timezone.utc))
+    sqlite_store.put_filter_snapshot(1, 0, snap.capacity, 0.001, data, datetime.now(UTC))
     from numrep.v1 import rules_pb2_grpc
 
     srv = started(settings, sqlite_store, grpc_stream_idle_seconds=0.5)
@@ -188,7 +192,8 @@ def test_a_filter_download_the_client_stops_reading_is_ended(settings: Settings,
         # a client whose receive window does not grow by itself (no BDP probing), so the stall is not buffered away
         with grpc.insecure_channel(srv.address, options=[("grpc.http2.bdp_probe", 0)]) as channel:
             download = rules_pb2_grpc.RulesServiceStub(channel).GetFilterSnapshot(
-                rules_pb2.GetFilterSnapshotRequest(), timeout=30)
+                rules_pb2.GetFilterSnapshotRequest(), timeout=30
+            )
             got = len(next(download).data)
             time.sleep(2)  # the client stalls
             with pytest.raises(grpc.RpcError) as exc:

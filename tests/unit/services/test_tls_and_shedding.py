@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
-from numrep.sdk.client import Client
 from numrep.config import Settings
 from numrep.errors import ConfigError
+from numrep.sdk.client import Client
 from numrep.store.base import Store
 from numrep.v1 import rules_pb2
 from scripts.devcerts import make
@@ -27,7 +27,9 @@ def started(settings: Settings, store: Store, **update: object) -> Server:
     return Server(settings.model_copy(update=update), store=store, nudge=lambda: None).start()
 
 
-def test_tls_server_refuses_plaintext_and_serves_verified_clients(settings: Settings, store: Store, certs: dict[str, Path]) -> None:
+def test_tls_server_refuses_plaintext_and_serves_verified_clients(
+    settings: Settings, store: Store, certs: dict[str, Path]
+) -> None:
     srv = started(settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"])
     try:
         with Client(srv.address, timeout=3, root_ca=certs["ca"].read_bytes()) as c:
@@ -41,15 +43,21 @@ def test_tls_server_refuses_plaintext_and_serves_verified_clients(settings: Sett
 
 
 def test_mutual_tls_needs_a_client_certificate(settings: Settings, store: Store, certs: dict[str, Path]) -> None:
-    srv = started(settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"],
-                  tls_client_ca_file=certs["ca"])
+    srv = started(
+        settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"], tls_client_ca_file=certs["ca"]
+    )
     try:
         with Client(srv.address, timeout=3, root_ca=certs["ca"].read_bytes()) as no_cert:
             with pytest.raises(grpc.RpcError) as exc:
                 no_cert.lookup("110")
             assert exc.value.code() is grpc.StatusCode.UNAVAILABLE
-        with Client(srv.address, timeout=3, root_ca=certs["ca"].read_bytes(), client_cert=certs["client"].read_bytes(),
-                    client_key=certs["client_key"].read_bytes()) as c:
+        with Client(
+            srv.address,
+            timeout=3,
+            root_ca=certs["ca"].read_bytes(),
+            client_cert=certs["client"].read_bytes(),
+            client_key=certs["client_key"].read_bytes(),
+        ) as c:
             assert c.lookup("110").protected
     finally:
         srv.stop(grace=0)
@@ -125,14 +133,16 @@ def test_rules_feed_watchers_cannot_take_every_thread(settings: Settings, store:
         srv.stop(grace=0)
 
 
-def test_the_cli_speaks_mutual_tls_from_settings(settings: Settings, store: Store, certs: dict[str, Path],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_speaks_mutual_tls_from_settings(
+    settings: Settings, store: Store, certs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from numrep.cli import main
 
-    srv = started(settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"],
-                  tls_client_ca_file=certs["ca"])
+    srv = started(
+        settings, store, tls_cert_file=certs["server"], tls_key_file=certs["server_key"], tls_client_ca_file=certs["ca"]
+    )
     try:
         for k in [k for k in __import__("os").environ if k.startswith("NUMREP_")]:
             monkeypatch.delenv(k)
@@ -140,13 +150,17 @@ def test_the_cli_speaks_mutual_tls_from_settings(settings: Settings, store: Stor
         runner = CliRunner()
         plain = runner.invoke(main, ["lookup", "110", "--target", srv.address])
         assert plain.exit_code != 0 and "UNAVAILABLE" in plain.output
-        env = {"NUMREP_CLIENT_CA_FILE": str(certs["ca"]), "NUMREP_CLIENT_CERT_FILE": str(certs["client"]),
-               "NUMREP_CLIENT_KEY_FILE": str(certs["client_key"])}
+        env = {
+            "NUMREP_CLIENT_CA_FILE": str(certs["ca"]),
+            "NUMREP_CLIENT_CERT_FILE": str(certs["client"]),
+            "NUMREP_CLIENT_KEY_FILE": str(certs["client_key"]),
+        }
         ok = runner.invoke(main, ["lookup", "110", "--target", srv.address, "--json"], env=env)
         assert ok.exit_code == 0, ok.output
         assert '"protected": true' in ok.output
-        half = runner.invoke(main, ["lookup", "110", "--target", srv.address],
-                             env={"NUMREP_CLIENT_CERT_FILE": str(certs["client"])})
+        half = runner.invoke(
+            main, ["lookup", "110", "--target", srv.address], env={"NUMREP_CLIENT_CERT_FILE": str(certs["client"])}
+        )
         assert half.exit_code != 0 and "NUMREP_CLIENT_CERT_FILE and NUMREP_CLIENT_KEY_FILE go together" in half.output
     finally:
         srv.stop(grace=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -17,7 +17,7 @@ from numrep.v1 import admin_pb2, callrecords_pb2, common_pb2
 from services.server import Server
 from tests.unit.services.helpers import SPAM, block, victim
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def rescore(server: Server) -> None:
@@ -26,8 +26,12 @@ def rescore(server: Server) -> None:
 
 
 def registry(server: Server) -> None:
-    server.store.put_allocations([Allocation("tel:+86139", "China Mobile", HolderType.OPERATOR, 100_000_000),
-                                  Allocation("tel:+86170", "Virtual Mobile Co", HolderType.RESELLER, 10_000_000)])
+    server.store.put_allocations(
+        [
+            Allocation("tel:+86139", "China Mobile", HolderType.OPERATOR, 100_000_000),
+            Allocation("tel:+86170", "Virtual Mobile Co", HolderType.RESELLER, 10_000_000),
+        ]
+    )
 
 
 def test_eight_invented_reporter_ids_no_longer_block(client: Client, server: Server) -> None:
@@ -63,7 +67,9 @@ def test_an_operator_attests_its_own_subscribers_with_its_key(client: Client, se
 def test_honeypots_one_hit_labels_two_block(client: Client, server: Server) -> None:
     registry(server)
     for n in ("13900000001", "13900000002"):
-        pot = client.admin.AddHoneypot(admin_pb2.AddHoneypotRequest(number=n, operator="China Mobile", note="unassigned"))
+        pot = client.admin.AddHoneypot(
+            admin_pb2.AddHoneypotRequest(number=n, operator="China Mobile", note="unassigned")
+        )
         assert pot.number == f"tel:+86{n}"
     with pytest.raises(grpc.RpcError) as exc:  # not its number
         client.admin.AddHoneypot(admin_pb2.AddHoneypotRequest(number="17000000001", operator="China Mobile"))
@@ -89,31 +95,40 @@ def test_a_bombing_surge_is_held_and_an_analyst_clears_it(client: Client, server
     assert client.lookup("13987654321").action == common_pb2.ACTION_LABEL
     [case] = client.admin.ListReviewCases(admin_pb2.ListReviewCasesRequest()).cases
     assert case.kind == "report_bombing" and case.subject == "tel:+8613812345678" and "40 of 40" in case.summary
-    decided = client.admin.DecideReviewCase(admin_pb2.DecideReviewCaseRequest(
-        case_id=case.case_id, decision="clear", actor="analyst 7", reason="accounts created in one burst"))
+    decided = client.admin.DecideReviewCase(
+        admin_pb2.DecideReviewCaseRequest(
+            case_id=case.case_id, decision="clear", actor="analyst 7", reason="accounts created in one burst"
+        )
+    )
     assert decided.state == "decided" and decided.decision == "clear"
     rescore(server)
     assert client.lookup("13812345678").action == common_pb2.ACTION_ALLOW
     # and the accounts of the cleared surge lose trust: their other target is rescored and no longer labelled
     assert client.lookup("13987654321").action == common_pb2.ACTION_ALLOW
     with pytest.raises(grpc.RpcError) as exc:
-        client.admin.DecideReviewCase(admin_pb2.DecideReviewCaseRequest(case_id=case.case_id, decision="maybe",
-                                                                        actor="a", reason="b"))
+        client.admin.DecideReviewCase(
+            admin_pb2.DecideReviewCaseRequest(case_id=case.case_id, decision="maybe", actor="a", reason="b")
+        )
     assert exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
 def _report(client: Client, subject: str, reporter: str):  # type: ignore[no-untyped-def]
-    from numrep.v1 import report_pb2
     import uuid
 
-    return report_pb2.Report(report_id=str(uuid.uuid4()), reporter_id=reporter, subject=subject,
-                             category=common_pb2.CATEGORY_FRAUD)
+    from numrep.v1 import report_pb2
+
+    return report_pb2.Report(
+        report_id=str(uuid.uuid4()), reporter_id=reporter, subject=subject, category=common_pb2.CATEGORY_FRAUD
+    )
 
 
-def test_confirmed_fraud_blocks_and_the_safety_switch_turns_every_block_into_label(client: Client, server: Server) -> None:
+def test_confirmed_fraud_blocks_and_the_safety_switch_turns_every_block_into_label(
+    client: Client, server: Server
+) -> None:
     expires = NOW + timedelta(days=30)
-    req = admin_pb2.ConfirmFraudRequest(subject="13900001111", case_id="police-2026-117", actor="analyst 7",
-                                        reason="impersonating a bank")
+    req = admin_pb2.ConfirmFraudRequest(
+        subject="13900001111", case_id="police-2026-117", actor="analyst 7", reason="impersonating a bank"
+    )
     req.expires_at.FromDatetime(expires)
     client.admin.ConfirmFraud(req)
     block(client, server)
@@ -136,14 +151,16 @@ def test_call_records_bad_input_gets_per_item_errors_and_resends_count_once(clie
     good = client.call_record("r-1", SPAM, "13900139000", at, talk_seconds=30)
     unknown = client.call_record("r-5", SPAM, "13900139000", at)
     unknown.MergeFromString(bytes([0xF8, 0x01, 0x05]))  # field 31, a varint this server does not know
-    resp = client.submit_call_records([
-        good,
-        client.call_record("r-2", SPAM, "1390013900abc", at),
-        client.call_record("r-3", SPAM, "13900139000", NOW + timedelta(hours=1)),
-        client.call_record("r-4", SPAM, "13900139000", NOW - timedelta(days=8)),
-        unknown,
-        good,
-    ])
+    resp = client.submit_call_records(
+        [
+            good,
+            client.call_record("r-2", SPAM, "1390013900abc", at),
+            client.call_record("r-3", SPAM, "13900139000", NOW + timedelta(hours=1)),
+            client.call_record("r-4", SPAM, "13900139000", NOW - timedelta(days=8)),
+            unknown,
+            good,
+        ]
+    )
     errors = [r.error for r in resp.results]
     assert [r.accepted for r in resp.results] == [True, False, False, False, False, True]
     assert errors[1].startswith("invalid record: callee: contains letters")
@@ -164,18 +181,27 @@ def test_errors_only_lists_just_the_records_not_taken_with_their_index(client: C
     good = client.call_record("b-1", SPAM, "13900139000", at, talk_seconds=30)
     unknown = client.call_record("b-3", SPAM, "13900139001", at)
     unknown.MergeFromString(bytes([0xF8, 0x01, 0x05]))
-    batch = [good, client.call_record("b-2", SPAM, "139abc", at), unknown, good,
-             client.call_record("b-4", SPAM, "13900139002", at)]
+    batch = [
+        good,
+        client.call_record("b-2", SPAM, "139abc", at),
+        unknown,
+        good,
+        client.call_record("b-4", SPAM, "13900139002", at),
+    ]
     # when it is sent asking for errors only
     resp = client.records.SubmitCallRecords(callrecords_pb2.SubmitCallRecordsRequest(records=batch, errors_only=True))
     # then only those not taken as new come back, each with its index, and the counts cover all five
     assert [(r.index, r.record_id, r.accepted, r.duplicate) for r in resp.results] == [
-        (1, "b-2", False, False), (2, "b-3", False, False), (3, "b-1", True, True)]
+        (1, "b-2", False, False),
+        (2, "b-3", False, False),
+        (3, "b-1", True, True),
+    ]
     assert resp.results[1].error == "invalid record: unknown field(s) 31"
     assert (resp.accepted, resp.duplicates, resp.rejected) == (2, 1, 2)
     # and a full resend reports every record a duplicate
-    again = client.records.SubmitCallRecords(callrecords_pb2.SubmitCallRecordsRequest(records=[good, batch[4]],
-                                                                                      errors_only=True))
+    again = client.records.SubmitCallRecords(
+        callrecords_pb2.SubmitCallRecordsRequest(records=[good, batch[4]], errors_only=True)
+    )
     assert [(r.index, r.duplicate) for r in again.results] == [(0, True), (1, True)] and again.accepted == 0
 
 
@@ -183,10 +209,16 @@ def test_callbacks_and_the_early_warning_list_come_from_the_records(client: Clie
     # given a line calling 40 people (few answer, briefly), 12 of whom call it back afterwards
     line, at = "+8617012340000", NOW - timedelta(hours=3)
     people = [f"+86139{i:08d}" for i in range(0, 4000, 100)]  # one per 10-number block: no sequential dialling
-    out = [client.call_record(f"o-{i}", line, p, at + timedelta(minutes=i), talk_seconds=5 if i % 5 == 0 else 0,
-                              ring_ms=20_000) for i, p in enumerate(people)]
-    back = [client.call_record(f"b-{i}", p, line, at + timedelta(minutes=60 + i), talk_seconds=60)
-            for i, p in enumerate(people[:12])]
+    out = [
+        client.call_record(
+            f"o-{i}", line, p, at + timedelta(minutes=i), talk_seconds=5 if i % 5 == 0 else 0, ring_ms=20_000
+        )
+        for i, p in enumerate(people)
+    ]
+    back = [
+        client.call_record(f"b-{i}", p, line, at + timedelta(minutes=60 + i), talk_seconds=60)
+        for i, p in enumerate(people[:12])
+    ]
     assert client.submit_call_records(out).accepted + client.submit_call_records(back).accepted == 52
     rescore(server)
     # then its evidence counts who called back, and its reasons say so
@@ -206,9 +238,14 @@ def test_hourly_aggregates_from_an_operator(client: Client, server: Server) -> N
     hour = (NOW - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     callees = [f"tel:+86139{i:08d}" for i in range(0, 3000)]
     agg = callrecords_pb2.CallAggregate(
-        caller=SPAM, calls=3000, answered=400, short_calls=330, ring_once_calls=900,
+        caller=SPAM,
+        calls=3000,
+        answered=400,
+        short_calls=330,
+        ring_once_calls=900,
         callee_sketch=HyperLogLog.of(callees).to_bytes(),
-        callee_prefix_sketch=HyperLogLog.of(c[:-1] for c in callees).to_bytes())
+        callee_prefix_sketch=HyperLogLog.of(c[:-1] for c in callees).to_bytes(),
+    )
     agg.hour.FromDatetime(hour)
     bad = callrecords_pb2.CallAggregate(caller=SPAM, calls=1, answered=2, callee_sketch=b"\x02\x00\x01\x01")
     bad.hour.FromDatetime(hour)

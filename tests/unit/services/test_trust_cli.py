@@ -22,12 +22,16 @@ def cli(server: Server, *args: str, code: int = 0) -> str:
 
 def test_analyst_commands_end_to_end(client: Client, server: Server) -> None:
     server.store.put_allocations([Allocation("tel:+86139", "China Mobile", HolderType.OPERATOR, 100_000_000)])
-    assert "is a honeypot of China Mobile" in cli(server, "honeypot", "add", "13900000009", "--operator", "China Mobile")
+    assert "is a honeypot of China Mobile" in cli(
+        server, "honeypot", "add", "13900000009", "--operator", "China Mobile"
+    )
     assert "tel:+8613900000009" in cli(server, "honeypot", "list")
     assert "PERMISSION_DENIED" in cli(server, "honeypot", "add", "13800000009", "--operator", "China Mobile", code=1)
     assert "no longer a honeypot" in cli(server, "honeypot", "remove", "13900000009")
 
-    out = cli(server, "confirm-fraud", "13900001111", "--case", "police-7", "--reason", "bank impersonation", "--by", "ana")
+    out = cli(
+        server, "confirm-fraud", "13900001111", "--case", "police-7", "--reason", "bank impersonation", "--by", "ana"
+    )
     assert "confirmed fraud in case police-7" in out
 
     for i in range(25):
@@ -35,8 +39,17 @@ def test_analyst_commands_end_to_end(client: Client, server: Server) -> None:
     pipeline.rescore_dirty(server.store, server.settings)
     listed = cli(server, "cases", "list")
     assert "report_bombing:tel:+8613812345678" in listed and "25 of 25 reporters" in listed
-    assert "clear (looks like bombing; by ana)" in cli(server, "cases", "decide", "report_bombing:tel:+8613812345678",
-                                                       "clear", "--reason", "looks like bombing", "--by", "ana")
+    assert "clear (looks like bombing; by ana)" in cli(
+        server,
+        "cases",
+        "decide",
+        "report_bombing:tel:+8613812345678",
+        "clear",
+        "--reason",
+        "looks like bombing",
+        "--by",
+        "ana",
+    )
     assert "no open review cases" in cli(server, "cases", "list")
     assert "clear" in cli(server, "cases", "list", "--state", "decided")
 

@@ -23,9 +23,14 @@ class TestCards:
         # when they are put
         assert store.put_cards(a + b) == 5
         # then each reads back by key, by ID, and in a scan
-        assert store.get_cards([a[0].key, b[0].key, ("China Mobile", "tel:+8613900000000")]) == {a[0].key: a[0], b[0].key: b[0]}
+        assert store.get_cards([a[0].key, b[0].key, ("China Mobile", "tel:+8613900000000")]) == {
+            a[0].key: a[0],
+            b[0].key: b[0],
+        }
         assert store.cards_of_ids(["h1:id-a", "h1:id-b", "h1:none"]) == {
-            "h1:id-a": sorted(a, key=lambda c: c.key), "h1:id-b": b}
+            "h1:id-a": sorted(a, key=lambda c: c.key),
+            "h1:id-b": b,
+        }
         assert sorted(store.iter_cards(), key=lambda c: c.key) == sorted(a + b, key=lambda c: c.key)
         assert sorted(store.iter_cards("China Unicom"), key=lambda c: c.key) == [a[3]]
 
@@ -50,4 +55,6 @@ class TestCards:
         cards = [card(i, operator=f"Op {i % 3}", id_hash=f"h1:id-{i % 7}") for i in range(12_345)]
         assert store.put_cards(cards) == len(cards)
         assert sum(1 for _ in store.iter_cards()) == len(cards)
-        assert sorted(c.number for c in store.iter_cards("Op 1")) == sorted(c.number for c in cards if c.operator == "Op 1")
+        assert sorted(c.number for c in store.iter_cards("Op 1")) == sorted(
+            c.number for c in cards if c.operator == "Op 1"
+        )

@@ -46,7 +46,8 @@ def test_evidence_migration_can_be_applied_again(cassandra_store: object) -> Non
 
 @pytest.mark.integration
 def test_complaints_across_days_match_sqlite_even_past_the_exact_count(
-        cassandra_store: object, sqlite_store: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    cassandra_store: object, sqlite_store: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import timedelta
 
     from numrep.store.base import Store

@@ -40,10 +40,19 @@ def store(settings: Settings, cassandra_hosts: list[str]) -> Iterator[CassandraS
 
 
 def reputation(subject: str, action: Action) -> Reputation:
-    return Reputation(subject=subject, score=90 if action is Action.BLOCK else 10,
-                      actions={Channel.VOICE: action, Channel.SMS: Action.ALLOW}, categories={}, reporters=4,
-                      weighted_reporters=3.5, first_seen=NOW - timedelta(days=1), last_seen=NOW, reasons=("r",),
-                      protected=False, updated_at=NOW)
+    return Reputation(
+        subject=subject,
+        score=90 if action is Action.BLOCK else 10,
+        actions={Channel.VOICE: action, Channel.SMS: Action.ALLOW},
+        categories={},
+        reporters=4,
+        weighted_reporters=3.5,
+        first_seen=NOW - timedelta(days=1),
+        last_seen=NOW,
+        reasons=("r",),
+        protected=False,
+        updated_at=NOW,
+    )
 
 
 def retrying(fn, attempts: int = 5):  # type: ignore[no-untyped-def]
@@ -59,13 +68,16 @@ def retrying(fn, attempts: int = 5):  # type: ignore[no-untyped-def]
 
 def buckets_left(store: CassandraStore, lane: Lane) -> int:
     floor = store._floor(lane)
-    rows = store.session.execute("SELECT bucket FROM queue_buckets WHERE lane = %s AND bucket >= %s", (lane.value, floor))
+    rows = store.session.execute(
+        "SELECT bucket FROM queue_buckets WHERE lane = %s AND bucket >= %s", (lane.value, floor)
+    )
     return len(list(rows))
 
 
 @pytest.mark.timeout(600)
 def test_given_a_backlog_past_the_old_limit_when_drained_then_every_subject_once_and_the_queue_empties(
-        store: CassandraStore) -> None:
+    store: CassandraStore,
+) -> None:
     # given: the hourly pass marks 40,000 subjects
     subjects = [f"tel:+86170{i:08d}" for i in range(PAST_THE_OLD_LIMIT)]
     store.mark_dirty(subjects, Lane.BACKLOG)
@@ -80,7 +92,9 @@ def test_given_a_backlog_past_the_old_limit_when_drained_then_every_subject_once
     # then: each subject came exactly once, and once the buckets close they are swept and dropped
     assert sorted(seen) == subjects
     time.sleep(store.bucket_seconds + store.close_margin + 0.5)
-    assert retrying(lambda: store.dirty_subjects(500)) == []  # every partition swept from its start: under the tombstone threshold
+    assert (
+        retrying(lambda: store.dirty_subjects(500)) == []
+    )  # every partition swept from its start: under the tombstone threshold
     assert buckets_left(store, Lane.BACKLOG) == 0
     # and the queue still serves: a new mark comes through at once
     store.mark_dirty(["tel:+8613900139000"])
@@ -92,7 +106,7 @@ def test_never_flagged_subjects_leave_no_tombstones_in_the_flagged_index(store: 
     # given: 40,000 subjects scored ALLOW (never flagged), 10 flagged
     allow = [reputation(f"tel:+86171{i:08d}", Action.ALLOW) for i in range(PAST_THE_OLD_LIMIT)]
     for i in range(0, len(allow), 2000):
-        retrying(lambda: store.put_reputations(allow[i:i + 2000]))
+        retrying(lambda: store.put_reputations(allow[i : i + 2000]))
     flagged = [f"tel:+86172{i:08d}" for i in range(10)]
     store.put_reputations([reputation(s, Action.BLOCK) for s in flagged])
     # when: half of them are delisted
@@ -134,8 +148,9 @@ def test_fresh_marks_are_served_ahead_of_a_large_backlog(store: CassandraStore) 
     assert [(m.subject, m.lane) for m in first] == [("tel:+8613900139000", Lane.FRESH)]
 
 
-def test_the_publication_lease_is_renewed_while_held(store: CassandraStore, settings: Settings,
-                                                     cassandra_hosts: list[str]) -> None:
+def test_the_publication_lease_is_renewed_while_held(
+    store: CassandraStore, settings: Settings, cassandra_hosts: list[str]
+) -> None:
     other = _cassandra(settings, cassandra_hosts)
     assert isinstance(other, CassandraStore)
     store.lease_seconds = other.lease_seconds = 2
@@ -151,8 +166,9 @@ def test_the_publication_lease_is_renewed_while_held(store: CassandraStore, sett
         other.close()
 
 
-def test_a_publisher_that_lost_its_lease_cannot_write_a_version(store: CassandraStore, settings: Settings,
-                                                                cassandra_hosts: list[str]) -> None:
+def test_a_publisher_that_lost_its_lease_cannot_write_a_version(
+    store: CassandraStore, settings: Settings, cassandra_hosts: list[str]
+) -> None:
     other = _cassandra(settings, cassandra_hosts)
     assert isinstance(other, CassandraStore)
     try:
@@ -199,4 +215,3 @@ def test_reconcile_reads_reputations_in_batches(store: CassandraStore) -> None:
     version = pipeline.reconcile_rules(store)
     assert version is not None and len(store.active_rules()) == 250
     assert sum(requests) <= 3  # 100 subjects per request, not one request each
-

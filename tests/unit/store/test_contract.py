@@ -14,16 +14,25 @@ from numrep.store.base import Store
 from tests.conftest import NOW, make_report
 
 
-def rule(subject: str, action: Action = Action.BLOCK, channel: Channel = Channel.VOICE, kind: RuleKind = RuleKind.EXACT) -> Rule:
+def rule(
+    subject: str, action: Action = Action.BLOCK, channel: Channel = Channel.VOICE, kind: RuleKind = RuleKind.EXACT
+) -> Rule:
     return Rule(f"{subject}#{channel.value}", kind, subject, channel, action, Category.FRAUD, "because", NOW)
 
 
 def reputation(subject: str, action: Action = Action.BLOCK, score: int = 90) -> Reputation:
     return Reputation(
-        subject=subject, score=score, actions={Channel.VOICE: action, Channel.SMS: Action.ALLOW},
-        categories={Category.FRAUD: 3, Category.RETAIL: 1}, reporters=4, weighted_reporters=3.5,
-        first_seen=NOW - timedelta(days=1), last_seen=NOW, reasons=("4 reporters", "score 90"),
-        protected=False, updated_at=NOW,
+        subject=subject,
+        score=score,
+        actions={Channel.VOICE: action, Channel.SMS: Action.ALLOW},
+        categories={Category.FRAUD: 3, Category.RETAIL: 1},
+        reporters=4,
+        weighted_reporters=3.5,
+        first_seen=NOW - timedelta(days=1),
+        last_seen=NOW,
+        reasons=("4 reporters", "score 90"),
+        protected=False,
+        updated_at=NOW,
     )
 
 
@@ -146,7 +155,9 @@ class TestReputations:
         assert store.get_reputation("tel:+8613900139000") is None
 
     def test_flagged_subjects(self, store: Store) -> None:
-        store.put_reputations([reputation("tel:+86a"), reputation("tel:+86b", Action.LABEL), reputation("tel:+86c", Action.ALLOW)])
+        store.put_reputations(
+            [reputation("tel:+86a"), reputation("tel:+86b", Action.LABEL), reputation("tel:+86c", Action.ALLOW)]
+        )
         assert store.flagged_subjects() == ["tel:+86a", "tel:+86b"]
 
 
@@ -275,7 +286,9 @@ class TestPortBlacklist:
 def test_report_summaries_by_received_day(store: Store) -> None:
     from datetime import date
 
-    store.add_reports([make_report(1, at=NOW), make_report(2, at=NOW + timedelta(days=1)), make_report(3, at=NOW - timedelta(days=3))])
+    store.add_reports(
+        [make_report(1, at=NOW), make_report(2, at=NOW + timedelta(days=1)), make_report(3, at=NOW - timedelta(days=3))]
+    )
     got = sorted(store.report_summaries(date(2026, 11, 1), date(2026, 11, 3)), key=lambda r: r.report_id)
     assert [(r.report_id[-1], r.day) for r in got] == [("1", date(2026, 11, 1)), ("2", date(2026, 11, 2))]
     assert got[0].subject == "tel:+8617012345678" and got[0].category is Category.LOANS_FINANCE
@@ -297,11 +310,15 @@ class TestBatchReads:
 
     def test_reports_for_subjects_equal_the_reads_one_by_one(self, store: Store) -> None:
         a, b, quiet = "tel:+8617012345678", "tel:+8613900139000", "tel:+8613700137000"
-        store.add_reports([
-            make_report(1, subject=a, at=NOW - timedelta(days=40)), make_report(2, subject=a, at=NOW - timedelta(days=1)),
-            make_report(3, subject=b, at=NOW - timedelta(hours=2)), make_report(4, subject=a, at=NOW - timedelta(hours=3)),
-            make_report(5, subject=b, at=NOW - timedelta(hours=2)),
-        ])
+        store.add_reports(
+            [
+                make_report(1, subject=a, at=NOW - timedelta(days=40)),
+                make_report(2, subject=a, at=NOW - timedelta(days=1)),
+                make_report(3, subject=b, at=NOW - timedelta(hours=2)),
+                make_report(4, subject=a, at=NOW - timedelta(hours=3)),
+                make_report(5, subject=b, at=NOW - timedelta(hours=2)),
+            ]
+        )
         since = NOW - timedelta(days=30)
         got = store.reports_for_subjects([b, a, quiet, a], since)
         assert set(got) == {a, b, quiet} and got[quiet] == []
@@ -337,7 +354,10 @@ class TestBatchReads:
         rules = [rule(f"tel:+86{i}") for i in range(4)] + [rule("tel:+860", channel=Channel.SMS)]
         store.publish_rules(rules, [], NOW)
         assert set(store.active_rules(["tel:+860", "tel:+863", "tel:+869"])) == {
-            "tel:+860#voice", "tel:+860#sms", "tel:+863#voice"}
+            "tel:+860#voice",
+            "tel:+860#sms",
+            "tel:+863#voice",
+        }
 
 
 class TestRuleLogRetention:
@@ -373,7 +393,10 @@ def score_action(v: int) -> Action:
 
 
 def test_optional_capabilities_name_the_class(store: Store) -> None:
-    for call in (lambda: Store.allocations(store), lambda: Store.case_events(store, []),
-                 lambda: Store.prune_filter_snapshots(store, 1)):
+    for call in (
+        lambda: Store.allocations(store),
+        lambda: Store.case_events(store, []),
+        lambda: Store.prune_filter_snapshots(store, 1),
+    ):
         with pytest.raises(NotImplementedError, match=type(store).__name__):
             call()

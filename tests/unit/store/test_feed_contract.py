@@ -14,8 +14,17 @@ def rule(n: int, expires_in: timedelta | None = None, kind: RuleKind = RuleKind.
     subject = f"tel:+86138{n:08d}"
     rid = f"{subject}#allow" if kind is RuleKind.ALLOW else f"{subject}#voice"
     action = Action.ALLOW if kind is RuleKind.ALLOW else Action.BLOCK
-    return Rule(rid, kind, subject, Channel.VOICE, action, Category.FRAUD, "because", NOW,
-                NOW + expires_in if expires_in is not None else None)
+    return Rule(
+        rid,
+        kind,
+        subject,
+        Channel.VOICE,
+        action,
+        Category.FRAUD,
+        "because",
+        NOW,
+        NOW + expires_in if expires_in is not None else None,
+    )
 
 
 def test_the_feed_epoch_is_begun_once_and_a_new_one_is_later(store: Store) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ SPAM = "tel:+8617012345678"
 OTHER = "tel:+8617099990000"
 ALICE = "h1:alice"
 BOB = "h1:bob"
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _clear_dirty(store: Store) -> None:
@@ -41,8 +41,11 @@ def _received(report: Report, at: datetime) -> Report:
 
 def test_deleting_a_reporter_removes_its_reports_derived_rows_and_trust_and_marks_subjects(store: Store) -> None:
     """Given two reporters, when one asks to be deleted, then only its data goes and its subjects are rescored."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    alice = [make_report(1, SPAM, ALICE, at=now - timedelta(hours=2)), make_report(2, OTHER, ALICE, at=now - timedelta(hours=1))]
+    now = datetime.now(UTC).replace(microsecond=0)
+    alice = [
+        make_report(1, SPAM, ALICE, at=now - timedelta(hours=2)),
+        make_report(2, OTHER, ALICE, at=now - timedelta(hours=1)),
+    ]
     bob = [make_report(3, SPAM, BOB, at=now - timedelta(hours=1))]
     store.add_reports(alice + bob)
     store.record_outcome(SPAM, Outcome.CONFIRMED, [ALICE, BOB], now)
@@ -76,7 +79,9 @@ def test_deleting_again_or_an_unknown_reporter_removes_nothing(store: Store) -> 
     assert _dirty(store) == set()
 
 
-def test_a_deletion_that_died_midway_is_finished_by_running_it_again(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deletion_that_died_midway_is_finished_by_running_it_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Given a deletion that crashes after its first batch, when it runs again, then nothing of the reporter is left."""
     store.add_reports([make_report(i, f"tel:+861701234{i:04d}", ALICE) for i in range(5)])
     real = store._delete_reports
@@ -102,9 +107,12 @@ def test_a_deletion_that_died_midway_is_finished_by_running_it_again(store: Stor
 
 def test_prune_deletes_reports_past_retention_in_bounded_steps_and_marks_their_subjects(store: Store) -> None:
     """Given reports received before and after the cut-off, when pruned, then only the old go, at most ``limit`` a step."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     cutoff = now - timedelta(days=400)
-    old = [_received(make_report(i, SPAM if i % 2 else OTHER, f"h1:r{i}"), cutoff - timedelta(hours=i + 1)) for i in range(3)]
+    old = [
+        _received(make_report(i, SPAM if i % 2 else OTHER, f"h1:r{i}"), cutoff - timedelta(hours=i + 1))
+        for i in range(3)
+    ]
     fresh = make_report(9, SPAM, "h1:r9", at=now - timedelta(hours=1))
     store.add_reports([*old, fresh])
     _clear_dirty(store)
@@ -123,7 +131,7 @@ def test_prune_deletes_reports_past_retention_in_bounded_steps_and_marks_their_s
 
 def test_report_texts_are_stored_as_given_and_blanked_past_their_retention(store: Store) -> None:
     """Intake decides what text is kept (redacted); the store keeps it until its retention, then blanks it."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     r = make_report(1, SPAM, ALICE, at=now - timedelta(hours=1))
     kept = replace(r, text="loan offer, call [NUMBER]")
     store.add_reports([kept])
@@ -140,18 +148,31 @@ def test_report_texts_are_stored_as_given_and_blanked_past_their_retention(store
 def test_statements_of_closed_disputes_are_blanked_past_their_retention(store: Store) -> None:
     """Given an old closed dispute, an old open one and a recent closed one, when pruned, then only the first loses its
     statement, and the dispute itself stays."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     old, recent = now - timedelta(days=400), now - timedelta(days=10)
 
     def dispute(n: int, subject: str, at: datetime) -> Dispute:
-        return Dispute(f"dsp_{n:04d}", subject, Proof.ATTESTATION, "China Mobile", "my shop's line, call 13812345678",
-                       "h1:own", at, (Transition(DisputeState.FILED, at, "operator:China Mobile", "filed"),), ())
+        return Dispute(
+            f"dsp_{n:04d}",
+            subject,
+            Proof.ATTESTATION,
+            "China Mobile",
+            "my shop's line, call 13812345678",
+            "h1:own",
+            at,
+            (Transition(DisputeState.FILED, at, "operator:China Mobile", "filed"),),
+            (),
+        )
 
     for d in (dispute(1, SPAM, old), dispute(2, OTHER, old), dispute(3, "tel:+8617055550000", recent)):
         assert store.file_dispute(d) is None
     for dispute_id, at in (("dsp_0001", old), ("dsp_0003", recent)):
-        assert store.transition_dispute(dispute_id, DisputeState.FILED,
-                                        Transition(DisputeState.WITHDRAWN, at + timedelta(days=1), "owner", "")) is not None
+        assert (
+            store.transition_dispute(
+                dispute_id, DisputeState.FILED, Transition(DisputeState.WITHDRAWN, at + timedelta(days=1), "owner", "")
+            )
+            is not None
+        )
     cutoff = now - timedelta(days=365)
 
     assert store.prune_dispute_statements(cutoff, limit=10) == 1

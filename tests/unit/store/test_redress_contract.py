@@ -7,7 +7,17 @@ import threading
 from datetime import timedelta
 
 from numrep.models import (
-    Action, Category, Channel, Dispute, DisputeState, Proof, ReasonCode, Reputation, Rule, RuleKind, Transition,
+    Action,
+    Category,
+    Channel,
+    Dispute,
+    DisputeState,
+    Proof,
+    ReasonCode,
+    Reputation,
+    Rule,
+    RuleKind,
+    Transition,
 )
 from numrep.store.base import Store
 from tests.conftest import NOW
@@ -16,15 +26,35 @@ SUBJECT = "tel:+8617012345678"
 
 
 def reputation(codes: dict[Channel, ReasonCode], case_id: str = "") -> Reputation:
-    return Reputation(subject=SUBJECT, score=90, actions={Channel.VOICE: Action.BLOCK, Channel.SMS: Action.LABEL},
-                      categories={Category.FRAUD: 3}, reporters=3, weighted_reporters=2.0, first_seen=NOW,
-                      last_seen=NOW, reasons=("3 attested reporters",), protected=False, updated_at=NOW,
-                      codes=codes, case_id=case_id)
+    return Reputation(
+        subject=SUBJECT,
+        score=90,
+        actions={Channel.VOICE: Action.BLOCK, Channel.SMS: Action.LABEL},
+        categories={Category.FRAUD: 3},
+        reporters=3,
+        weighted_reporters=2.0,
+        first_seen=NOW,
+        last_seen=NOW,
+        reasons=("3 attested reporters",),
+        protected=False,
+        updated_at=NOW,
+        codes=codes,
+        case_id=case_id,
+    )
 
 
 def dispute(n: int, subject: str = SUBJECT, at=NOW) -> Dispute:  # type: ignore[no-untyped-def]
-    return Dispute(f"dsp_{n:04d}", subject, Proof.ATTESTATION, "China Mobile", "this is my shop's line, 我的", "h1:own",
-                   at, (Transition(DisputeState.FILED, at, "operator:China Mobile", "filed"),), ("analyst block",))
+    return Dispute(
+        f"dsp_{n:04d}",
+        subject,
+        Proof.ATTESTATION,
+        "China Mobile",
+        "this is my shop's line, 我的",
+        "h1:own",
+        at,
+        (Transition(DisputeState.FILED, at, "operator:China Mobile", "filed"),),
+        ("analyst block",),
+    )
 
 
 class TestReasonCodes:
@@ -35,10 +65,20 @@ class TestReasonCodes:
         assert store.get_reputations([SUBJECT]) == {SUBJECT: rep}
 
     def test_rules_keep_their_code_in_the_feed_and_the_active_set(self, store: Store) -> None:
-        coded = Rule(f"{SUBJECT}#voice", RuleKind.EXACT, SUBJECT, Channel.VOICE, Action.BLOCK, Category.FRAUD, "why",
-                     NOW, code=ReasonCode.HONEYPOT)
-        plain = Rule("tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.OTHER,
-                     "range", NOW)
+        coded = Rule(
+            f"{SUBJECT}#voice",
+            RuleKind.EXACT,
+            SUBJECT,
+            Channel.VOICE,
+            Action.BLOCK,
+            Category.FRAUD,
+            "why",
+            NOW,
+            code=ReasonCode.HONEYPOT,
+        )
+        plain = Rule(
+            "tel:+86170#voice", RuleKind.RANGE, "tel:+86170", Channel.VOICE, Action.LABEL, Category.OTHER, "range", NOW
+        )
         assert store.publish_rules([coded, plain], [], NOW) == 1
         assert store.active_rules() == {coded.rule_id: coded, plain.rule_id: plain}
         assert set(store.rules_since(0).added) == {coded, plain}

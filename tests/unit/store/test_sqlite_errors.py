@@ -40,7 +40,9 @@ def test_durable_commits_by_default(quick_store: SQLiteStore) -> None:
     assert quick_store._conn().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
-def test_write_locked_past_busy_timeout_is_store_unavailable(quick_store: SQLiteStore, locker: sqlite3.Connection) -> None:
+def test_write_locked_past_busy_timeout_is_store_unavailable(
+    quick_store: SQLiteStore, locker: sqlite3.Connection
+) -> None:
     # given another connection holds the write lock; when the store writes; then a retryable error
     with pytest.raises(StoreUnavailable, match="database is locked"):
         quick_store.add_reports([make_report(1)])
@@ -75,8 +77,9 @@ def test_a_bug_is_not_mistaken_for_an_outage(quick_store: SQLiteStore) -> None:
         quick_store._conn().execute("SELECT * FROM no_such_table")
 
 
-def test_locked_database_answers_unavailable_over_grpc(settings: Settings, quick_store: SQLiteStore,
-                                                        locker: sqlite3.Connection) -> None:
+def test_locked_database_answers_unavailable_over_grpc(
+    settings: Settings, quick_store: SQLiteStore, locker: sqlite3.Connection
+) -> None:
     srv = Server(settings, store=quick_store, nudge=lambda: None).start()
     try:
         with Client(srv.address, timeout=10) as client:
