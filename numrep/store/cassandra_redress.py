@@ -22,6 +22,7 @@ CLAIM = "INSERT INTO open_disputes (bucket, subject, dispute_id, filed_at) VALUE
 TAKE_OVER = "UPDATE open_disputes SET dispute_id = ?, filed_at = ? WHERE bucket = 0 AND subject = ? IF dispute_id = ?"
 RELEASE = "DELETE FROM open_disputes WHERE bucket = 0 AND subject = ? IF dispute_id = ?"
 SELECT_OPEN = "SELECT dispute_id FROM open_disputes WHERE bucket = 0"
+DELETE_DISPUTE = "DELETE FROM disputes WHERE dispute_id = ?"
 INSERT_DISPUTE = (
     f"INSERT INTO disputes ({', '.join(DISPUTE_COLUMNS)}) VALUES ({', '.join('?' * len(DISPUTE_COLUMNS))}) "
     "IF NOT EXISTS"
@@ -56,7 +57,16 @@ class CassandraRedress(CassandraSession, RedressStore):
         return sorted((dispute_from(r[0]) for r in rows if r), key=lambda d: (d.filed_at, d.dispute_id))
 
     def file_dispute(self, dispute: Dispute) -> Dispute | None:
+        """Claim the subject (LWT) for this dispute, or answer the open one that holds it.
+
+        The dispute's row is written before the claim, so a claim always names a
+        dispute that exists: a concurrent filer that loses finds the winner's row
+        (not a missing one it would mistake for a crash's leftover) and removes its
+        own. A claim is taken over only if its dispute is closed or missing (a claim
+        written by an older version that crashed before its row).
+        """
         filed = to_micros(dispute.filed_at)
+        self._exec(INSERT_DISPUTE, dispute_values(dispute, list_column=True))
         for _attempt in range(3):
             claim = self._exec(CLAIM, (dispute.subject, dispute.dispute_id, filed))[0]
             if claim["[applied]"]:
@@ -64,16 +74,21 @@ class CassandraRedress(CassandraSession, RedressStore):
             held = claim["dispute_id"]
             current = self.get_dispute(held)
             if current is not None and current.open:
+                self._exec(DELETE_DISPUTE, (dispute.dispute_id,))
+                self._index(current)  # idempotent: repairs a filing that crashed after its claim
                 return current
-            # a stale claim (its dispute closed, or never written after a crash): take it over
+            # a stale claim (its dispute closed, or missing): take it over
             if self._exec(TAKE_OVER, (dispute.dispute_id, filed, dispute.subject, held))[0]["[applied]"]:
                 break
         else:
+            self._exec(DELETE_DISPUTE, (dispute.dispute_id,))
             raise Conflict(f"could not claim {dispute.subject} for a dispute (concurrent filings); retry")
-        self._exec(INSERT_DISPUTE, dispute_values(dispute, list_column=True))
-        self._exec(INSERT_BY_SUBJECT, (dispute.subject, dispute.dispute_id))
-        self._exec(INSERT_BY_MONTH, (month_of(dispute.filed_at), filed, dispute.dispute_id))
+        self._index(dispute)
         return None
+
+    def _index(self, dispute: Dispute) -> None:
+        self._exec(INSERT_BY_SUBJECT, (dispute.subject, dispute.dispute_id))
+        self._exec(INSERT_BY_MONTH, (month_of(dispute.filed_at), to_micros(dispute.filed_at), dispute.dispute_id))
 
     def get_dispute(self, dispute_id: str) -> Dispute | None:
         rows = self._exec(SELECT_DISPUTE, (dispute_id,))
